@@ -1,0 +1,246 @@
+"""The build: scan the corpus, compare content hashes with the index, read, chunk and
+embed only what changed, and write the next index generation.
+
+``build_index`` is the one entry point; the CLI and tests call it and print its report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .analysis import detect_language
+from .chunking import Chunker
+from .embedding import Encoder, load_encoder
+from .errors import IndexerError, IndexMismatchError, IndexNotFoundError, LoaderError
+from .loaders import is_indexable, load_file
+from .records import Chunk, Document
+from .settings import Settings
+from .store import FileRecord, IndexReader, IndexWriter, index_lock
+
+__all__ = ["BuildReport", "build_index", "scan_corpus"]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the person who ran it."""
+
+    index_dir: Path
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # files of a type the indexer does not read
+    chunks_embedded: int = 0
+    tokens_embedded: int = 0
+    total_files: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+    full_rebuild_reason: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+    def summary(self) -> str:
+        lines = [
+            f"Index: {self.index_dir}",
+            f"  files: {len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed, "
+            f"{self.unchanged} unchanged, {len(self.failed)} failed",
+            f"  chunks embedded: {self.chunks_embedded} ({self.tokens_embedded} word pieces); "
+            f"index holds {self.total_chunks} chunks from {self.total_files} files",
+            f"  time: {self.seconds:.1f} s",
+        ]
+        if self.full_rebuild_reason:
+            lines.insert(1, f"  full rebuild: {self.full_rebuild_reason}")
+        if self.up_to_date and not self.failed:
+            lines.append("  The index was already up to date; nothing was re-read or re-embedded.")
+        for source, reason in self.failed:
+            lines.append(f"  FAILED {source}: {reason}")
+        for source, message in self.warnings:
+            lines.append(f"  warning {source}: {message}")
+        if self.skipped:
+            lines.append(f"  skipped {len(self.skipped)} files of unsupported types (e.g. {self.skipped[0]})")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _CorpusFile:
+    path: Path
+    source: str
+    sha256: str
+    size: int
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def scan_corpus(corpus_dir: Path, report: BuildReport) -> list[_CorpusFile]:
+    """Every indexable file under ``corpus_dir`` with its content hash; unreadable ones go to the report."""
+    found: list[_CorpusFile] = []
+    # followlinks=False: a symlinked folder is never entered, so a link loop cannot trap the scan.
+    for folder, dirs, files in os.walk(corpus_dir, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            path = Path(folder) / name
+            source = path.relative_to(corpus_dir).as_posix()
+            if not is_indexable(path):
+                if not name.startswith(".") and not name.endswith(".source.json") and name.lower() != "readme.md":
+                    report.skipped.append(source)
+                continue
+            try:
+                if not path.is_file():
+                    raise LoaderError(source, "not a regular file (a broken link or a link loop?)")
+                found.append(_CorpusFile(path, source, _sha256(path), path.stat().st_size))
+            except PermissionError:
+                report.failed.append((source, "permission denied: the indexer cannot read this file"))
+            except LoaderError as exc:
+                report.failed.append((source, exc.reason))
+            except OSError as exc:
+                report.failed.append((source, f"cannot read the file ({exc.strerror or exc})"))
+    return found
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for package in ("ogp-justice-search", "sentence-transformers", "torch", "faiss-cpu", "pypdf"):
+        try:
+            out[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | None:
+    try:
+        previous = IndexReader(settings.index_dir)
+    except IndexNotFoundError:
+        return None
+    except IndexerError as exc:
+        report.full_rebuild_reason = f"the old index could not be used ({exc})"
+        return None
+    m = previous.manifest
+    same = (m.model, m.max_tokens, m.chunk_tokens, m.overlap_tokens) == (
+        settings.model, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
+    if not same:
+        report.full_rebuild_reason = "the model or chunk settings changed since the last build"
+        previous.close()
+        return None
+    return previous
+
+
+def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder | None = None,
+                strict: bool = False) -> BuildReport:
+    """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
+
+    Unchanged files (same SHA-256) are neither re-read nor re-embedded. A file that fails
+    to load is reported and, if an older version of it was indexed, that version is kept.
+    The new index replaces the old one atomically; a failed build leaves the old one as it was.
+    With ``strict``, any unreadable file raises ``IndexerError`` and nothing is written.
+    """
+    started = time.perf_counter()
+    corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
+    report = BuildReport(index_dir=index_dir)
+    if not corpus_dir.is_dir():
+        raise IndexerError(f"The corpus folder {corpus_dir} does not exist. Create it and put documents in it.")
+
+    with index_lock(index_dir):
+        previous = _open_previous(settings, report)
+        try:
+            old_hashes = previous.file_hashes() if previous else {}
+            old_failures = previous.failures() if previous else {}
+            files = scan_corpus(corpus_dir, report)
+            current = {f.source: f for f in files}
+            # A file that failed before and has not changed since fails again: report it, do not retry.
+            retry_hashes = {}
+            for source, (sha256, reason) in old_failures.items():
+                if source in current and current[source].sha256 == sha256:
+                    report.failed.append((source, reason))
+                    retry_hashes[source] = sha256
+                    del current[source]
+            unreadable = {source for source, _ in report.failed}
+            report.added = [s for s in current if s not in old_hashes]
+            report.changed = [s for s in current if s in old_hashes and old_hashes[s] != current[s].sha256]
+            # A file that exists but could not even be hashed keeps its old version.
+            report.removed = [s for s in old_hashes if s not in current and s not in unreadable]
+            report.unchanged = sum(1 for s in current if old_hashes.get(s) == current[s].sha256)
+            if report.up_to_date and previous is not None:
+                report.total_files = previous.manifest.files
+                report.total_chunks = previous.manifest.chunks
+                report.seconds = time.perf_counter() - started
+                return report
+
+            encoder = encoder or load_encoder(settings)
+            loaded = _load_and_chunk([current[s] for s in report.added + report.changed], encoder, settings,
+                                     report, progress)
+            if strict and report.failed:
+                listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
+                raise IndexerError(f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
+            texts = [c.embedding_text for _, units in loaded for _, chunks in units for c in chunks]
+            report.tokens_embedded = sum(c.token_count for _, units in loaded for _, cs in units for c in cs)
+            with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
+                vectors = encoder.encode(texts, progress=bar.update)
+            report.chunks_embedded = len(texts)
+
+            failed_sources = {s for s, _ in report.failed}
+            writer = IndexWriter(index_dir, previous, encoder.dimension if texts or not previous
+                                 else previous.manifest.dimension)
+            try:
+                writer.remove_sources(report.removed + [s for s in report.changed if s not in failed_sources])
+                offset = 0
+                for corpus_file, units in loaded:
+                    count = sum(len(chunks) for _, chunks in units)
+                    record = FileRecord(
+                        corpus_file.source, corpus_file.sha256, corpus_file.size,
+                        kind=units[0][0].provenance.kind, title=units[0][0].provenance.title,
+                        warnings=tuple(m for s, m in report.warnings if s == corpus_file.source),
+                    )
+                    writer.add_file(record, units, vectors[offset:offset + count])
+                    offset += count
+                writer.clear_failures()
+                for source, reason in report.failed:
+                    sha256 = current[source].sha256 if source in current else retry_hashes.get(source)
+                    writer.record_failure(source, reason, sha256)
+                manifest = writer.commit(
+                    model=settings.model, max_tokens=settings.max_tokens, chunk_tokens=settings.chunk_tokens,
+                    overlap_tokens=settings.overlap_tokens, versions=_versions(),
+                )
+            except BaseException:
+                writer.discard()
+                raise
+            report.total_files, report.total_chunks = manifest.files, manifest.chunks
+        finally:
+            if previous:
+                previous.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load_and_chunk(files: list[_CorpusFile], encoder: Encoder, settings: Settings, report: BuildReport,
+                    progress: bool) -> list[tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]]]:
+    chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
+                      detect_language=detect_language)
+    out = []
+    for corpus_file in tqdm(files, desc="Reading", unit="file", disable=not progress):
+        try:
+            loaded = load_file(corpus_file.path, corpus_file.source)
+        except LoaderError as exc:
+            report.failed.append((corpus_file.source, exc.reason))
+            continue
+        report.warnings.extend((corpus_file.source, w) for w in loaded.warnings)
+        units = [(doc, chunks) for doc in loaded.documents if (chunks := chunker.chunk(doc))]
+        if not units:
+            report.failed.append((corpus_file.source, "no text found in the file"))
+            continue
+        out.append((corpus_file, units))
+    return out

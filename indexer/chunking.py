@@ -1,0 +1,197 @@
+"""Cut Documents into passages that fit the embedding model's window, on sentence boundaries.
+
+Sizes are measured in the model's own word pieces, so nothing is ever cut off by the
+model: a chunk's heading plus text is at most ``max_tokens - 2`` pieces (the model adds
+[CLS] and [SEP]). Chunks prefer paragraph ends, then sentence ends, and repeat a little
+of the previous chunk (``overlap_tokens``) so a fact split across the boundary is found.
+A chunk never spans two Documents, so never two pages or two commitments.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from .records import Chunk, Document, Provenance
+
+__all__ = ["Tokenizer", "Chunker", "split_sentences", "chunk_heading"]
+
+
+class Tokenizer(Protocol):
+    """The part of a ``tokenizers.Tokenizer`` the chunker uses."""
+
+    def encode_batch(self, inputs, add_special_tokens: bool = True): ...
+
+
+# A sentence ends at . ! ? (plus closing quotes/brackets) before whitespace, or at a line
+# that starts a list item; paragraphs end at blank lines.
+_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’)\]]*\s+|\n(?=[ \t]*(?:[-•*–▪]|\d{1,2}[.)])\s)")
+_PARAGRAPH_END = re.compile(r"\n[ \t]*\n\s*")
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    tokens: int
+    starts_paragraph: bool
+
+
+def split_sentences(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, starts_paragraph) of each sentence, whitespace excluded, in order."""
+    spans: list[tuple[int, int, bool]] = []
+    para_start = 0
+    for para_match in [*_PARAGRAPH_END.finditer(text), None]:
+        para_end = para_match.start() if para_match else len(text)
+        first = True
+        cursor = para_start
+        for match in [*_SENTENCE_END.finditer(text, para_start, para_end), None]:
+            end = match.start() if match else para_end
+            start = cursor
+            while start < end and text[start].isspace():
+                start += 1
+            stop = end
+            while stop > start and text[stop - 1].isspace():
+                stop -= 1
+            if stop > start:
+                spans.append((start, stop, first))
+                first = False
+            cursor = match.end() if match else para_end
+        para_start = para_match.end() if para_match else len(text)
+    return spans
+
+
+def chunk_heading(p: Provenance) -> str:
+    """The short context put in front of every chunk for the encoder (and the keyword index)."""
+    if p.kind == "commitment":
+        parts = [p.country, p.commitment_id]
+    else:
+        parts = [p.title, p.section.split(" > ")[-1] if p.section else None]
+    seen: list[str] = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part)
+    return " — ".join(seen)
+
+
+class Chunker:
+    """Token-budgeted, sentence-aware chunking with the model's tokenizer."""
+
+    def __init__(self, tokenizer: Tokenizer, max_tokens: int = 256, chunk_tokens: int = 160,
+                 overlap_tokens: int = 32, detect_language=None) -> None:
+        self.tokenizer = tokenizer
+        self.hard_limit = max_tokens - 2  # room for [CLS] and [SEP]
+        self.chunk_tokens = min(chunk_tokens, self.hard_limit)
+        self.overlap_tokens = overlap_tokens
+        self.detect_language = detect_language or (lambda text: "und")
+
+    def count(self, texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
+
+    def chunk(self, document: Document) -> list[Chunk]:
+        """All chunks of one document, in order, each within the model's window."""
+        text = document.text
+        heading = chunk_heading(document.provenance)
+        heading_tokens = self.count([heading])[0] if heading else 0
+        if heading_tokens > self.chunk_tokens // 3:
+            # A very long title must not crowd out the passage: keep its first words only.
+            heading = " ".join(heading.split()[: max(1, self.chunk_tokens // 8)])
+            heading_tokens = self.count([heading])[0]
+        budget = max(16, self.chunk_tokens - heading_tokens - 1)
+
+        raw = split_sentences(text)
+        counts = self.count([text[s:e] for s, e, _ in raw])
+        spans: list[_Span] = []
+        for (start, end, para), tokens in zip(raw, counts):
+            if tokens <= budget:
+                spans.append(_Span(start, end, tokens, para))
+            else:
+                spans.extend(self._split_long(text, start, end, budget, para))
+
+        chunks: list[Chunk] = []
+        for group in self._pack(spans, budget):
+            start, end = group[0].start, group[-1].end
+            body = text[start:end]
+            embedding_text = f"{heading}\n{body}" if heading else body
+            token_count = self.count([embedding_text])[0]
+            if token_count > self.hard_limit:  # joined text tokenised differently: cut it again
+                parts = self._split_long(text, start, end, budget - (token_count - self.hard_limit) - 8, False)
+                groups = [[p] for p in parts]
+            else:
+                groups = [group]
+            for sub in groups:
+                s, e = sub[0].start, sub[-1].end
+                body = text[s:e]
+                emb = f"{heading}\n{body}" if heading else body
+                chunks.append(
+                    Chunk(
+                        provenance=document.provenance,
+                        text=body,
+                        char_start=s,
+                        char_end=e,
+                        ordinal=len(chunks),
+                        language=document.provenance.language or self.detect_language(body),
+                        token_count=self.count([emb])[0] if len(groups) > 1 else token_count,
+                        embedding_text=emb,
+                    )
+                )
+        return chunks
+
+    def _pack(self, spans: list[_Span], budget: int) -> list[list[_Span]]:
+        groups: list[list[_Span]] = []
+        current: list[_Span] = []
+        used = 0
+        for index, span in enumerate(spans):
+            if current and span.starts_paragraph and used >= budget // 2:
+                # A paragraph starts and the chunk is already substantial: end it here if
+                # the whole paragraph would not fit anyway.
+                para_tokens = span.tokens
+                for nxt in spans[index + 1:]:
+                    if nxt.starts_paragraph:
+                        break
+                    para_tokens += nxt.tokens
+                if used + para_tokens > budget:
+                    groups.append(current)
+                    current, used = [], 0
+            if current and used + span.tokens > budget:
+                groups.append(current)
+                tail: list[_Span] = []
+                tail_tokens = 0
+                for previous in reversed(current):
+                    if tail_tokens + previous.tokens > self.overlap_tokens:
+                        break
+                    tail.insert(0, previous)
+                    tail_tokens += previous.tokens
+                if tail_tokens + span.tokens > budget:
+                    tail, tail_tokens = [], 0
+                current, used = tail, tail_tokens
+            current.append(span)
+            used += span.tokens
+        if current:
+            groups.append(current)
+        return groups
+
+    def _split_long(self, text: str, start: int, end: int, budget: int, para: bool) -> list[_Span]:
+        """Cut an over-long sentence at word boundaries into pieces of at most ``budget`` tokens."""
+        budget = max(8, budget)
+        encoding = self.tokenizer.encode_batch([text[start:end]], add_special_tokens=False)[0]
+        offsets = encoding.offsets
+        pieces: list[_Span] = []
+        first_token = 0
+        while first_token < len(offsets):
+            last_token = min(first_token + budget, len(offsets))
+            if last_token < len(offsets):
+                # Back off to the start of a word so no word is split across chunks.
+                cut = last_token
+                while cut > first_token + 1 and offsets[cut][0] == offsets[cut - 1][1]:
+                    cut -= 1
+                if cut > first_token + 1:
+                    last_token = cut
+            s = start + offsets[first_token][0]
+            e = start + offsets[last_token - 1][1]
+            pieces.append(_Span(s, e, last_token - first_token, para and not pieces))
+            first_token = last_token
+        return pieces

@@ -1,0 +1,57 @@
+"""Every error the library raises on purpose.
+
+The command line and the app catch ``IndexerError`` and show its message, which is
+written for the person running the tool: what went wrong, where, and what to do next.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "IndexerError",
+    "SettingsError",
+    "LoaderError",
+    "IndexNotFoundError",
+    "IndexMismatchError",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "ModelLoadError",
+]
+
+
+class IndexerError(Exception):
+    """Root of every error this project raises deliberately."""
+
+
+class SettingsError(IndexerError):
+    """A setting is unknown, misspelt or has a value of the wrong kind."""
+
+
+class LoaderError(IndexerError):
+    """One file could not be read; the build reports it and carries on with the rest."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class IndexNotFoundError(IndexerError):
+    """There is no index at the given folder yet."""
+
+
+class IndexMismatchError(IndexerError):
+    """The index was built with another model, dimension or schema version."""
+
+
+class IndexCorruptError(IndexerError):
+    """The index files disagree with each other or with their manifest."""
+
+
+class IndexLockedError(IndexerError):
+    """Another build holds the index folder's lock."""
+
+
+class ModelLoadError(IndexerError):
+    """The embedding model could not be found or loaded."""

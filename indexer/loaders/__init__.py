@@ -1,0 +1,118 @@
+"""Readers for each file format, chosen by file extension.
+
+Each loader turns one file into ``Document`` records (a PDF page, a guide section, a
+commitment) or raises ``LoaderError`` with a reason a non-engineer can act on. Loaders
+know nothing about chunking, embedding or the index.
+
+A file ``NAME.source.json`` beside a document may give facts the file itself lacks
+(``url``, ``title``, ``country``, ``region``, ``year``, ``language``); citations then
+use them, e.g. to link a fetched PDF to its official address.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import LoaderError
+from ..records import Document
+from . import commitments_csv, html, markdown, pdf, text
+
+__all__ = ["LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
+
+SIDECAR_SUFFIX = ".source.json"
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """What a loader made of one file, plus anything worth telling the user."""
+
+    documents: list[Document]
+    warnings: list[str] = field(default_factory=list)
+
+
+Loader = Callable[[Path, str], tuple[list[Document], list[str]]]
+
+#: File extension -> loader. Add a format by adding a module and a line here.
+LOADERS: dict[str, Loader] = {
+    ".pdf": pdf.load_pdf,
+    ".md": markdown.load_markdown,
+    ".markdown": markdown.load_markdown,
+    ".html": html.load_html,
+    ".htm": html.load_html,
+    ".txt": text.load_text,
+    ".csv": commitments_csv.load_commitments_csv,
+}
+
+# Files that describe the corpus rather than belong to it.
+_NOT_DOCUMENTS = {"readme.md", "sources.toml", "license", "license.md", "licence.md"}
+
+
+def is_indexable(path: Path) -> bool:
+    """True for files the build should read: a known extension, not a sidecar or README."""
+    name = path.name.lower()
+    if name.startswith(".") or name.endswith(SIDECAR_SUFFIX) or name in _NOT_DOCUMENTS:
+        return False
+    return path.suffix.lower() in LOADERS
+
+
+def load_file(path: Path, source: str) -> LoadedFile:
+    """Read one corpus file. ``source`` is its path relative to the corpus root.
+
+    Raises:
+        LoaderError: the file cannot be read; the message says why.
+    """
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise LoaderError(source, f"unsupported file type '{path.suffix}'")
+    try:
+        if path.stat().st_size == 0:
+            raise LoaderError(source, "the file is empty (0 bytes)")
+        documents, warnings = loader(path, source)
+    except LoaderError:
+        raise
+    except PermissionError:
+        raise LoaderError(source, "permission denied: the indexer cannot read this file") from None
+    except OSError as exc:
+        raise LoaderError(source, f"cannot read the file ({exc.strerror or exc})") from None
+    except RecursionError:
+        raise LoaderError(source, "the file is too deeply nested to read (damaged?)") from None
+    documents = [d for d in documents if d.text.strip()]
+    if not documents:
+        raise LoaderError(source, "no text found in the file")
+    overrides = _read_sidecar(path, source, warnings)
+    if overrides:
+        documents = [
+            dataclasses.replace(d, provenance=dataclasses.replace(d.provenance, **overrides))
+            for d in documents
+        ]
+    return LoadedFile(documents, warnings)
+
+
+_SIDECAR_FIELDS = {"url": str, "title": str, "country": str, "region": str, "year": int, "language": str}
+
+
+def _read_sidecar(path: Path, source: str, warnings: list[str]) -> dict[str, object]:
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not sidecar.is_file():
+        return {}
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as exc:
+        warnings.append(f"ignored {sidecar.name}: {exc}")
+        return {}
+    out: dict[str, object] = {}
+    for key, kind in _SIDECAR_FIELDS.items():
+        value = data.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            out[key] = kind(value)
+        except (TypeError, ValueError):
+            warnings.append(f"ignored '{key}' in {sidecar.name}: not a {kind.__name__}")
+    return out

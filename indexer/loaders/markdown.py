@@ -1,0 +1,104 @@
+"""Markdown guide chapters: front matter dropped (its title and url kept), one Document per section."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import yaml
+
+from ..records import Document, Provenance
+from .text import read_text_file, strip_inline_markdown, title_from_filename
+
+__all__ = ["load_markdown", "split_front_matter"]
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^(```|~~~)")
+
+
+def split_front_matter(text: str, warnings: list[str]) -> tuple[dict, str]:
+    """Return (front matter as a dict, body). Broken YAML is dropped with a warning, never indexed."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    body = text[match.end():]
+    try:
+        data = yaml.safe_load(match.group(1) or "") or {}
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        warnings.append(f"front matter is not valid YAML ({first}); ignored it")
+        return {}, body
+    if not isinstance(data, dict):
+        warnings.append("front matter is not a key: value block; ignored it")
+        return {}, body
+    return data, body
+
+
+def _text_field(meta: dict, *keys: str) -> str | None:
+    for key in keys:
+        value = meta.get(key)
+        if isinstance(value, (str, int, float)) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
+    warnings: list[str] = []
+    meta, body = split_front_matter(read_text_file(path, source, warnings), warnings)
+    sections = _sections(body)
+    first_h1 = next((heads[0] for heads, _ in sections if heads), None)
+    title = _text_field(meta, "title") or first_h1 or title_from_filename(path)
+    year = _text_field(meta, "year", "date")
+    base = Provenance(
+        source=source,
+        kind="guide",
+        title=title,
+        url=_text_field(meta, "url", "source_url", "link"),
+        language=_text_field(meta, "lang", "language"),
+        country=_text_field(meta, "country"),
+        year=int(year[:4]) if year and year[:4].isdigit() else None,
+    )
+    documents = []
+    summary = _text_field(meta, "description", "summary", "abstract")
+    if summary:
+        # A post's front-matter summary is real content; index it as the opening passage.
+        documents.append(Document(base, summary))
+    for headings, lines in sections:
+        text = strip_inline_markdown("\n".join(lines)).strip()
+        if not text:
+            continue
+        path_parts = headings[1:] if headings and headings[0] == title and len(headings) > 1 else headings
+        section = " > ".join(path_parts) or None
+        heading_line = headings[-1] if headings else ""
+        full = f"{heading_line}\n\n{text}" if heading_line and heading_line != title else text
+        documents.append(Document(dataclasses.replace(base, section=section), full))
+    if not any(d.provenance.section or d.text != summary for d in documents):
+        # Only headings (a title page or a scroll of call-outs): index the headings themselves.
+        headings_only = "\n".join(dict.fromkeys(h for heads, _ in sections for h in heads))
+        if headings_only.strip():
+            documents.append(Document(base, headings_only))
+    return documents, warnings
+
+
+def _sections(body: str) -> list[tuple[list[str], list[str]]]:
+    """Split Markdown into (heading path, body lines) pairs; code fences are kept whole."""
+    sections: list[tuple[list[str], list[str]]] = [([], [])]
+    stack: list[tuple[int, str]] = []
+    in_fence = False
+    for line in body.splitlines():
+        if _FENCE.match(line.strip()):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            level = len(match.group(1))
+            heading = strip_inline_markdown(match.group(2)).strip()
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, heading))
+            sections.append(([h for _, h in stack], []))
+        else:
+            sections[-1][1].append(line)
+    return sections

@@ -1,0 +1,107 @@
+"""PDF reports, one Document per page, keeping the physical page number and the printed label."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from ..errors import LoaderError
+from ..records import Document, Provenance
+from .text import title_from_filename
+
+__all__ = ["load_pdf"]
+
+# pypdf logs every recoverable oddity of real-world PDFs; the build reports what matters itself.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+_USELESS_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+)\b", re.I)
+
+
+def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
+    from pypdf import PdfReader
+    from pypdf.errors import FileNotDecryptedError, PdfReadError
+
+    warnings: list[str] = []
+    with path.open("rb") as fh:
+        if not fh.read(1024).lstrip().startswith(b"%PDF"):
+            raise LoaderError(source, "not a PDF file (it does not start with %PDF); was it renamed?")
+    try:
+        reader = PdfReader(path, strict=False)
+        if reader.is_encrypted:
+            try:
+                unlocked = reader.decrypt("")
+            except (FileNotDecryptedError, NotImplementedError, PdfReadError):
+                unlocked = 0
+            if not unlocked:
+                raise LoaderError(
+                    source, "the PDF is password-protected; save a copy without a password and add that"
+                )
+        page_count = len(reader.pages)
+        labels = _page_labels(reader, page_count)
+        title = _pdf_title(reader) or title_from_filename(path)
+        documents: list[Document] = []
+        empty_pages = 0
+        for index in range(page_count):
+            try:
+                raw = reader.pages[index].extract_text() or ""
+            except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged pages
+                warnings.append(f"page {index + 1} could not be read ({type(exc).__name__}); skipped")
+                continue
+            page_text = clean_pdf_text(raw)
+            if not page_text:
+                empty_pages += 1
+                continue
+            documents.append(
+                Document(
+                    Provenance(
+                        source=source,
+                        kind="report",
+                        title=title,
+                        page=index + 1,
+                        page_label=labels[index],
+                    ),
+                    page_text,
+                )
+            )
+    except LoaderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure means "damaged file" to the user
+        raise LoaderError(source, f"the PDF is damaged or incomplete and cannot be read ({exc})") from None
+    if page_count and not documents:
+        raise LoaderError(source, "no extractable text: needs OCR (the pages look like scanned images)")
+    if empty_pages:
+        warnings.append(f"{empty_pages} of {page_count} pages had no extractable text (images?)")
+    return documents, warnings
+
+
+def _page_labels(reader, page_count: int) -> list[str]:
+    try:
+        labels = list(reader.page_labels)
+        if len(labels) == page_count:
+            return labels
+    except Exception:  # noqa: BLE001 - a broken /PageLabels tree should not lose the pages
+        pass
+    return [str(i + 1) for i in range(page_count)]
+
+
+def _pdf_title(reader) -> str | None:
+    try:
+        title = (reader.metadata or {}).get("/Title")
+    except Exception:  # noqa: BLE001
+        return None
+    title = str(title).strip() if title else ""
+    if not title or _USELESS_TITLES.match(title) or len(title) > 200:
+        return None
+    return title
+
+
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_MANY_BREAKS = re.compile(r"\n{3,}")
+
+
+def clean_pdf_text(raw: str) -> str:
+    """Tidy extracted text: one space between words, at most one blank line, no NULs."""
+    text = raw.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return _MANY_BREAKS.sub("\n\n", text).strip()

