@@ -1,0 +1,126 @@
+"""``python -m search``: ask a question (default) or compare commitments. Parses, calls, prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from indexer.errors import IndexerError
+from indexer.settings import load_settings
+
+from .compare import compare
+from .filters import Filters
+from .retrieve import Hit, Searcher
+
+EXAMPLES = """examples:
+  python -m search "which countries expanded free legal aid?"
+  python -m search "open court data" -k 5 --type report --json
+  python -m search "justicia abierta" --lang es
+  python -m search "legal aid" --country "North Macedonia,Albania" --year 2016-2024
+  python -m search --queries questions.txt > answers.jsonl      one question a line, or JSON Lines with "q"
+  python -m search compare "free legal aid for poor people" --policy-area "Access to Justice"
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m search",
+        description="Search the justice-policy index; every passage comes with its citation.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("question", nargs="*", help="the question (or: compare QUESTION)")
+    parser.add_argument("--index", type=Path, help="index folder (default: index)")
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    parser.add_argument("-k", type=int, default=None, help="number of results (default 10)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--queries", type=Path, help="file of questions; writes JSON Lines to stdout")
+    parser.add_argument("--country", help="only these countries (comma-separated)")
+    parser.add_argument("--region", help="only these regions (comma-separated)")
+    parser.add_argument("--year", help="year or range, e.g. 2018-2024")
+    parser.add_argument("--type", dest="kind", help="report, guide, commitment or text (comma-separated)")
+    parser.add_argument("--policy-area", help='e.g. "Access to Justice" (comma-separated)')
+    parser.add_argument("--lang", help="language code(s), e.g. en or es")
+    return parser
+
+
+def _read_queries(path: Path) -> list[str]:
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                questions.append(str(json.loads(line)["q"]))
+                continue
+            except (ValueError, KeyError):
+                raise IndexerError(f"{path}: a JSON line without a 'q' field: {line[:60]}") from None
+        questions.append(line)
+    return questions
+
+
+def _render(hits: list[Hit]) -> str:
+    if not hits:
+        return "No passages matched. Try other words, or fewer filters."
+    blocks = []
+    for hit in hits:
+        lines = [f"{hit.rank}. {hit.citation}"]
+        where = hit.link or hit.provenance.source + (f"#page={hit.provenance.page}" if hit.provenance.page else "")
+        lines.append(f"   {where}")
+        lines.append(textwrap.indent(textwrap.fill(f"» {hit.best_sentence}", 100), "   "))
+        if hit.also_in:
+            lines.append("   also in: " + "; ".join(a.source + (f" p.{a.page}" if a.page else "") for a in hit.also_in))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    words = list(args.question)
+    mode = "ask"
+    if words and words[0] == "compare":
+        mode, words = "compare", words[1:]
+    question = " ".join(words).strip()
+    if not question and not args.queries:
+        _parser().print_usage(sys.stderr)
+        print('error: give a question, e.g. python -m search "free legal aid"', file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(args.config, index_dir=args.index)
+        filters = Filters.from_strings(country=args.country, region=args.region, year=args.year, kind=args.kind,
+                                       policy_area=args.policy_area, language=args.lang)
+        searcher = Searcher(settings.index_dir, settings)
+        if args.queries:
+            for q in _read_queries(args.queries):
+                results = [h.to_dict() for h in searcher.search(q, args.k, filters)]
+                print(json.dumps({"query": q, "results": results}, ensure_ascii=False), flush=True)
+            return 0
+        if mode == "compare":
+            rows = compare(searcher, question, filters, limit=args.k or 20)
+            if args.json:
+                print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+            else:
+                for r in rows:
+                    print(f"{r.country} | {r.commitment_id} | {r.year} | {r.title} | {r.lead_institution or '-'} | "
+                          f"impact: {r.irm_potential_impact or '-'} | completion: {r.irm_completion or '-'} | {r.url or ''}")
+                if not rows:
+                    print("No commitments matched. Try other words, or fewer filters.")
+            return 0
+        hits = searcher.search(question, args.k, filters)
+    except IndexerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"query": question, "filters": filters.to_query(),
+                          "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+    else:
+        print(_render(hits))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

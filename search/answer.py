@@ -1,0 +1,68 @@
+"""Compose what the reader sees from retrieved passages: the best sentence of each passage,
+and an extractive summary whose every quotation is checked against its source."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from indexer.analysis import keyword_terms, query_terms
+from indexer.chunking import split_sentences
+
+__all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
+
+
+def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int]:
+    """(start, end) in ``text`` of the sentence sharing the most query words (stems).
+
+    Ties go to the earlier sentence; with no overlap at all, the first sentence.
+    """
+    spans = split_sentences(text)
+    if not spans:
+        return 0, len(text)
+    wanted = set(query_terms(query, ("en", language) if language in ("es", "fr", "pt") else ("en",)))
+    best, best_score = spans[0][:2], 0.0
+    for start, end, _ in spans:
+        terms = set(keyword_terms(text[start:end], language)) | set(keyword_terms(text[start:end], "en"))
+        overlap = len(wanted & terms)
+        # Prefer sentences that say more of the question, and mildly prefer focused sentences.
+        score = overlap + (overlap / max(len(terms), 1))
+        if score > best_score:
+            best, best_score = (start, end), score
+    return best
+
+
+@dataclass(frozen=True)
+class SummarySentence:
+    """A sentence quoted verbatim from result number ``citation`` (1-based)."""
+
+    text: str
+    citation: int
+
+
+def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sentences: int = 3,
+                       min_overlap: int = 2) -> list[SummarySentence]:
+    """Up to ``max_sentences`` best sentences from the top passages ``(text, language)``.
+
+    A sentence is used only if it shares ``min_overlap`` or more content stems with the
+    question, and only if it occurs verbatim in its passage (checked, not assumed).
+    Returns an empty list when nothing is relevant enough: the caller then says so.
+    """
+    out: list[SummarySentence] = []
+    seen: set[str] = set()
+    wanted = set(query_terms(query, ("en", "es", "fr")))
+    need = min(min_overlap, len(wanted))
+    for number, (text, language) in enumerate(passages, start=1):
+        start, end = best_sentence(text, query, language)
+        sentence = text[start:end].strip()
+        terms = set(keyword_terms(sentence, language)) | set(keyword_terms(sentence, "en"))
+        key = " ".join(sentence.lower().split())
+        if not sentence or key in seen or len(wanted & terms) < max(need, 1):
+            continue
+        if sentence not in text:  # the verbatim guarantee
+            continue
+        seen.add(key)
+        out.append(SummarySentence(sentence, number))
+        if len(out) >= max_sentences:
+            break
+    return out
