@@ -75,6 +75,12 @@ class SentenceTransformerEncoder:
 
             if self.threads:
                 torch.set_num_threads(self.threads)
+            try:  # transformers draws a "Loading weights" bar on every load; ours are enough
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+            except ImportError:
+                pass
             return SentenceTransformer(self.path, device=self.device)
         except Exception as exc:  # noqa: BLE001 - any failure here means "cannot load the model"
             raise ModelLoadError(

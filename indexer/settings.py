@@ -52,6 +52,11 @@ class Settings:
     candidates: int = _setting(100, "Candidates each retriever (dense, keyword) passes to fusion.")
     keyword_weight: float = _setting(1.0, "Weight of the keyword ranking in fusion.")
     dense_weight: float = _setting(1.0, "Weight of the dense (embedding) ranking in fusion.")
+    proximity_weight: float = _setting(
+        0.5, "Weight of the ranking by question words found close together (phrasing match); 0 turns it off.")
+    metadata_weight: float = _setting(
+        0.5, "Bonus, in first-place fusion scores, for a passage whose country or year the question names.")
+    fusion: str = _setting("rrf", "How dense and keyword rankings combine: convex (weighted normalised scores) or rrf.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
 
     def with_overrides(self, **overrides: Any) -> Settings:

@@ -24,6 +24,12 @@ from .filters import Filters
 __all__ = ["Hit", "Searcher"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_COMMITMENT_NUMBER = re.compile(r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
+# Short names people use for members whose export name is longer.
+_COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
+                    "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
+                    "kyrgyzstan": "Kyrgyz Republic"}
 
 
 @dataclass(frozen=True)
@@ -140,8 +146,9 @@ class Searcher:
             depth = max(self.settings.candidates, 3 * k)
             dense = self._dense(vector, depth, allowed)
             keyword = self._keyword(query, depth, filters)
+            phrases = self._keyword(query, depth, filters, proximity=True) if self.settings.proximity_weight else {}
             exact = self._exact_ids(query, filters)
-            fused = self._fuse(dense, keyword, exact)
+            fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
             chunks = self.reader.chunks_by_id(cid for cid, _ in fused[: depth])
         return self._collapse(query, fused, chunks, k)
 
@@ -156,7 +163,8 @@ class Searcher:
         ).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> list[int]:
+    def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
+        """chunk id -> cosine similarity of the ``depth`` nearest passages (among ``allowed``)."""
         import faiss
 
         params = None
@@ -164,16 +172,35 @@ class Searcher:
             params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
         depth = min(depth, self.reader.vectors.ntotal)
         if depth <= 0:
-            return []
-        _, ids = self.reader.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), depth, params=params)
-        return [int(i) for i in ids[0] if i >= 0]
+            return {}
+        scores, ids = self.reader.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), depth, params=params)
+        return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 
-    def _keyword(self, query: str, depth: int, filters: Filters) -> list[int]:
+    def _dense_scores(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """Exact cosine similarity for chunks the keyword side found but the dense side did not rank."""
+        if not ids:
+            return {}
+        vectors = np.vstack([self.reader.vectors.reconstruct(int(i)) for i in ids])
+        return dict(zip(ids, (vectors @ vector[0]).tolist()))
+
+    def _keyword(self, query: str, depth: int, filters: Filters, proximity: bool = False) -> dict[int, float]:
+        """chunk id -> BM25 score (higher is better) of the best ``depth`` keyword matches.
+
+        With ``proximity``, only passages where consecutive question words occur close
+        together count (FTS5 NEAR groups): the signal that a passage phrases it the same way.
+        """
         terms = query_terms(query, self._languages)
         if not terms:
-            return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-        sql = "SELECT rowid FROM chunk_terms WHERE chunk_terms MATCH ?"
+            return {}
+        if proximity:
+            ordered = query_terms(query, ("en",))
+            pairs = [f'NEAR("{a}" "{b}", 2)' for a, b in zip(ordered, ordered[1:])]
+            if not pairs:
+                return {}
+            match = " OR ".join(pairs)
+        else:
+            match = " OR ".join(f'"{t}"' for t in terms)
+        sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
         params: list = [match]
         if filters.active:
             where, extra = filters.where()
@@ -181,31 +208,88 @@ class Searcher:
             params += extra
         sql += " ORDER BY bm25(chunk_terms) LIMIT ?"
         params.append(depth)
-        return [r[0] for r in self.reader.db.execute(sql, params)]
+        return {r[0]: -float(r[1]) for r in self.reader.db.execute(sql, params)}
 
     def _exact_ids(self, query: str, filters: Filters) -> list[int]:
-        """Chunks of commitments named by id in the question (MK0164), in document order."""
-        ids = {m.upper() for m in _COMMITMENT_ID.findall(query)}
-        if not ids:
-            return []
+        """Chunks of commitments the question names exactly, in document order: by id ("MK0164")
+        or by member and number ("UK commitment 7")."""
         where, params = filters.where()
-        rows = self.reader.db.execute(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
-            f"WHERE UPPER(d.commitment_id) IN ({','.join('?' * len(ids))}) AND {where} ORDER BY d.id, c.ordinal",
-            [*sorted(ids), *params],
-        ).fetchall()
-        return [r[0] for r in rows]
+        found: list[int] = []
+        ids = {m.upper() for m in _COMMITMENT_ID.findall(query)}
+        if ids:
+            found += [r[0] for r in self.reader.db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE UPPER(d.commitment_id) IN ({','.join('?' * len(ids))}) AND {where} ORDER BY d.id, c.ordinal",
+                [*sorted(ids), *params])]
+        number = _COMMITMENT_NUMBER.search(query)
+        country = self._country_in(query) if number else None
+        if number and country:
+            found += [r[0] for r in self.reader.db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.country = ? AND "
+                f"json_extract(d.metadata, '$.commitment_number') = ? AND {where} ORDER BY d.year DESC, d.id, c.ordinal",
+                [country, number.group(1), *params])]
+        return found
 
-    def _fuse(self, dense: list[int], keyword: list[int], exact: list[int]) -> list[tuple[int, float]]:
-        """Reciprocal rank fusion; chunks of a commitment named by id come first."""
-        k = self.settings.rrf_k
+    def _country_in(self, query: str) -> str | None:
+        """The member named in the question, by its export name or a common short name."""
+        if not hasattr(self, "_countries"):
+            with_names = self.reader.db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")
+            self._countries = sorted((r[0] for r in with_names), key=len, reverse=True)
+        lowered = query.lower()
+        for country in self._countries:
+            if re.search(rf"\b{re.escape(country.lower())}\b", lowered):
+                return country
+        for alias, country in _COUNTRY_ALIASES.items():
+            if re.search(rf"\b{alias}\b", lowered) and country in self._countries:
+                return country
+        return None
+
+    def _fuse(self, vector: np.ndarray, dense: dict[int, float], keyword: dict[int, float],
+              phrases: dict[int, float], exact: list[int]) -> list[tuple[int, float]]:
+        """Combine the two rankings; chunks of a commitment named by id come first.
+
+        ``fusion = "rrf"``: reciprocal rank fusion. ``fusion = "convex"``: a weighted sum of
+        min-max normalised scores, the dense score computed exactly for every candidate.
+        """
         scores: dict[int, float] = {}
-        for weight, ranking in ((self.settings.dense_weight, dense), (self.settings.keyword_weight, keyword)):
-            for rank, cid in enumerate(ranking):
-                scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)
+        if self.settings.fusion == "rrf":
+            k = self.settings.rrf_k
+            for weight, ranking in ((self.settings.dense_weight, dense), (self.settings.keyword_weight, keyword),
+                                    (self.settings.proximity_weight, phrases)):
+                for rank, cid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
+                    scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)
+        else:
+            dense = {**dense, **self._dense_scores(vector, [c for c in keyword if c not in dense])}
+            low, high = (min(dense.values()), max(dense.values())) if dense else (0.0, 1.0)
+            top_keyword = max(keyword.values(), default=0.0) or 1.0
+            total = self.settings.dense_weight + self.settings.keyword_weight
+            for cid in dense.keys() | keyword.keys():
+                d = (dense.get(cid, low) - low) / ((high - low) or 1.0)
+                kw = keyword.get(cid, 0.0) / top_keyword
+                scores[cid] = (self.settings.dense_weight * d + self.settings.keyword_weight * kw) / total
         for rank, cid in enumerate(exact):
-            scores[cid] = scores.get(cid, 0.0) + 1.0 + 1.0 / (rank + 1)
+            scores[cid] = scores.get(cid, 0.0) + 2.0 + 1.0 / (rank + 1)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _metadata_bonus(self, query: str, fused: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Favour passages whose country or year the question names ("... in Chile 2018").
+
+        The bonus is a fraction of a first-place fusion score per matching field, so it
+        reorders close candidates without letting an off-topic passage jump the queue.
+        """
+        weight = self.settings.metadata_weight
+        country = self._country_in(query)
+        years = {int(y) for y in _YEAR.findall(query)}
+        if not weight or not (country or years) or not fused:
+            return fused
+        ids = [cid for cid, _ in fused[: self.settings.candidates]]
+        rows = self.reader.db.execute(
+            f"SELECT c.id, d.country, d.year FROM chunks c JOIN documents d ON d.id = c.document_id "
+            f"WHERE c.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        unit = weight / (self.settings.rrf_k + 1) if self.settings.fusion == "rrf" else weight
+        bonus = {cid: unit * ((country is not None and c == country) + (y in years)) for cid, c, y in rows}
+        return sorted(((cid, score + bonus.get(cid, 0.0)) for cid, score in fused),
+                      key=lambda item: (-item[1], item[0]))
 
     # -- presentation -------------------------------------------------------------------
 
@@ -265,5 +349,5 @@ def _similar(a: set[str], b: set[str], threshold: float = 0.6) -> bool:
 
 
 def _same_place(a: StoredChunk, b: StoredChunk) -> bool:
-    """Overlapping chunks of one page, section or commitment."""
-    return a.document_id == b.document_id and a.char_start < b.char_end and b.char_start < a.char_end
+    """Two chunks of one page, section or commitment: a reader is sent to the same place."""
+    return a.document_id == b.document_id

@@ -1,0 +1,158 @@
+"""Retrieval quality and latency on ../shared/corpus-real against two naive baselines, in one run.
+
+Baselines (implemented here, as a tutorial would): the corpus's text cut into
+1,000-character chunks with 200 characters of overlap, then (a) BM25 alone, (b) the same
+embedding model alone (all-MiniLM-L6-v2, exact inner-product search). Our retriever is the
+project's own index (build it first, see --index). Prints MRR@10, Success@1/3/5/10,
+Coverage@10 and query latency (median and p95 of several passes) for each.
+
+    python benchmarks/bench_retrieval.py --corpus ../shared/corpus-real --index real-index \
+        --gold ../shared/eval/dev.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indexer.build import BuildReport, scan_corpus  # noqa: E402
+from indexer.embedding import SentenceTransformerEncoder  # noqa: E402
+from indexer.errors import LoaderError  # noqa: E402
+from indexer.loaders import load_file  # noqa: E402
+from indexer.settings import PACKAGED_MODEL_NAME  # noqa: E402
+from search import Searcher  # noqa: E402
+from search.evaluate import evaluate, load_gold  # noqa: E402
+
+
+def naive_chunks(corpus: Path, size: int = 1000, overlap: int = 200) -> list[dict]:
+    """1,000-character windows with 200 overlap over each page / section / record."""
+    out = []
+    for f in scan_corpus(corpus, BuildReport(index_dir=Path("."))):
+        try:
+            docs = load_file(f.path, f.source).documents
+        except LoaderError:
+            continue
+        for d in docs:
+            p = d.provenance
+            for start in range(0, max(len(d.text) - overlap, 1), size - overlap):
+                out.append({"text": d.text[start:start + size], "source": p.source, "page": p.page,
+                            "commitment_id": p.commitment_id, "citation": f"{p.source} p{p.page}"})
+    return out
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+class BM25:
+    """Okapi BM25 (k1=1.5, b=0.75) over lower-cased word tokens, as tutorials use it."""
+
+    def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75) -> None:
+        self.docs = [Counter(_TOKEN.findall(t.lower())) for t in texts]
+        self.lengths = np.array([sum(d.values()) for d in self.docs], dtype=np.float32)
+        self.avg = float(self.lengths.mean())
+        df: Counter = Counter()
+        for d in self.docs:
+            df.update(d.keys())
+        n = len(texts)
+        self.idf = {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.postings: dict[str, list[tuple[int, int]]] = {}
+        for i, d in enumerate(self.docs):
+            for t, c in d.items():
+                self.postings.setdefault(t, []).append((i, c))
+        self.k1, self.b = k1, b
+
+    def top(self, query: str, k: int = 10) -> list[int]:
+        scores = np.zeros(len(self.docs), dtype=np.float32)
+        for t in set(_TOKEN.findall(query.lower())):
+            idf = self.idf.get(t)
+            if idf is None:
+                continue
+            for i, c in self.postings[t]:
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avg)
+                scores[i] += idf * c * (self.k1 + 1) / (c + norm)
+        return list(np.argsort(-scores)[:k])
+
+
+def latency(ask, questions, passes: int = 5) -> tuple[float, float]:
+    times = []
+    for _ in range(passes):
+        for q in questions:
+            t = time.perf_counter()
+            ask(q)
+            times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus-real"))
+    parser.add_argument("--index", type=Path, default=Path("real-index"))
+    parser.add_argument("--gold", type=Path, default=Path("../shared/eval/dev.jsonl"))
+    parser.add_argument("--passes", type=int, default=5)
+    args = parser.parse_args()
+    if not args.corpus.is_dir() or not args.gold.is_file():
+        print(f"needs {args.corpus} and {args.gold} (the team's shared corpus)", file=sys.stderr)
+        return 2
+    gold = load_gold(args.gold)
+    questions = [g.q for g in gold]
+    encoder = SentenceTransformerEncoder(PACKAGED_MODEL_NAME)
+
+    print("cutting the naive 1,000-character chunks ...", file=sys.stderr)
+    chunks = naive_chunks(args.corpus)
+    bm25 = BM25([c["text"] for c in chunks])
+    print(f"embedding {len(chunks)} naive chunks for the dense baseline ...", file=sys.stderr)
+    vectors = encoder.encode([c["text"] for c in chunks])
+
+    def ask_bm25(q: str) -> list[dict]:
+        return [chunks[i] for i in bm25.top(q, 10)]
+
+    def ask_dense(q: str) -> list[dict]:
+        scores = vectors @ encoder.encode([q])[0]
+        return [chunks[i] for i in np.argsort(-scores)[:10]]
+
+    searcher = Searcher(args.index, encoder=encoder)
+
+    def ask_ours(q: str) -> list[dict]:
+        return [h.to_dict() for h in searcher.search(q, 10)]
+
+    def ask_our_dense_only(q: str) -> list[int]:
+        # Our own index, dense side only: the latency reference for the hybrid.
+        return searcher._dense(searcher.encode_query(q), 10, None)
+
+    rows = []
+    for name, ask in (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
+                      ("this project (hybrid)", ask_ours)):
+        report = evaluate(gold, ask)
+        p50, p95 = latency(ask, questions, args.passes)
+        rows.append((name, report, p50, p95))
+    dense_p50, dense_p95 = latency(ask_our_dense_only, questions, args.passes)
+
+    print(f"\n{len(gold)} questions, corpus {args.corpus}, {len(chunks)} naive chunks, "
+          f"{searcher.manifest.chunks} project chunks\n")
+    print(f"| retriever | MRR@10 | S@1 | S@3 | S@5 | S@10 | Cov@10 | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r, p50, p95 in rows:
+        s = r.success
+        print(f"| {name} | {r.mrr10:.3f} | {s[1]:.3f} | {s[3]:.3f} | {s[5]:.3f} | {s[10]:.3f} | "
+              f"{r.coverage10:.3f} | {p50:.1f} | {p95:.1f} |")
+    print(f"| project index, dense only (latency reference) | | | | | | | {dense_p50:.1f} | {dense_p95:.1f} |")
+    ours = rows[-1]
+    print(f"\nhybrid / dense-only latency, p50: {ours[2] / dense_p50:.2f}x (target <= 1.5x)")
+    for qid, q, got in ours[1].misses:
+        print(f"miss {qid}: {q} -> {got[:2]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
