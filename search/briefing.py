@@ -1,0 +1,297 @@
+"""Briefing notes from pinned passages, and the comparable-commitments table as CSV.
+
+Pure functions over Hit-like records: a ``search.Hit``, its ``to_dict()``, or a ``Pin``.
+Every pinned passage becomes a verbatim quotation with a numbered note giving its
+citation, followed by a list of the sources quoted (title, pages / sections /
+commitment ids, URL or corpus file, and the date the index was built).
+
+>>> pins = [Pin.from_hit(hit) for hit in hits[:3]]
+>>> text = briefing_markdown(pins, "Legal aid: what others did", manifest.built_at)
+>>> briefing_docx(pins, "Legal aid: what others did", manifest.built_at, "note.docx")
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = [
+    "Pin",
+    "as_pin",
+    "safe_url",
+    "flow_text",
+    "briefing_markdown",
+    "briefing_docx",
+    "commitments_csv",
+    "COMMITMENT_COLUMNS",
+]
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One pinned passage: the words quoted and where they come from."""
+
+    text: str
+    citation: str
+    title: str
+    source: str
+    kind: str = ""
+    page: int | None = None
+    page_label: str | None = None
+    section: str | None = None
+    commitment_id: str | None = None
+    country: str | None = None
+    year: int | None = None
+    url: str | None = None  # the official link (at the page for PDFs), or None
+    chunk_id: int | None = None
+
+    @classmethod
+    def from_hit(cls, hit: Any) -> Pin:
+        """From a ``search.Hit``."""
+        p = hit.provenance
+        return cls(text=hit.text, citation=hit.citation, title=p.title, source=p.source, kind=p.kind,
+                   page=p.page, page_label=p.page_label, section=p.section, commitment_id=p.commitment_id,
+                   country=p.country, year=p.year, url=hit.link, chunk_id=hit.chunk_id)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Pin:
+        """From ``Pin.to_dict()`` or ``Hit.to_dict()`` (whose ``link`` is the URL to cite)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if data.get("link"):
+            values["url"] = data["link"]
+        values.setdefault("citation", data.get("title") or data.get("source") or "")
+        values.setdefault("title", data.get("source") or "")
+        values.setdefault("source", "")
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def place(self) -> str | None:
+        """Where in the source: 'p. 21', '§ Section' or the commitment id."""
+        if self.commitment_id:
+            return self.commitment_id
+        if self.page is not None:
+            printed = self.page_label or str(self.page)
+            return f"p. {printed}" + (f" (PDF page {self.page})" if printed != str(self.page) else "")
+        if self.section:
+            return f"§ {self.section}"
+        return None
+
+
+def as_pin(record: Any) -> Pin:
+    """A ``Pin`` from a Pin, a Hit or a dict."""
+    if isinstance(record, Pin):
+        return record
+    if isinstance(record, Mapping):
+        return Pin.from_dict(record)
+    if hasattr(record, "provenance"):
+        return Pin.from_hit(record)
+    raise TypeError(f"cannot pin a {type(record).__name__}")
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a plain http(s) address, else None (never ``javascript:`` and the like)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ch in '<>"\'`\\' for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_SPACES = re.compile(r"\s+")
+# Characters Word (XML 1.0) cannot hold: C0 controls other than tab/newline, lone surrogates, U+FFFE/F.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def flow_text(text: str) -> list[str]:
+    """A passage as paragraphs: hard line wraps (PDF lines) joined, blank lines kept as breaks."""
+    text = _NOT_XML.sub(" ", text or "")
+    return [p for p in (_SPACES.sub(" ", block).strip() for block in _BLANK_LINES.split(text)) if p]
+
+
+def _indexed_date(built_at: str | None) -> str:
+    if not built_at:
+        return "unknown date"
+    try:
+        return datetime.fromisoformat(built_at).strftime("%Y-%m-%d %H:%M %Z").strip()
+    except ValueError:
+        return str(built_at)
+
+
+@dataclass
+class _Source:
+    title: str
+    source: str
+    kind: str
+    places: list[str]
+    urls: list[str]
+    notes: list[int]
+
+
+def _sources(pins: Sequence[Pin]) -> list[_Source]:
+    """The documents quoted, in order of first quotation, with every place quoted in each."""
+    out: dict[tuple[str, str], _Source] = {}
+    for number, pin in enumerate(pins, start=1):
+        key = (pin.source, pin.commitment_id or "") if pin.commitment_id else (pin.source, "")
+        entry = out.setdefault(key, _Source(pin.title, pin.source, pin.kind, [], [], []))
+        if pin.place and pin.place not in entry.places:
+            entry.places.append(pin.place)
+        url = safe_url(pin.url)
+        if url:
+            base = url.split("#", 1)[0] if pin.kind == "report" else url
+            if base not in entry.urls:
+                entry.urls.append(base)
+        entry.notes.append(number)
+    return list(out.values())
+
+
+# -- Markdown -----------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.M)
+
+
+def _md(text: str) -> str:
+    """Plain text safe inside Markdown: no links, HTML, emphasis or headings can come from it."""
+    text = _MD_ENTITY.sub(r"\\&", _MD_SPECIAL.sub(r"\\\1", text))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None) -> str:
+    """The briefing note in Markdown: quotations with footnotes ``[^n]``, then the sources."""
+    pins = [as_pin(p) for p in pins]
+    title = (title or "").strip() or "Briefing note"
+    date = _indexed_date(built_at)
+    lines = [f"# {_md(title)}", ""]
+    if not pins:
+        lines += ["_No passages pinned._", ""]
+        return "\n".join(lines)
+    lines += [f"_{len(pins)} passage{'s' if len(pins) != 1 else ''} quoted verbatim from the justice-policy "
+              f"index built {_md(date)}; the numbers refer to the notes._", "", "## Evidence", ""]
+    for number, pin in enumerate(pins, start=1):
+        paragraphs = flow_text(pin.text) or [""]
+        quoted = "\n>\n".join(f"> {_md(p)}" for p in paragraphs)
+        lines += [f"{quoted} [^{number}]", ""]
+    lines += ["## Sources", ""]
+    for entry in _sources(pins):
+        parts = [f"**{_md(entry.title)}**"]
+        if entry.places:
+            parts.append(_md(", ".join(entry.places)))
+        corpus_file = f"corpus file `{entry.source.replace('`', '')}`"
+        parts.append(" ".join(f"<{u}>" for u in entry.urls) if entry.urls else corpus_file)
+        parts.append(f"indexed {_md(date)}")
+        parts.append(("notes " if len(entry.notes) > 1 else "note ") + ", ".join(str(n) for n in entry.notes))
+        lines.append("- " + " — ".join(parts))
+    lines.append("")
+    for number, pin in enumerate(pins, start=1):
+        url = safe_url(pin.url)
+        where = f" <{url}>" if url else f" (corpus file `{pin.source.replace('`', '')}`)"
+        lines.append(f"[^{number}]: {_md(pin.citation)}.{where}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+# -- Word -----------------------------------------------------------------------------------
+
+def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str) -> Path:
+    """The briefing note as a Word document at ``path``.
+
+    Each quotation (style "Quote") ends with its note number in superscript; a "Notes"
+    list gives each number's citation and link; a "Sources" list gives each document quoted.
+    """
+    from docx import Document
+    from docx.shared import Pt
+
+    pins = [as_pin(p) for p in pins]
+    title = _NOT_XML.sub(" ", (title or "").strip()) or "Briefing note"
+    date = _indexed_date(built_at)
+    doc = Document()
+    doc.core_properties.title = title
+    doc.add_heading(title, level=0)
+    if not pins:
+        doc.add_paragraph("No passages pinned.")
+    else:
+        doc.add_paragraph(f"{len(pins)} passage{'s' if len(pins) != 1 else ''} quoted verbatim from the "
+                          f"justice-policy index built {date}. The numbers refer to the notes.")
+        doc.add_heading("Evidence", level=1)
+        for number, pin in enumerate(pins, start=1):
+            paragraphs = flow_text(pin.text) or [""]
+            for i, text in enumerate(paragraphs):
+                para = doc.add_paragraph(style="Quote")
+                last = i == len(paragraphs) - 1
+                para.add_run(("“" if i == 0 else "") + text + ("”" if last else ""))
+                if last:
+                    ref = para.add_run(str(number))
+                    ref.font.superscript = True
+        doc.add_heading("Notes", level=1)
+        for number, pin in enumerate(pins, start=1):
+            para = doc.add_paragraph()
+            mark = para.add_run(str(number))
+            mark.font.superscript = True
+            url = safe_url(pin.url)
+            where = url if url else f"corpus file {pin.source}"
+            para.add_run(f" {_NOT_XML.sub(' ', pin.citation)}. {_NOT_XML.sub(' ', where)}")
+        doc.add_heading("Sources", level=1)
+        for entry in _sources(pins):
+            para = doc.add_paragraph(style="List Bullet")
+            para.add_run(_NOT_XML.sub(" ", entry.title)).bold = True
+            details = []
+            if entry.places:
+                details.append(", ".join(entry.places))
+            details.append(" ".join(entry.urls) if entry.urls else f"corpus file {entry.source}")
+            details.append(f"indexed {date}")
+            details.append(("notes " if len(entry.notes) > 1 else "note ") + ", ".join(str(n) for n in entry.notes))
+            para.add_run(" — " + _NOT_XML.sub(" ", " — ".join(details)))
+    for style_name in ("Normal", "Quote"):
+        doc.styles[style_name].font.size = Pt(11)
+    path = Path(path)
+    doc.save(str(path))
+    return path
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+COMMITMENT_COLUMNS = ("country", "commitment_id", "year", "title", "lead_institution", "policy_areas",
+                      "irm_potential_impact", "irm_completion", "url", "passage")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def commitments_csv(rows: Iterable[Any], path: Path | str) -> Path:
+    """``compare()`` rows (CommitmentRow or dicts) as a UTF-8 CSV (with BOM, for Excel)."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COMMITMENT_COLUMNS)
+        for row in rows:
+            data = row.to_dict() if hasattr(row, "to_dict") else dict(row)
+            writer.writerow([_cell(data.get(name)) for name in COMMITMENT_COLUMNS])
+    return path

@@ -1,0 +1,372 @@
+"""The web app without a browser: briefing-note exports, the corpus file route over real HTTP,
+and HTML rendering of hostile document text."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import os
+import re
+import socket
+import urllib.request
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import app  # noqa: E402
+from indexer.records import Provenance  # noqa: E402
+from search import Hit  # noqa: E402
+from search.briefing import (  # noqa: E402
+    Pin, as_pin, briefing_docx, briefing_markdown, commitments_csv, flow_text, safe_url)
+
+from conftest import make_pdf  # noqa: E402
+
+BUILT_AT = "2026-03-04T09:15:00+00:00"
+HOSTILE = ('Courts must publish <script>window.__pwned=1</script> decisions <img src=x onerror="window.__pwned=1"> '
+           'within [click](javascript:window.__pwned=1) thirty days.')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pins() -> list[Pin]:
+    return [
+        Pin(text="Legal aid should be decided within\nforty-eight hours when a hearing is near.\n\nAppeals follow.",
+            citation="Free Legal Aid: A Guidance Note, p. 1", title="Free Legal Aid: A Guidance Note",
+            source="reports/legal-aid.pdf", kind="report", page=1, page_label="1"),
+        Pin(text="The Ministry of Justice will digitalise the free legal aid system.",
+            citation="MK0193, North Macedonia, 2024: Digitalise and improve the free legal aid system",
+            title="Digitalise and improve the free legal aid system", source="commitments/ogp.csv",
+            kind="commitment", commitment_id="MK0193", country="North Macedonia", year=2024,
+            url="https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/"),
+        Pin(text=HOSTILE, citation="Free Legal Aid: A Guidance Note, p. iv (PDF page 5)",
+            title="Free Legal Aid: A Guidance Note", source="reports/legal-aid.pdf", kind="report", page=5,
+            page_label="iv", url="javascript:window.__pwned=1"),
+    ]
+
+
+# -- briefing note ----------------------------------------------------------------------------
+
+def test_briefing_markdown_quotes_footnotes_and_sources():
+    text = briefing_markdown(_pins(), "Legal aid: what others did", BUILT_AT)
+    lines = text.splitlines()
+    assert lines[0] == "# Legal aid: what others did"
+    # Each passage is a block quotation ending with its footnote reference, in pin order.
+    assert ("> Legal aid should be decided within forty-eight hours when a hearing is near.\n>\n"
+            "> Appeals follow. [^1]") in text
+    assert "> The Ministry of Justice will digitalise the free legal aid system. [^2]" in text
+    assert text.index("[^1]") < text.index("[^2]") < text.index("[^3]")
+    # Footnote definitions give the citation and the link (official URL, or the corpus file).
+    assert "[^1]: Free Legal Aid: A Guidance Note, p. 1. (corpus file `reports/legal-aid.pdf`)" in lines
+    assert ("[^2]: MK0193, North Macedonia, 2024: Digitalise and improve the free legal aid system. "
+            "<https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/>") in lines
+    # Sources: one line per document, with every place quoted and the date indexed.
+    sources = [line for line in lines if line.startswith("- **")]
+    assert len(sources) == 2
+    assert sources[0].startswith("- **Free Legal Aid: A Guidance Note** — p. 1, p. iv (PDF page 5) — corpus file")
+    assert "indexed 2026-03-04" in sources[0] and sources[0].endswith("notes 1, 3")
+    assert "MK0193" in sources[1] and "https://www.opengovpartnership.org/" in sources[1]
+    assert sources[1].endswith("note 2")
+    # Hostile text stays text: rendered by a CommonMark renderer that passes HTML through, nothing is live.
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark", {"html": True}).render(text)
+    for live in ("<script", "<img", "javascript:window.__pwned=1</a>"):
+        assert live not in rendered, live
+    assert re.findall(r'href="([^"]*)"', rendered) == [
+        "https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/"] * 2
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in rendered
+    assert "[click](javascript:window.__pwned=1)" in rendered
+
+
+def test_briefing_markdown_empty_basket():
+    text = briefing_markdown([], "", None)
+    assert text.startswith("# Briefing note\n") and "No passages pinned" in text
+
+
+def test_briefing_docx_quotes_footnote_numbers_and_sources(tmp_path):
+    import docx
+
+    pins = _pins()
+    pins[0] = Pin(**{**pins[0].to_dict(), "text": pins[0].text + "\x0c"})  # a PDF form feed Word cannot hold
+    path = briefing_docx(pins, "Legal aid: what others did", BUILT_AT, tmp_path / "note.docx")
+    document = docx.Document(str(path))
+    paragraphs = document.paragraphs
+    assert paragraphs[0].style.name == "Title" and paragraphs[0].text == "Legal aid: what others did"
+    assert document.core_properties.title == "Legal aid: what others did"
+
+    quotes = [p for p in paragraphs if p.style.name == "Quote"]
+    # The first passage has two paragraphs; the note number follows the last one, in superscript.
+    assert [q.text for q in quotes] == [
+        "“Legal aid should be decided within forty-eight hours when a hearing is near.",
+        "Appeals follow.”1",
+        "“The Ministry of Justice will digitalise the free legal aid system.”2",
+        "“" + " ".join(HOSTILE.split()) + "”3",
+    ]
+    refs = [(q.runs[-1].text, q.runs[-1].font.superscript) for q in quotes if len(q.runs) > 1]
+    assert refs == [("1", True), ("2", True), ("3", True)]
+
+    headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
+    assert headings == ["Evidence", "Notes", "Sources"]
+    notes_at = next(i for i, p in enumerate(paragraphs) if p.text == "Notes")
+    notes = paragraphs[notes_at + 1:notes_at + 4]
+    assert [(n.runs[0].text, n.runs[0].font.superscript) for n in notes] == [("1", True), ("2", True), ("3", True)]
+    assert notes[0].text == "1 Free Legal Aid: A Guidance Note, p. 1. corpus file reports/legal-aid.pdf"
+    assert notes[1].text.endswith("https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/")
+    assert "javascript:" not in notes[2].text  # an unsafe URL is never written out
+
+    sources = [p.text for p in paragraphs if p.style.name == "List Bullet"]
+    assert sources == [
+        "Free Legal Aid: A Guidance Note — p. 1, p. iv (PDF page 5) — corpus file reports/legal-aid.pdf — "
+        "indexed 2026-03-04 09:15 UTC — notes 1, 3",
+        "Digitalise and improve the free legal aid system — MK0193 — "
+        "https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/ — "
+        "indexed 2026-03-04 09:15 UTC — note 2",
+    ]
+
+
+def test_pins_from_hits_and_dicts():
+    hit = _hit(Provenance(source="reports/a.pdf", kind="report", title="A report", page=3, page_label="2",
+                          url="https://example.org/a.pdf"), "Some text.")
+    pin = as_pin(hit)
+    assert pin.url == "https://example.org/a.pdf#page=3" and pin.place == "p. 2 (PDF page 3)"
+    assert as_pin(pin.to_dict()) == pin
+    assert as_pin(hit.to_dict()).url == "https://example.org/a.pdf#page=3"
+    assert flow_text("a\nb\n\n c ") == ["a b", "c"]
+
+
+def test_safe_url_only_http():
+    assert safe_url("https://example.org/x?a=1#page=2") == "https://example.org/x?a=1#page=2"
+    for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", " javascript:alert(1)", "data:text/html,x",
+                "https://exa mple.org", 'https://example.org/"onmouseover="x', "//example.org", "", None):
+        assert safe_url(bad) is None, bad
+
+
+def test_commitments_csv_is_not_a_formula(tmp_path):
+    rows = [{"country": "Albania", "commitment_id": "AL0001", "year": 2016, "title": "=HYPERLINK(\"http://x\")",
+             "lead_institution": "@SUM(A1)", "policy_areas": ["Justice", "Access to Justice"],
+             "irm_potential_impact": None, "irm_completion": "Limited", "url": "https://example.org/al0001",
+             "passage": "-2 days"}]
+    path = commitments_csv(rows, tmp_path / "c.csv")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        data = list(csv.DictReader(fh))
+    assert data[0]["title"] == "'=HYPERLINK(\"http://x\")" and data[0]["lead_institution"] == "'@SUM(A1)"
+    assert data[0]["policy_areas"] == "Justice; Access to Justice" and data[0]["passage"] == "'-2 days"
+    assert data[0]["year"] == "2016" and data[0]["irm_potential_impact"] == ""
+
+
+# -- rendering hostile text -----------------------------------------------------------------
+
+def _hit(provenance: Provenance, text: str, rank: int = 1, highlight: tuple[int, int] | None = None) -> Hit:
+    return Hit(rank=rank, score=0.5, chunk_id=7, document_id=3, provenance=provenance, text=text, char_start=0,
+               char_end=len(text), language="en", highlight=highlight or (0, len(text)))
+
+
+def test_hostile_passage_renders_inert():
+    provenance = Provenance(
+        source="guides/evil <b>.md", kind="guide",
+        title='<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>',
+        section="[click](javascript:window.__pwned=1)", url="javascript:window.__pwned=1", country="<i>X</i>",
+        policy_areas=("<svg onload=alert(1)>",), metadata={"lead_institution": "<iframe src=javascript:alert(1)>"})
+    start = HOSTILE.index("<img")
+    hit = _hit(provenance, HOSTILE, highlight=(start, len(HOSTILE)))
+    card = app.render_card(hit, document_text="Before. " + HOSTILE)
+    for live in ("<script", "<img", "<svg", "<iframe", "<i>", "<b>", 'href="javascript:', "href='javascript:"):
+        assert live not in card, live
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
+    assert "<mark>&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in card
+    assert "[click](javascript:window.__pwned=1)" in card  # shown as the literal text it is
+    # The unsafe URL is dropped: the link falls back to the corpus file served by the app.
+    assert 'href="corpus/guides/evil%20%3Cb%3E.md"' in card
+    summary = app.render_summary("publish decisions thirty days", [hit])
+    assert "<script" not in summary and "<img" not in summary and "&lt;script&gt;" in summary
+    basket = app.render_basket([Pin.from_hit(hit).to_dict()])
+    assert "<script" not in basket and "<img" not in basket and "&lt;img src=x" in basket
+    results = app.render_results([hit], {3: HOSTILE}, notice="<b>bold</b>")
+    assert "<b>bold" not in results and "&lt;b&gt;bold" in results
+
+
+def test_source_links():
+    pdf = _hit(Provenance(source="reports/a note.pdf", kind="report", title="A", page=4, page_label="3"), "x")
+    assert app.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3")
+    official_pdf = _hit(Provenance(source="reports/b.pdf", kind="report", title="B", page=2,
+                                   url="https://example.org/b.pdf"), "x")
+    assert app.source_href(official_pdf)[0] == "https://example.org/b.pdf#page=2"
+    commitment = _hit(Provenance(source="c.csv", kind="commitment", title="C", commitment_id="MK0193",
+                                 url="https://www.opengovpartnership.org/mk0193"), "x")
+    assert app.source_href(commitment) == ("https://www.opengovpartnership.org/mk0193", "Official commitment page")
+
+
+def test_no_answer_message():
+    assert app.NO_ANSWER in app.render_summary("anything", [])
+    unrelated = _hit(Provenance(source="g.md", kind="guide", title="G"), "Bananas are yellow.")
+    assert app.NO_ANSWER in app.render_summary("free legal aid eligibility", [unrelated])
+
+
+def test_share_query_round_trip():
+    from starlette.datastructures import QueryParams
+
+    qs = app.share_query("legal aid", 10, ["North Macedonia", "Buenos Aires, Argentina"], [], "2016", "",
+                         ["commitment"], [], ["en"])
+    params = QueryParams(qs)
+    assert params["q"] == "legal aid" and params["type"] == "commitment" and params["year"] == "2016-"
+    assert "k" not in params  # the default is left out
+    countries = ["Albania", "Buenos Aires, Argentina", "North Macedonia"]
+    assert app._param_list(params, "country", countries) == (["North Macedonia", "Buenos Aires, Argentina"], [])
+    assert app._param_list(QueryParams("country=north macedonia,Atlantis"), "country", countries) == (
+        ["North Macedonia"], ["Atlantis"])
+
+
+def test_cli_help_and_auth(capsys):
+    with pytest.raises(SystemExit):
+        app.main(["--help"])
+    out = capsys.readouterr().out
+    assert "--auth USER:PASSWORD" in out and "python app.py --index" in out and "127.0.0.1" in out
+    assert app._parse_auth("ed:pa:ss") == ("ed", "pa:ss")
+    with pytest.raises(ValueError):
+        app._parse_auth("nopassword")
+
+
+# -- the corpus file route, over real HTTP ------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_site(tmp_path_factory, encoder):
+    """A small corpus (a 2-page PDF, a guide, files that must never be served) and its index."""
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Searcher
+
+    root = tmp_path_factory.mktemp("site")
+    corpus = root / "corpus"
+    make_pdf(corpus / "reports" / "note.pdf", ["Cover page of the note.",
+                                               "Paralegals help people resolve land disputes in villages."],
+             title="Paralegal note")
+    (corpus / "guides").mkdir()
+    (corpus / "guides" / "guide.md").write_text(
+        "# Guide\n\n## Mediation\n\nMediation <script>alert(1)</script> settles disputes early.\n", encoding="utf-8")
+    (corpus / "README.md").write_text("not indexed", encoding="utf-8")
+    (corpus / ".env").write_text("TOKEN=corpus-dotfile", encoding="utf-8")
+    (root / "secret.txt").write_text("TOP-SECRET-OUTSIDE", encoding="utf-8")
+    (corpus / "guides" / "leak.txt").symlink_to(root / "secret.txt")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    yield root, searcher
+    searcher.close()
+
+
+@pytest.fixture(scope="module")
+def served(tiny_site):
+    root, searcher = tiny_site
+    demo = app.build_app(searcher, root / "corpus")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield root, port
+    finally:
+        demo.close()
+
+
+def _raw_get(port: int, target: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """GET with the request target sent exactly as given (no client-side ../ normalisation)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    try:
+        conn.request("GET", target, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_corpus_route_serves_an_indexed_pdf(served):
+    root, port = served
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/corpus/reports/note.pdf", timeout=20) as response:
+        body = response.read()
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/pdf"
+        assert response.headers["Content-Disposition"].startswith("inline")
+    assert body == (root / "corpus" / "reports" / "note.pdf").read_bytes()
+
+
+def test_corpus_route_serves_guides_as_inert_text(served):
+    _, port = served
+    status, headers, body = _raw_get(port, "/corpus/guides/guide.md")
+    assert status == 200 and b"Mediation <script>" in body
+    assert headers["content-type"].startswith("text/plain")
+    assert "sandbox" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("target", [
+    "/corpus/../secret.txt",
+    "/corpus/reports/../../secret.txt",
+    "/corpus/%2e%2e%2fsecret.txt",
+    "/corpus/%2e%2e/secret.txt",
+    "/corpus/reports/%2E%2E%2F%2E%2E%2Fsecret.txt",
+    "/corpus/..%2f..%2f..%2f..%2f..%2f..%2fetc%2fpasswd",
+    "/corpus/..%5csecret.txt",
+    "/corpus//etc/passwd",
+    "/corpus/%2Fetc%2Fpasswd",
+    "/corpus/guides/leak.txt",  # a link inside the corpus that points out of it
+    "/corpus/.env",
+    "/corpus/README.md",  # inside the corpus but not an indexed source
+    "/corpus/reports/missing.pdf",
+])
+def test_corpus_route_refuses_anything_else(served, target):
+    root, port = served
+    status, _, body = _raw_get(port, target)
+    assert status in (403, 404), (target, status)
+    assert b"TOP-SECRET" not in body and b"root:" not in body and b"corpus-dotfile" not in body
+
+
+def test_corpus_route_refuses_traversal_with_403(served):
+    _, port = served
+    for target in ("/corpus/../secret.txt", "/corpus/%2e%2e%2fsecret.txt", "/corpus//etc/passwd"):
+        assert _raw_get(port, target)[0] == 403, target
+
+
+def test_resolve_corpus_file_directly(tiny_site):
+    root, _ = tiny_site
+    corpus = root / "corpus"
+    assert app.resolve_corpus_file(corpus, "reports/note.pdf", {"reports/note.pdf"}) == (
+        corpus / "reports" / "note.pdf").resolve()
+    assert app.resolve_corpus_file(corpus, "reports/note.pdf", {"guides/guide.md"}) is None
+    for bad in ("../secret.txt", "/etc/passwd", "reports/../../secret.txt", "guides\\..\\..\\secret.txt",
+                "guides/leak.txt", ".env", "a\x00b", "C:/x"):
+        with pytest.raises(app.CorpusPathRefused):
+            app.resolve_corpus_file(corpus, bad)
+
+
+def test_corpus_route_needs_the_login_when_auth_is_on(tiny_site):
+    root, searcher = tiny_site
+    demo = app.build_app(searcher, root / "corpus")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                auth=("editor", "s3cret"))
+    try:
+        assert _raw_get(port, "/corpus/reports/note.pdf")[0] == 401
+        import httpx
+
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
+            assert client.post("/login", data={"username": "editor", "password": "wrong"}).status_code >= 400
+            assert client.get("/corpus/reports/note.pdf").status_code == 401
+            assert client.post("/login", data={"username": "editor", "password": "s3cret"}).status_code == 200
+            response = client.get("/corpus/reports/note.pdf")
+            assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    finally:
+        demo.close()
+
+
+def test_app_search_handler_end_to_end(tiny_site):
+    """The search handler over the real index: cards, citation, PDF page link, answer."""
+    root, searcher = tiny_site
+    hits = searcher.search("paralegals land disputes", k=3)
+    assert hits and hits[0].provenance.source == "reports/note.pdf" and hits[0].provenance.page == 2
+    html = app.render_results(hits, {h.document_id: searcher.document_text(h.document_id) for h in hits})
+    assert 'href="corpus/reports/note.pdf#page=2"' in html
+    assert "Paralegals help people resolve <mark>" in html or "<mark>Paralegals help people" in html
+    assert "Show source: the whole page" in html
+    assert app.NO_ANSWER not in app.render_summary("paralegals resolve land disputes", hits)

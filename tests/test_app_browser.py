@@ -1,0 +1,393 @@
+"""The app in headless Chromium: ask, filter, open sources, pin and export, share links, hostile text.
+
+One app (over the starter corpus) and one browser per module; each test gets a fresh page.
+Set SAVE_SCREENSHOTS=1 to also write docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent
+QUESTIONS = {q.get("commitment_id") or f"{q['source']}#{q['page'] or q['section']}": q
+             for q in json.loads((REPO / "tests" / "data" / "starter_questions.json").read_text(encoding="utf-8"))}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _launch(searcher, corpus_dir: Path):
+    import app
+
+    demo = app.build_app(searcher, corpus_dir)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium")
+    if not executable:
+        pytest.skip("no chromium on PATH")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(starter_index, starter_searcher):
+    settings, _ = starter_index
+    demo, url = _launch(starter_searcher, Path(settings.corpus_dir))
+    yield url, Path(settings.corpus_dir)
+    demo.close()
+
+
+@pytest.fixture()
+def context(browser):
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 1000})
+    ctx.set_default_timeout(TIMEOUT)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture()
+def page(context):
+    return context.new_page()
+
+
+def ask(page, question: str) -> list[dict]:
+    """Type a question, press Search, wait for the new result cards and return them."""
+    before = page.locator("#jx-results").inner_html()
+    page.locator("#jx-question textarea").fill(question)
+    page.locator("#jx-search").click()
+    page.wait_for_function("(before) => { const r = document.querySelector('#jx-results');"
+                           " return r && r.innerHTML !== before && r.querySelector('.jx-count'); }", arg=before)
+    return cards(page)
+
+
+def cards(page) -> list[dict]:
+    page.wait_for_selector("#jx-results .jx-count")
+    return page.eval_on_selector_all("#jx-results article.jx-hit", """els => els.map(e => ({
+        rank: Number(e.dataset.rank), kind: e.dataset.kind, country: e.dataset.country, source: e.dataset.source,
+        page: e.dataset.page, citation: e.querySelector('.jx-cite').textContent,
+        passage: e.querySelector('.jx-passage').textContent,
+        mark: (e.querySelector('.jx-passage mark') || {}).textContent || '',
+        href: (e.querySelector('a.jx-source-link') || {getAttribute: () => null}).getAttribute('href')}))""")
+
+
+def pick(page, dropdown_id: str, option: str) -> None:
+    """Choose an option of a Gradio (multiselect) dropdown by typing and clicking it."""
+    box = page.locator(f"#{dropdown_id} input")
+    box.click()
+    box.fill(option)
+    page.locator("ul[role='listbox'] li[role='option']", has_text=option).first.click()
+    page.keyboard.press("Escape")
+
+
+def _screenshot(page, name: str) -> None:
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":
+        out = REPO / "docs" / "screenshots"
+        out.mkdir(parents=True, exist_ok=True)
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(600)  # let Gradio finish fading in the updated outputs
+        page.screenshot(path=str(out / name), full_page=False)
+
+
+# -- (a) a question with a known answer ---------------------------------------------------------
+
+@pytest.mark.parametrize("key, expected", [
+    ("reports/access-to-justice-guidance-note.pdf#2",
+     "People-Centred Access to Justice: A Guidance Note for OGP Action Plans, p. 1 (PDF page 2)"),
+    ("guides/justice-for-women.md#Protection orders", "Protection orders"),
+    ("SK0115", "SK0115, Slovak Republic, 2017"),
+])
+def test_question_finds_the_known_passage(site, page, key, expected):
+    url, _ = site
+    question = QUESTIONS[key]
+    page.goto(url)
+    found = ask(page, question["q"])
+    assert found, "no result cards"
+    top = found[0]
+    assert top["source"] == question["source"]
+    assert expected in top["citation"]
+    if question["page"]:
+        assert top["page"] == str(question["page"])
+    assert top["mark"] and top["mark"] in top["passage"]  # the best sentence is highlighted
+    answer = page.locator("#jx-summary").inner_text()
+    assert "[1]" in answer and "No passage answers" not in answer
+    if key.startswith("reports/"):
+        _screenshot(page, "search-results.png")
+
+
+def test_unanswerable_question_says_so(site, page):
+    url, _ = site
+    page.goto(url)
+    ask(page, "zebra migration across the serengeti savanna")
+    assert "No passage answers this closely; try other words or fewer filters" in \
+        page.locator("#jx-summary").inner_text()
+
+
+# -- (b) filters, and (e) the shared address -----------------------------------------------------
+
+def test_filters_are_honoured_and_the_address_reproduces_the_search(site, context, page):
+    url, _ = site
+    page.goto(url)
+    page.locator("#jx-filters").get_by_text("Filters and number of results").click()
+    pick(page, "jx-f-type", "OGP commitment")
+    pick(page, "jx-f-country", "North Macedonia")
+    found = ask(page, "free legal aid for people who cannot pay")
+    assert len(found) >= 2
+    assert all(c["kind"] == "commitment" and c["country"] == "North Macedonia" for c in found), found
+    assert all(c["href"].startswith("https://") for c in found)  # commitments link to their official page
+
+    # The address now carries the question and the filters.
+    page.wait_for_function("() => location.search.includes('type=commitment')")
+    shared = page.url
+    params = parse_qs(urlsplit(shared).query)
+    assert params["q"] == ["free legal aid for people who cannot pay"]
+    assert params["type"] == ["commitment"] and params["country"] == ["North Macedonia"]
+
+    # (e) Opening that address in another tab runs the same search with the same filters.
+    other = context.new_page()
+    other.goto(shared)
+    again = cards(other)
+    assert [(c["source"], c["citation"]) for c in again] == [(c["source"], c["citation"]) for c in found]
+    assert other.locator("#jx-question textarea").input_value() == "free legal aid for people who cannot pay"
+    assert "North Macedonia" in other.locator("#jx-f-country").inner_text()
+    assert "OGP commitment" in other.locator("#jx-f-type").inner_text()
+
+
+def test_handwritten_shared_address(site, page):
+    url, _ = site
+    page.goto(url + "?q=publish+the+office+of+every+prosecutor&type=commitment&country=slovak+republic&k=3"
+              "&year=2016-2018&__theme=light")
+    found = cards(page)
+    assert 1 <= len(found) <= 3
+    assert found[0]["citation"].startswith("SK0115")
+    assert all(c["kind"] == "commitment" and c["country"] == "Slovak Republic" for c in found)
+    years = page.eval_on_selector_all("#jx-results article.jx-hit", "els => els.map(e => Number(e.dataset.year))")
+    assert all(2016 <= y <= 2018 for y in years), years
+    assert "Years: 2016-2018" in page.locator("#jx-results .jx-count").inner_text()
+    # The address is rewritten in the app's own form; parameters that are not the app's are kept.
+    page.wait_for_function("() => location.search.includes('country=Slovak+Republic')")
+    params = parse_qs(urlsplit(page.url).query)
+    assert params["k"] == ["3"] and params["year"] == ["2016-2018"] and params["__theme"] == ["light"]
+
+
+# -- (c) a PDF result opens at its page, served from the corpus ---------------------------------
+
+def test_pdf_source_link_opens_the_page(site, context, page):
+    url, corpus = site
+    question = QUESTIONS["reports/court-data-guidance-note.pdf#1"]
+    page.goto(url)
+    top = ask(page, question["q"])[0]
+    assert top["source"] == "reports/court-data-guidance-note.pdf" and top["page"] == "1"
+    assert top["href"] == "corpus/reports/court-data-guidance-note.pdf#page=1"
+    # "Show source" reveals the whole page around the passage.
+    card = page.locator("#result-1")
+    card.locator("details.jx-source summary").click()
+    whole = card.locator(".jx-doc").inner_text()
+    assert len(whole) > len(top["passage"]) and "disposition time" in whole.lower()
+    with context.expect_page() as opened:
+        card.locator("a.jx-source-link").click()
+    pdf_page = opened.value
+    pdf_page.wait_for_load_state()
+    assert pdf_page.url == url + "corpus/reports/court-data-guidance-note.pdf#page=1"
+    assert pdf_page.evaluate("document.contentType") == "application/pdf"
+    response = context.request.get(pdf_page.url.split("#")[0])
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.body() == (corpus / "reports" / "court-data-guidance-note.pdf").read_bytes()
+    pdf_page.close()
+
+
+# -- (d) the evidence basket and the briefing note ---------------------------------------------
+
+def test_pin_three_passages_and_export_the_note(site, page, tmp_path):
+    import docx
+
+    url, _ = site
+    page.goto(url)
+    found = ask(page, "free legal aid eligibility and quality standards")
+    assert len(found) >= 3
+    for rank in (1, 2, 3):
+        page.locator(f"#jx-results button.jx-pin-btn[data-rank='{rank}']").click()
+    page.get_by_role("tab", name="Evidence basket (3)").click()
+    page.wait_for_selector("#jx-basket li.jx-pin >> nth=2")
+    listed = page.locator("#jx-basket .jx-cite").all_inner_texts()
+    assert listed == [c["citation"] for c in found[:3]]
+
+    # Reorder: move the third passage up, so the note quotes them as 1, 3, 2.
+    pick(page, "jx-basket-pick", "3. ")
+    page.locator("#jx-up").click()
+    page.wait_for_function("(c) => document.querySelector('#jx-basket li.jx-pin:nth-child(2) .jx-cite')"
+                           ".textContent === c", arg=found[2]["citation"])
+    order = [found[0], found[2], found[1]]
+    page.locator("#jx-basket-title textarea").fill("Legal aid: eligibility and quality")
+    page.locator("#jx-basket").click()  # leave the title box: the exports are rebuilt with the title
+    page.wait_for_timeout(500)
+    _screenshot(page, "evidence-basket.png")
+
+    with page.expect_download() as download:
+        page.locator("#jx-docx").click()
+    path = tmp_path / "note.docx"
+    download.value.save_as(path)
+    note = docx.Document(str(path))
+    paragraphs = note.paragraphs
+    assert paragraphs[0].text == "Legal aid: eligibility and quality"
+    quotes = [p for p in paragraphs if p.style.name == "Quote"]
+    # One quotation per pin (a passage with blank lines spans several paragraphs; the last carries the number).
+    numbered = [q for q in quotes if q.runs and q.runs[-1].font.superscript]
+    assert [q.runs[-1].text for q in numbered] == ["1", "2", "3"]
+    text = " ".join(" ".join(q.text for q in quotes).split())
+    for pin in order:
+        assert " ".join(pin["passage"].split()) in text
+    positions = [text.index(" ".join(pin["passage"].split())) for pin in order]
+    assert positions == sorted(positions)
+    notes_at = next(i for i, p in enumerate(paragraphs) if p.text == "Notes")
+    for number, pin in enumerate(order, start=1):
+        note_line = paragraphs[notes_at + number]
+        assert note_line.runs[0].text == str(number) and note_line.runs[0].font.superscript
+        assert pin["citation"] in note_line.text
+    sources = [p.text for p in paragraphs if p.style.name == "List Bullet"]
+    assert sources and all("indexed " in s for s in sources)
+    assert any("Free Legal Aid" in s and "corpus file reports/legal-aid-guidance-note.pdf" in s for s in sources)
+
+    with page.expect_download() as download:
+        page.locator("#jx-md").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# Legal aid: eligibility and quality")
+    assert [int(n) for n in re.findall(r"^\[\^(\d+)\]:", markdown, re.M)] == [1, 2, 3]
+
+    # Remove one: the basket and the exports follow.
+    page.locator("#jx-remove").click()
+    page.get_by_role("tab", name="Evidence basket (2)").wait_for()
+    assert page.locator("#jx-basket li.jx-pin").count() == 2
+
+
+# -- comparable commitments ----------------------------------------------------------------------
+
+def test_comparable_commitments_table_and_csv(site, page):
+    url, _ = site
+    page.goto(url + "?q=free+legal+aid")
+    cards(page)
+    page.get_by_role("tab", name="Comparable commitments").click()
+    table = page.locator("#jx-compare")
+    table.get_by_text("MK0193").first.wait_for()
+    text = table.inner_text()
+    assert "North Macedonia" in text and "Ministry of Justice" in text
+    assert table.locator("a[href^='https://']").count() >= 3
+    _screenshot(page, "comparable-commitments.png")
+    # Sortable: sort by year through the column menu.
+    def visible_years() -> list[int]:
+        rows = page.eval_on_selector_all("#jx-compare .virtual-row", """rows => rows
+            .map(r => [...r.querySelectorAll('.body-cell')].map(c => c.innerText.trim())).filter(r => r.length >= 9)""")
+        return [int(r[2]) for r in rows if r[2].isdigit()]
+
+    grouped = visible_years()  # grouped by country, not by year
+    header = table.locator("thead th", has_text="Year").first
+    header.hover()
+    header.locator("button.cell-menu-button").click()
+    page.get_by_text("Sort ascending").first.click()
+    page.wait_for_timeout(300)
+    years = visible_years()
+    assert len(years) >= 3 and years == sorted(years) and years != grouped, (grouped, years)
+    with page.expect_download() as download:
+        page.locator("#jx-compare-csv").click()
+    rows = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("country,commitment_id,year,title")
+    assert any(",MK0193,2024," in row for row in rows)
+
+
+def test_index_status_panel(site, page):
+    url, _ = site
+    page.goto(url)
+    page.get_by_role("tab", name="Index status").click()
+    status = page.locator("#jx-status").inner_text()
+    assert "all-MiniLM-L6-v2" in status and "Slovak Republic" in status
+    assert re.search(r"OGP commitment\s+1\s+33", status) and re.search(r"Passages \(chunks\)\s+\d+", status)
+    _screenshot(page, "index-status.png")
+
+
+# -- (f) hostile documents stay text ----------------------------------------------------------------
+
+HOSTILE_MD = """---
+title: "Hostile <script>window.__pwned=1</script> guide <img src=x onerror=\\"window.__pwned=1\\">"
+url: "javascript:window.__pwned=1"
+summary: "Zebra tribunal notices <script>window.__pwned=1</script> <img src=x onerror=\\"window.__pwned=1\\"> [click](javascript:window.__pwned=1) are published weekly."
+---
+
+# Zebra tribunal
+
+The zebra tribunal publishes its notices every week. <script>window.__pwned=1</script>
+<img
+src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=1) and <a href="javascript:window.__pwned=1">this</a>.
+"""
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory, encoder):
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Searcher
+
+    root = tmp_path_factory.mktemp("hostile")
+    corpus = root / "corpus"
+    (corpus / "guides").mkdir(parents=True)
+    (corpus / "guides" / "hostile.md").write_text(HOSTILE_MD, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    demo, url = _launch(searcher, corpus)
+    yield url
+    demo.close()
+    searcher.close()
+
+
+def test_hostile_document_is_shown_as_text(hostile_site, page):
+    # The question in a shared address is hostile too (reflected into the page, never as markup).
+    page.goto(hostile_site + "?q=zebra+tribunal+notices+published+%3Cimg+src%3Dx+onerror%3D%22window.__pwned%3D1%22%3E")
+    found = cards(page)
+    assert found
+    page.get_by_role("tab", name="Comparable commitments").click()
+    assert "<img src=x" in page.locator("#jx-compare-note").inner_text()
+    page.get_by_role("tab", name="Search").click()
+    for summary in page.locator("details.jx-source summary").all():
+        summary.click()  # open every "show source" too
+    page.locator("#jx-results button.jx-pin-btn[data-rank='1']").click()
+    page.get_by_role("tab", name="Evidence basket (1)").click()
+    page.wait_for_selector("#jx-basket li.jx-pin")
+    page.get_by_role("tab", name="Index status").click()
+    page.get_by_role("tab", name="Search").click()
+    page.wait_for_timeout(300)
+
+    shown = page.locator("#jx-results").inner_text()
+    assert "<script>window.__pwned=1</script>" in shown  # visible as the characters it is
+    assert 'onerror="window.__pwned=1"' in shown or "onerror=" in shown
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.evaluate("[...document.scripts].some(s => s.textContent.includes('__pwned'))") is False
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("[onerror]").count() == 0
+    assert page.locator("a[href^='javascript:' i]").count() == 0
+    hrefs = page.eval_on_selector_all("#jx-results a.jx-source-link", "els => els.map(e => e.getAttribute('href'))")
+    assert hrefs and all(h.startswith("corpus/guides/hostile.md") for h in hrefs)
