@@ -32,7 +32,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="index new and changed files; drop deleted ones",
                            epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    check = sub.add_parser("check", help="verify an index folder")
+    check = sub.add_parser(
+        "check", help="verify an index folder",
+        description="Verify an index: the manifest, that FAISS and SQLite hold the same passages, SQLite's "
+                    "pages, the keyword index, and that the model it was built with is available and fits.",
+        epilog="exit status: 0 the index is whole; 2 it is missing, damaged or does not fit the model "
+               "(the message says what is wrong and the command that rebuilds it).")
+    check.add_argument("--model", help="the model searches will use (default: the one the index was built with)")
     for p in (build, check):
         p.add_argument("--index", type=Path, help="index folder (default: index)")
         p.add_argument("--config", type=Path, help="TOML settings file (default: ./justice-search.toml if present)")
@@ -41,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--batch-size", type=int, help="passages per encoder batch")
     build.add_argument("--strict", action="store_true", help="any unreadable file fails the build")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_fetch_parsers(sub)
     return parser
 
 
@@ -56,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "check":
             return _check(settings)
+        if args.command in ("fetch", "add"):
+            return _fetch(args, settings) if args.command == "fetch" else _add(args, settings)
         report = build_index(settings, progress=not args.quiet, strict=args.strict)
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -70,14 +79,172 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check(settings: Settings) -> int:
-    reader = IndexReader(settings.index_dir)
-    m = reader.manifest
-    failures = reader.failures()
+    """Exit 0 with a summary when the index is whole; 2 with what is wrong and how to rebuild it."""
+    from .store import rebuild_hint
+
+    reader = IndexReader(settings.index_dir)  # refuses a missing, damaged or foreign index (IndexerError: 2)
+    try:
+        m = reader.manifest
+        problems = reader.verify(deep=True)
+        failures = reader.failures() if not problems else {}
+    finally:
+        reader.close()
+    hint = rebuild_hint(settings.index_dir)
+    if problems:
+        print(f"error: the index at {settings.index_dir} is damaged: {'; '.join(problems)}. To repair it, {hint}.",
+              file=sys.stderr)
+        return 2
+    model_problem = _check_model(settings, m.model, m.dimension)
+    if model_problem:
+        print(f"error: the index at {settings.index_dir} {model_problem}", file=sys.stderr)
+        return 2
     print(f"Index {settings.index_dir} is consistent: generation {m.generation}, {m.files} files, "
           f"{m.documents} documents, {m.chunks} chunks (FAISS and SQLite agree), model {m.model} ({m.dimension} d), "
           f"built {m.built_at}.")
     for source, (_, reason) in sorted(failures.items()):
         print(f"  not indexed: {source}: {reason}")
+    return 0
+
+
+def _check_model(settings: Settings, built_with: str, dimension: int) -> str | None:
+    """Why the index does not fit the model searches will use (the rest of a sentence), or None."""
+    import json
+
+    from .embedding import resolve_model_path
+    from .errors import ModelLoadError
+    from .settings import PACKAGED_MODEL_NAME
+
+    index = settings.index_dir
+    if settings.model not in (PACKAGED_MODEL_NAME, built_with):  # the default means "the index's own model"
+        return (f"was built with the model '{built_with}' but the settings ask for '{settings.model}': rebuild it "
+                f"with `python -m indexer build --index {index} --model {settings.model}`.")
+    try:
+        folder = Path(resolve_model_path(built_with))
+    except ModelLoadError as exc:
+        return f"was built with a model that is not installed: {exc}"
+    if not folder.is_dir():
+        if not built_with.startswith(("/", "./", "../", "~")):
+            return None  # a hub name ("org/model"): only loading it can tell, and search does
+        return (f"was built with the model folder '{built_with}', which does not exist: put the model back there, "
+                f"or rebuild the index with the default model: `python -m indexer build --index {index}`.")
+    try:  # a sentence-transformers folder: the last Pooling or Dense module sets the dimension
+        model_dimension = None
+        for module in json.loads((folder / "modules.json").read_text(encoding="utf-8")):
+            config = folder / module.get("path", "") / "config.json"
+            if module.get("type", "").endswith("Pooling"):
+                model_dimension = int(json.loads(config.read_text(encoding="utf-8"))["word_embedding_dimension"])
+            elif module.get("type", "").endswith("Dense"):
+                model_dimension = int(json.loads(config.read_text(encoding="utf-8"))["out_features"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None  # not a layout we can read without loading the model
+    if model_dimension is not None and model_dimension != dimension:
+        return (f"holds {dimension}-dimensional vectors but its model '{built_with}' gives {model_dimension}: "
+                f"rebuild it with `python -m indexer build --index {index} --model {built_with}`.")
+    return None
+
+
+FETCH_EXAMPLES = """examples:
+  python -m indexer fetch                            download every source listed in corpus/sources.toml
+  python -m indexer fetch --only commitment          only the commitment pages
+  python -m indexer fetch --since 2025-06-01 --build re-check sources last checked before 1 June 2025,
+                                                     then index what changed
+  python -m indexer add notes/kenya-legal-aid.pdf --title "Legal aid review" --country Kenya
+  python -m indexer add https://www.opengovpartnership.org/members/chile/commitments/CL0075/
+
+Fetched documents land in corpus/fetched/<kind>/, each with a NAME.source.json sidecar (official URL,
+ETag, Last-Modified, SHA-256): a later fetch asks the server whether each changed and leaves unchanged
+ones untouched. A source that fails is reported and the copy already held is kept. Set
+JUSTICE_SEARCH_CONTACT (an e-mail or URL) to add a contact to the User-Agent sent.
+
+exit status: 0 all sources fetched or unchanged (add: the document was indexed); 1 some sources failed
+(nothing was lost) or the document could not be indexed; 2 bad sources file or options.
+"""
+
+
+def _add_fetch_parsers(sub) -> None:
+    """The ``fetch`` and ``add`` subcommands."""
+    from .fetch import KINDS
+
+    kinds = "\n".join(f"  {k:16} {v}" for k, v in KINDS.items())
+    fetch = sub.add_parser(
+        "fetch", help="download the official sources listed in corpus/sources.toml",
+        description="Download the official sources (reports, guide chapters, policy pages, commitment pages)\n"
+                    "into corpus/fetched/, politely and incrementally.\n\nkinds of source:\n" + kinds,
+        epilog=FETCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = sub.add_parser(
+        "add", help="add one document (a file or a URL) to the corpus and the index",
+        description="Add one document: a local file is copied into corpus/added/ (with a sidecar holding "
+                    "the metadata given); a URL is fetched like a source into corpus/fetched/<kind>/. "
+                    "Then the index is brought up to date.",
+        epilog=FETCH_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for p in (fetch, add):
+        p.add_argument("--corpus", type=Path, help="corpus folder (default: corpus)")
+        p.add_argument("--index", type=Path, help="index folder (default: index)")
+        p.add_argument("--config", type=Path, help="TOML settings file (default: ./justice-search.toml if present)")
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+        p.add_argument("--timeout", type=float, default=30.0, help="seconds to connect and per read (default 30)")
+        p.add_argument("--retries", type=int, default=3,
+                       help="further attempts after a 5xx, 429, time-out or connection error (default 3)")
+        p.add_argument("--rate", type=float, default=1.0,
+                       help="minimum seconds between two requests to the same host (default 1)")
+        p.add_argument("--max-mb", type=float, default=100.0, help="size cap per download in MB (default 100)")
+    fetch.add_argument("--sources", type=Path, help="sources manifest (default: <corpus>/sources.toml)")
+    fetch.add_argument("--only", action="append", choices=list(KINDS), metavar="KIND",
+                       help="fetch only sources of this kind (repeatable): " + ", ".join(KINDS))
+    fetch.add_argument("--since", metavar="YYYY-MM-DD",
+                       help="re-check only sources last checked before this date (UTC); skip the others")
+    fetch.add_argument("--build", action="store_true", help="then update the index (incremental build)")
+    add.add_argument("target", metavar="PATH_OR_URL", help="a document file, or an http(s) URL")
+    add.add_argument("--kind", choices=list(KINDS), metavar="KIND",
+                     help="for a URL: what it is (default: guessed from the URL); 'commitment' also turns "
+                          "a saved commitment page (.html) into a commitments CSV")
+    add.add_argument("--title", help="title citations show")
+    add.add_argument("--country", help="country citations and filters show")
+    add.add_argument("--language", help="ISO 639-1 language code, e.g. en, es")
+    add.add_argument("--url", help="official URL citations link to (local files)")
+    add.add_argument("--no-build", action="store_true", help="only add the file; do not update the index")
+
+
+def _http_options(args: argparse.Namespace) -> dict:
+    return {"timeout": args.timeout, "retries": args.retries, "rate": args.rate,
+            "max_bytes": int(args.max_mb * 1024 * 1024)}
+
+
+def _fetch(args: argparse.Namespace, settings: Settings) -> int:
+    from .fetch import fetch_sources, load_sources
+
+    sources = load_sources(args.sources or Path(settings.corpus_dir) / "sources.toml")
+    report = fetch_sources(sources, settings.corpus_dir, only=args.only, since=args.since,
+                           progress=not args.quiet, **_http_options(args))
+    print(report.summary())
+    status = 1 if report.failed else 0
+    if args.build:
+        build = build_index(settings, progress=not args.quiet)
+        print(build.summary())
+        status = 1 if build.failed else status
+    elif report.changed:
+        print(f"\nIndex the new and updated documents: python -m indexer build --corpus {settings.corpus_dir} "
+              f"--index {settings.index_dir}")
+    if report.failed:
+        print(f"\n{len(report.failed)} source(s) failed; no copy already held was changed. Try again later.")
+    return status
+
+
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from .fetch import add_document
+
+    result = add_document(args.target, settings.corpus_dir, kind=args.kind, title=args.title,
+                          country=args.country, language=args.language, url=args.url, **_http_options(args))
+    origin = f" <- {result.url}" if result.url else ""
+    print(f"{result.status}: {Path(settings.corpus_dir) / result.path}{origin}")
+    if args.no_build:
+        return 0
+    report = build_index(settings, progress=not args.quiet)
+    print(report.summary())
+    reason = dict(report.failed).get(result.path)
+    if reason:
+        print(f"\n{result.path} could not be indexed: {reason}")
+        return 1
     return 0
 
 
