@@ -26,7 +26,7 @@ class Tokenizer(Protocol):
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) before whitespace, or at a line
 # that starts a list item; paragraphs end at blank lines.
-_SENTENCE_END = re.compile(r"(?<=[.!?。])[\"'”’)\]]*\s+|\n(?=[ \t]*(?:[-•*–▪]|\d{1,2}[.)])\s)")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])([\"'”’»)\]]*)\s+|\n(?=[ \t]*(?:[-•*–▪]|\d{1,2}[.)])\s)")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -47,7 +47,8 @@ def split_sentences(text: str) -> list[tuple[int, int, bool]]:
         first = True
         cursor = para_start
         for match in [*_SENTENCE_END.finditer(text, para_start, para_end), None]:
-            end = match.start() if match else para_end
+            # A closing quote or bracket after the full stop belongs to the sentence it closes.
+            end = (match.end(1) if match.group(1) is not None else match.start()) if match else para_end
             start = cursor
             while start < end and text[start].isspace():
                 start += 1
@@ -96,10 +97,12 @@ class Chunker:
         text = document.text
         heading = chunk_heading(document.provenance)
         heading_tokens = self.count([heading])[0] if heading else 0
-        if heading_tokens > self.chunk_tokens // 3:
-            # A very long title must not crowd out the passage: keep its first words only.
-            heading = " ".join(heading.split()[: max(1, self.chunk_tokens // 8)])
-            heading_tokens = self.count([heading])[0]
+        if heading_tokens > self.chunk_tokens // 4:
+            # A very long title must not crowd out the passage: keep its first word pieces only
+            # (cut by the tokenizer's offsets, so a title without spaces is cut too).
+            offsets = self.tokenizer.encode_batch([heading], add_special_tokens=False)[0].offsets
+            heading = heading[: offsets[self.chunk_tokens // 4 - 1][1]].rstrip()
+            heading_tokens = self.count([heading])[0] if heading else 0
         budget = max(16, self.chunk_tokens - heading_tokens - 1)
 
         raw = split_sentences(text)

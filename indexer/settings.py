@@ -42,7 +42,7 @@ class Settings:
         256, "Model window in word pieces, special tokens included; chunks never exceed it."
     )
     chunk_tokens: int = _setting(
-        160, "Target chunk size in word pieces (the heading prefix counts towards it)."
+        224, "Target chunk size in word pieces (the heading prefix counts towards it)."
     )
     overlap_tokens: int = _setting(32, "Word pieces of trailing sentences repeated at the start of the next chunk.")
     batch_size: int = _setting(16, "Passages per encoder batch (8-16 is fastest on 2 CPU cores).")
@@ -70,6 +70,33 @@ class Settings:
         return [(f.name, str(f.default), f.metadata["help"]) for f in fields(cls)]
 
 
+def _convert(default: Any, value: Any, key: str, origin: str) -> Any:
+    """``value`` as the type of ``default``, refusing lossy conversions (12.7 -> 12, true -> 1)."""
+    def wrong(kind: str) -> SettingsError:
+        return SettingsError(f"Setting '{key}' in {origin} must be {kind}, got {value!r}.")
+
+    if isinstance(default, Path):
+        if not isinstance(value, (str, Path)) or not str(value).strip():
+            raise wrong("a folder path")
+        return Path(os.path.expanduser(str(value)))
+    if isinstance(value, bool):
+        raise wrong(f"a {type(default).__name__}")
+    if isinstance(default, int):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            return int(value)
+        raise wrong("a whole number")
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise wrong("a number") from None
+    if not isinstance(value, str):
+        raise wrong("text")
+    return value
+
+
 def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
     known = {f.name: f for f in fields(Settings)}
     out: dict[str, Any] = {}
@@ -78,18 +105,14 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         if name not in known:
             suggestion = ", ".join(sorted(known))
             raise SettingsError(f"Unknown setting '{key}' in {origin}. Known settings: {suggestion}.")
-        kind = type(known[name].default)
-        try:
-            out[name] = Path(os.path.expanduser(str(value))) if kind is Path else kind(value)
-        except (TypeError, ValueError):
-            raise SettingsError(
-                f"Setting '{key}' in {origin} must be a {kind.__name__}, got {value!r}."
-            ) from None
+        out[name] = _convert(known[name].default, value, key, origin)
     merged = dataclasses.replace(base, **out)
     if merged.chunk_tokens + 2 > merged.max_tokens:
         raise SettingsError(
             f"chunk_tokens ({merged.chunk_tokens}) plus 2 special tokens must fit max_tokens ({merged.max_tokens})."
         )
+    if merged.fusion not in ("rrf", "convex"):
+        raise SettingsError(f"fusion must be 'rrf' or 'convex', got {merged.fusion!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
     return merged

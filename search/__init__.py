@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .briefing import Pin, briefing_docx, briefing_markdown
 from .answer import SummarySentence, best_sentence, extractive_summary
 from .compare import CommitmentRow, compare
 from .evaluate import evaluate, load_gold
@@ -26,4 +27,7 @@ __all__ = [
     "SummarySentence",
     "evaluate",
     "load_gold",
+    "Pin",
+    "briefing_markdown",
+    "briefing_docx",
 ]

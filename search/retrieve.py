@@ -32,6 +32,11 @@ _COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "
                     "kyrgyzstan": "Kyrgyz Republic"}
 
 
+def safe_url(url: str | None) -> bool:
+    """Only web addresses are links; ``javascript:`` and friends from a hostile document are not."""
+    return bool(url) and url.lower().startswith(("http://", "https://"))
+
+
 @dataclass(frozen=True)
 class Hit:
     """One result: a passage, its provenance, its score and the sentence that best answers."""
@@ -60,7 +65,9 @@ class Hit:
     def link(self) -> str | None:
         """The official URL, at the page for PDFs; None when the source has no URL (serve the file)."""
         p = self.provenance
-        if p.url and p.page and p.kind == "report" and "#" not in p.url:
+        if not safe_url(p.url):
+            return None
+        if p.page and p.kind == "report" and "#" not in p.url:
             return f"{p.url}#page={p.page}"
         return p.url
 
@@ -80,7 +87,7 @@ class Hit:
             "country": p.country,
             "region": p.region,
             "year": p.year,
-            "url": p.url,
+            "url": p.url if safe_url(p.url) else None,
             "link": self.link,
             "language": self.language,
             "policy_areas": list(p.policy_areas),
@@ -144,13 +151,19 @@ class Searcher:
             if allowed is not None and len(allowed) == 0:
                 return []
             depth = max(self.settings.candidates, 3 * k)
-            dense = self._dense(vector, depth, allowed)
-            keyword = self._keyword(query, depth, filters)
-            phrases = self._keyword(query, depth, filters, proximity=True) if self.settings.proximity_weight else {}
-            exact = self._exact_ids(query, filters)
-            fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-            chunks = self.reader.chunks_by_id(cid for cid, _ in fused[: depth])
-        return self._collapse(query, fused, chunks, k)
+            while True:
+                dense = self._dense(vector, depth, allowed)
+                keyword = self._keyword(query, depth, filters)
+                phrases = self._keyword(query, depth, filters, proximity=True) if self.settings.proximity_weight else {}
+                exact = self._exact_ids(query, filters)
+                fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
+                hits = self._collapse(query, fused, self.reader.chunks_by_id(cid for cid, _ in fused), k)
+                # Several chunks of one long document count once: when that leaves fewer than k
+                # places, look deeper rather than return short.
+                if len(hits) >= k or depth >= self.reader.vectors.ntotal:
+                    break
+                depth *= 4
+        return hits
 
     # -- retrievers ---------------------------------------------------------------------
 

@@ -100,8 +100,6 @@ def test_chunks_respect_the_configured_chunk_size(tokenizer):
     assert len(chunks) > 40
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Chunker.chunk trims an over-long heading by words, not word pieces; "
-                   "a heading without spaces (CJK) stays over the window and every chunk exceeds 254 pieces")
 def test_long_heading_without_spaces_still_fits_the_window(chunker, tokenizer):
     heading = "司法公开是指法院依法公开审判活动和裁判文书的制度安排" * 12  # ~310 word pieces, one "word"
     document = doc("The court publishes its judgments online. " * 40, kind="guide", title="Guide",
@@ -212,16 +210,12 @@ def test_split_sentences_spans():
     assert [p for _, _, p in spans] == [True, False, False, True, False, False]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: split_sentences ends a sentence before its closing quote or "
-                   "bracket (the _SENTENCE_END match starts after the period), so that character is in no sentence")
 def test_split_sentences_keeps_closing_quotes_and_brackets():
     text = "He said \u201cstop.\u201d Then \u2018go!\u2019 (Done.) End"
     assert [text[s:e] for s, e, _ in split_sentences(text)] == [
         "He said \u201cstop.\u201d", "Then \u2018go!\u2019", "(Done.)", "End"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a chunk ending at a quoted sentence loses the closing quote "
-                   "(split_sentences drops it), so chunks do not cover the document's text")
 def test_chunks_keep_closing_quotes(chunker):
     text = " ".join(f"Witness {i} said \u201cthe court in district {i} was closed.\u201d" for i in range(150))
     chunks = chunker.chunk(doc(text))
