@@ -129,6 +129,13 @@ def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | Non
     except IndexerError as exc:
         report.full_rebuild_reason = f"the old index could not be used ({exc})"
         return None
+    # An incremental build copies the old database page by page and would carry damage forward.
+    # The deep check reads every page once, about what that copy costs anyway.
+    problems = previous.verify(deep=True)
+    if problems:
+        report.full_rebuild_reason = f"the old index could not be used ({'; '.join(problems)})"
+        previous.close()
+        return None
     m = previous.manifest
     same = (m.model, m.max_tokens, m.chunk_tokens, m.overlap_tokens) == (
         settings.model, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)

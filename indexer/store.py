@@ -22,7 +22,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -95,17 +95,39 @@ class IndexManifest:
             )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"{path} is unreadable ({exc}); rebuild with `python -m indexer build`.") from None
+        except (OSError, ValueError, RecursionError) as exc:
+            raise IndexCorruptError(
+                f"The index manifest {path} is unreadable ({exc}); {rebuild_hint(index_dir)}.") from None
+        if not isinstance(data, dict):
+            raise IndexCorruptError(
+                f"The index manifest {path} is not a JSON object; {rebuild_hint(index_dir)}.")
         if data.get("schema_version") != SCHEMA_VERSION:
             raise IndexMismatchError(
                 f"The index at {index_dir} uses format version {data.get('schema_version')}, this tool reads "
                 f"version {SCHEMA_VERSION}: rebuild it with `python -m indexer build --index {index_dir}`."
             )
         try:
-            return cls(**data)
+            manifest = cls(**data)
         except TypeError as exc:
-            raise IndexCorruptError(f"{path} is missing fields ({exc}); rebuild the index.") from None
+            raise IndexCorruptError(
+                f"The index manifest {path} is incomplete ({exc}); {rebuild_hint(index_dir)}.") from None
+        wrong = manifest._wrong_fields()
+        if wrong:
+            raise IndexCorruptError(
+                f"The index manifest {path} has invalid values for {', '.join(wrong)}; {rebuild_hint(index_dir)}.")
+        return manifest
+
+    def _wrong_fields(self) -> list[str]:
+        """Names of fields whose value has the wrong type (a hand-edited or damaged manifest)."""
+        wrong = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = {"int": int, "str": str}.get(str(f.type), dict)
+            if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
+                wrong.append(f.name)
+            elif f.name.endswith("_file") and (not value or Path(value).name != value):
+                wrong.append(f.name)  # a bare file name in the index folder, never a path
+        return wrong
 
     def write(self, index_dir: Path) -> None:
         tmp = index_dir / f".{MANIFEST}.tmp"
@@ -115,6 +137,20 @@ class IndexManifest:
             os.fsync(fh.fileno())
         os.replace(tmp, index_dir / MANIFEST)
         _fsync_dir(index_dir)
+
+
+def _live_manifest_fields(index_dir: Path) -> dict:
+    """The raw fields of manifest.json, or {} when there is none or it cannot be parsed."""
+    try:
+        data = json.loads((index_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def rebuild_hint(index_dir: Path) -> str:
+    """The one command that repairs any index problem: a build replaces an unusable index whole."""
+    return f"rebuild it with `python -m indexer build --index {index_dir}`"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -184,10 +220,16 @@ class IndexWriter:
         import faiss
 
         self.index_dir = index_dir
-        self.generation = (previous.manifest.generation + 1) if previous else 1
+        # Without a usable previous index (first build, or a full rebuild after a model or
+        # settings change or damage) the manifest on disk may still name a complete older index
+        # that search is using: keep its files and never reuse its generation number, so a build
+        # that dies leaves it exactly as it was.
+        live = _live_manifest_fields(index_dir)
+        live_generation = live.get("generation") if isinstance(live.get("generation"), int) else 0
+        self.generation = max(previous.manifest.generation if previous else 0, live_generation) + 1
         self.faiss_name = f"vectors-{self.generation:06d}.faiss"
         self.sqlite_name = f"chunks-{self.generation:06d}.sqlite"
-        self._remove_strays(previous)
+        self._remove_strays(previous, {v for k, v in live.items() if k.endswith("_file") and isinstance(v, str)})
         db_path = index_dir / self.sqlite_name
         if previous:
             # The sqlite3 backup API copies a consistent snapshot, page by page.
@@ -205,8 +247,8 @@ class IndexWriter:
         row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
         self._next_chunk_id = int(row[0]) + 1
 
-    def _remove_strays(self, previous: IndexReader | None) -> None:
-        keep = {MANIFEST, ".lock"}
+    def _remove_strays(self, previous: IndexReader | None, live_files: set[str] = frozenset()) -> None:
+        keep = {MANIFEST, ".lock"} | set(live_files)
         if previous:
             keep |= {previous.manifest.faiss_file, previous.manifest.sqlite_file}
         for path in self.index_dir.iterdir():
@@ -354,33 +396,88 @@ class IndexReader:
         self.manifest = IndexManifest.read(self.index_dir)
         faiss_path = self.index_dir / self.manifest.faiss_file
         db_path = self.index_dir / self.manifest.sqlite_file
-        for path in (faiss_path, db_path):
+        hint = rebuild_hint(self.index_dir)
+        for path, recorded in ((faiss_path, self.manifest.faiss_bytes), (db_path, self.manifest.sqlite_bytes)):
             if not path.is_file():
+                raise IndexCorruptError(f"The file {path} named by the index manifest is missing; {hint}.")
+            # Both files are written once and never changed: another size means a truncated copy,
+            # a damaged disk or a hand edit (and FAISS may crash on a truncated file).
+            size = path.stat().st_size
+            if size != recorded:
                 raise IndexCorruptError(
-                    f"{path} named by the manifest is missing; rebuild with `python -m indexer build --index {self.index_dir}`."
-                )
-        self.vectors = faiss.read_index(str(faiss_path))
+                    f"The file {path} is {size:,} bytes but the build wrote {recorded:,}, so it was changed or "
+                    f"damaged afterwards; {hint}.")
+        try:
+            self.vectors = faiss.read_index(str(faiss_path))
+        except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError with C++ detail
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IndexCorruptError(f"The vector file {faiss_path} is damaged ({first}); {hint}.") from None
         self.db = _connect(db_path, readonly=True)
-        self.check()
+        try:
+            self.check()
+        except BaseException:
+            self.db.close()
+            raise
 
     def check(self) -> None:
         """Raise IndexCorruptError or IndexMismatchError when the parts disagree."""
         m = self.manifest
+        hint = rebuild_hint(self.index_dir)
         if self.vectors.d != m.dimension:
             raise IndexMismatchError(
                 f"The vectors in {self.index_dir} have {self.vectors.d} dimensions but the manifest says "
-                f"{m.dimension}: rebuild the index."
+                f"{m.dimension}: {hint}."
             )
         try:
             rows = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            raise IndexCorruptError(f"The database in {self.index_dir} is damaged ({exc}); rebuild the index.") from None
+            raise IndexCorruptError(f"The database in {self.index_dir} is damaged ({exc}); {hint}.") from None
         if not (rows == self.vectors.ntotal == m.chunks):
             raise IndexCorruptError(
                 f"The index at {self.index_dir} is inconsistent: {rows} chunks in SQLite, {self.vectors.ntotal} "
-                f"vectors in FAISS, {m.chunks} in the manifest. Rebuild it: delete the folder and run "
-                "`python -m indexer build`."
+                f"vectors in FAISS, {m.chunks} in the manifest. {hint[:1].upper()}{hint[1:]}."
             )
+
+    def verify(self, deep: bool = True) -> list[str]:
+        """What a load does not check, as short phrases; [] when the index is whole.
+
+        Always: every FAISS id is a SQLite chunk and the reverse, and the manifest's file and
+        document counts hold. ``deep`` adds SQLite's own page check and the keyword index: it
+        reads every page once, so it costs about as much as the page copy a build makes anyway.
+        """
+        import faiss
+
+        m = self.manifest
+        problems: list[str] = []
+        try:
+            files, documents = self.db.execute(
+                "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM documents)").fetchone()
+            if (files, documents) != (m.files, m.documents):
+                problems.append(f"the database holds {files} files and {documents} documents but the manifest "
+                                f"says {m.files} and {m.documents}")
+            if hasattr(self.vectors, "id_map"):
+                vector_ids = np.sort(faiss.vector_to_array(self.vectors.id_map))
+                chunk_ids = np.asarray([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")],
+                                       dtype=np.int64)
+                if not np.array_equal(vector_ids, chunk_ids):
+                    problems.append("the vectors in FAISS do not belong to the passages in SQLite (ids differ)")
+            if deep:
+                result = [str(r[0]) for r in self.db.execute("PRAGMA quick_check")]
+                if result != ["ok"]:
+                    lines = [line.strip() for row in result for line in row.splitlines()
+                             if line.strip() and not line.startswith("***")]  # "*** in database main ***"
+                    more = f" and {len(lines) - 1} more" if len(lines) > 1 else ""
+                    problems.append(f"SQLite reports damage ({lines[0] if lines else 'unknown'}{more})")
+                terms, orphans = self.db.execute(
+                    "SELECT (SELECT COUNT(*) FROM chunk_terms),"
+                    " (SELECT COUNT(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents))").fetchone()
+                if terms != m.chunks:
+                    problems.append(f"the keyword index has {terms} entries for {m.chunks} passages")
+                if orphans:
+                    problems.append(f"{orphans} passages belong to no document")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"the database is damaged ({exc})")
+        return problems
 
     def file_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT source, sha256 FROM files").fetchall())

@@ -147,7 +147,7 @@ def test_first_build_report_and_manifest(base, encoder):
     assert manifest["generation"] == 1
     assert manifest["model"] == PACKAGED_MODEL_NAME
     assert manifest["dimension"] == 384
-    assert (manifest["max_tokens"], manifest["chunk_tokens"], manifest["overlap_tokens"]) == (256, 160, 32)
+    assert (manifest["max_tokens"], manifest["chunk_tokens"], manifest["overlap_tokens"]) == (256, 224, 32)
     assert manifest["files"] == 4
     assert manifest["chunks"] == report.total_chunks
     assert manifest["kinds"] == {"report": 3, "guide": 2, "commitment": 3, "text": 1}

@@ -80,6 +80,13 @@ def load_file(path: Path, source: str) -> LoadedFile:
         raise LoaderError(source, f"cannot read the file ({exc.strerror or exc})") from None
     except RecursionError:
         raise LoaderError(source, "the file is too deeply nested to read (damaged?)") from None
+    except MemoryError:
+        raise LoaderError(source, "the file is too large to read with the memory available") from None
+    except Exception as exc:  # noqa: BLE001 - last resort: one odd file must not stop the build
+        raise LoaderError(
+            source, f"the file could not be read: it looks damaged or unusual ({type(exc).__name__}: {exc}); "
+            "if it opens normally elsewhere, please report this"
+        ) from None
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise LoaderError(source, "no text found in the file")
@@ -103,7 +110,7 @@ def _read_sidecar(path: Path, source: str, warnings: list[str]) -> dict[str, obj
         data = json.loads(sidecar.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # RecursionError: absurdly nested JSON
         warnings.append(f"ignored {sidecar.name}: {exc}")
         return {}
     out: dict[str, object] = {}
@@ -113,6 +120,6 @@ def _read_sidecar(path: Path, source: str, warnings: list[str]) -> dict[str, obj
             continue
         try:
             out[key] = kind(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: "year": 1e999
             warnings.append(f"ignored '{key}' in {sidecar.name}: not a {kind.__name__}")
     return out

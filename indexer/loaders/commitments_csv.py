@@ -65,6 +65,9 @@ METADATA_COLUMNS = {
     "Latest IRM Report": "irm_report",
 }
 _MISSING = {"", "nd", "na", "n/a", "none", "null", "-"}
+#: A 'Full Text' longer than this (about 50 pages) is indexed, with a warning: it is usually a
+#: stray quote mark that made the CSV reader swallow the following rows into one cell.
+LONG_CELL_CHARS = 100_000
 
 
 def _present(value: str | None) -> str | None:
@@ -89,6 +92,8 @@ def load_commitments_csv(path: Path, source: str) -> tuple[list[Document], list[
         title_column = next((c for c in _TITLE_COLUMNS if c in header), None)
         if title_column is None and _TEXT_COLUMN not in header:
             raise LoaderError(source, f"no '{_TEXT_COLUMN}' or 'Commitment Title' column: nothing to index")
+        if _TEXT_COLUMN not in header:
+            warnings.append(f"no '{_TEXT_COLUMN}' column: only the commitment titles were indexed")
         documents: list[Document] = []
         seen: set[str] = set()
         for line_no, row in enumerate(reader, start=2):
@@ -104,6 +109,10 @@ def load_commitments_csv(path: Path, source: str) -> tuple[list[Document], list[
             if not (title or full_text):
                 warnings.append(f"row {line_no} ({commitment_id}): no title or text; skipped")
                 continue
+            if full_text and len(full_text) > LONG_CELL_CHARS:
+                warnings.append(
+                    f"row {line_no} ({commitment_id}): the '{_TEXT_COLUMN}' cell is {len(full_text):,} characters "
+                    "long; if that is not expected, look for a stray quote mark that merged rows")
             seen.add(commitment_id)
             documents.append(_commitment(row, source, commitment_id, title, full_text))
     except csv.Error as exc:

@@ -88,10 +88,33 @@ class _GuideParser(HTMLParser):
         self._flush()
 
 
+# "<![" must start a marked section html.parser knows; any other ("<![x", "<![ ", "<![<")
+# makes Python's parser raise AssertionError and lose the whole page.
+_BAD_MARKED_SECTION = re.compile(
+    r"<!\[(?!(?:cdata|temp|ignore|include|rcdata|if|else|endif)(?![-_.a-zA-Z0-9]))", re.I)
+
+
+def _tame(html: str) -> str:
+    """Neutralise markup that makes html.parser crash or take quadratic time; the text is unchanged.
+
+    After the last ">" no tag can close, and after the last "-->" no comment can: html.parser
+    keeps the "<" there as text anyway, but first rescans the rest of the file from each one
+    (minutes for a truncated page full of "<"). Escaping them gives the same text at once.
+    """
+    html = _BAD_MARKED_SECTION.sub("&lt;![", html)
+    last_comment_end = html.rfind("-->") + 3 if "-->" in html else 0
+    if "<!--" in html[last_comment_end:]:
+        html = html[:last_comment_end] + html[last_comment_end:].replace("<!--", "&lt;!--")
+    tail = html.rfind(">") + 1
+    if "<" in html[tail:]:
+        html = html[:tail] + html[tail:].replace("<", "&lt;")
+    return html
+
+
 def load_html(path: Path, source: str) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     parser = _GuideParser()
-    parser.feed(read_text_file(path, source, warnings))
+    parser.feed(_tame(read_text_file(path, source, warnings)))
     parser.close()
     blocks = parser.blocks
     if any(inside for _, _, inside in blocks):

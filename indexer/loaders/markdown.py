@@ -14,7 +14,10 @@ from .text import read_text_file, strip_inline_markdown, title_from_filename
 __all__ = ["load_markdown", "split_front_matter"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+# Linear: the lazy "(.+?)[ \t#]*$" retried the trailing run at every character (quadratic on a
+# long heading line ending in "# # # ..."); greedy-then-last-non-blank gives the same text
+# (only a marker followed by nothing but blanks is no longer an empty heading).
+_HEADING = re.compile(r"^(#{1,6})[ \t]++(.*[^ \t#]|.)[ \t#]*$")
 _FENCE = re.compile(r"^(```|~~~)")
 
 
@@ -29,6 +32,9 @@ def split_front_matter(text: str, warnings: list[str]) -> tuple[dict, str]:
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
         warnings.append(f"front matter is not valid YAML ({first}); ignored it")
+        return {}, body
+    except Exception as exc:  # noqa: BLE001 - e.g. "date: 2001-13-45" (ValueError), very deep nesting
+        warnings.append(f"front matter has a value that cannot be read ({type(exc).__name__}: {exc}); ignored it")
         return {}, body
     if not isinstance(data, dict):
         warnings.append("front matter is not a key: value block; ignored it")
@@ -58,7 +64,7 @@ def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
         url=_text_field(meta, "url", "source_url", "link"),
         language=_text_field(meta, "lang", "language"),
         country=_text_field(meta, "country"),
-        year=int(year[:4]) if year and year[:4].isdigit() else None,
+        year=int(year[:4]) if year and year[:4].isascii() and year[:4].isdigit() else None,  # not "²⁰²⁰"
     )
     documents = []
     summary = _text_field(meta, "description", "summary", "abstract")

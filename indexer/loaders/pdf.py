@@ -20,7 +20,7 @@ _USELESS_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+)\
 
 def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
     from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError, PdfReadError
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
     warnings: list[str] = []
     with path.open("rb") as fh:
@@ -42,11 +42,15 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
         title = _pdf_title(reader) or title_from_filename(path)
         documents: list[Document] = []
         empty_pages = 0
+        unreadable_pages = 0
         for index in range(page_count):
             try:
                 raw = reader.pages[index].extract_text() or ""
+            except DependencyError:
+                raise  # the whole file needs a missing package, not just this page
             except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged pages
                 warnings.append(f"page {index + 1} could not be read ({type(exc).__name__}); skipped")
+                unreadable_pages += 1
                 continue
             page_text = clean_pdf_text(raw)
             if not page_text:
@@ -66,8 +70,19 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
             )
     except LoaderError:
         raise
+    except DependencyError:
+        # pypdf needs the 'cryptography' package for AES, the usual encryption of
+        # "no copying" PDFs that open without a password.
+        raise LoaderError(
+            source, "the PDF is encrypted (AES) and reading it needs the 'cryptography' package: "
+            "run `pip install cryptography`, or save a copy without encryption and add that"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure means "damaged file" to the user
         raise LoaderError(source, f"the PDF is damaged or incomplete and cannot be read ({exc})") from None
+    if page_count and not documents and unreadable_pages:
+        detail = ("none of its pages could be read" if unreadable_pages == page_count else
+                  f"{unreadable_pages} of its {page_count} pages could not be read and the others have no text")
+        raise LoaderError(source, f"the PDF is damaged: {detail}")
     if page_count and not documents:
         raise LoaderError(source, "no extractable text: needs OCR (the pages look like scanned images)")
     if empty_pages:
