@@ -708,6 +708,13 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
         demo.load(on_load, None, [*search_inputs, *search_outputs, filters_box], api_name=False).then(
             None, [share_qs], None, js=UPDATE_URL_JS)
 
+        def ask(question: str, k: int = 10) -> list[dict]:
+            """Ranked, cited passages for a question, as JSON records (the same as `python -m search --json`)."""
+            return [hit.to_dict() for hit in searcher.search(str(question), max(1, min(int(k), 50)))]
+
+        # A programmatic endpoint (also what the load benchmark drives); queued like the UI's searches.
+        gr.api(ask, api_name="ask", concurrency_limit=4)
+
         basket_out = [basket_state, basket_html, basket_pick, docx_btn, md_btn, basket_tab]
         results_html.click(pin, [results_state, basket_state, basket_title], basket_out, api_name=False,
                            trigger_mode="multiple")
