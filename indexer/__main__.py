@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .build import build_index
-from .errors import IndexerError
+from .errors import IndexerError, StrictBuildError
 from .settings import Settings, load_settings
 from .store import IndexReader
 
@@ -66,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("fetch", "add"):
             return _fetch(args, settings) if args.command == "fetch" else _add(args, settings)
         report = build_index(settings, progress=not args.quiet, strict=args.strict)
+    except StrictBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1  # unreadable files, as without --strict; but nothing was written
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

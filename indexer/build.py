@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from .analysis import detect_language
 from .chunking import Chunker
 from .embedding import Encoder, load_encoder
-from .errors import IndexerError, IndexMismatchError, IndexNotFoundError, LoaderError
-from .loaders import is_indexable, load_file
+from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
+from .loaders import is_corpus_metadata, is_indexable, load_file, sidecar_citation_fields
 from .records import Chunk, Document
 from .settings import Settings
 from .store import FileRecord, IndexReader, IndexWriter, index_lock
@@ -81,8 +82,11 @@ class _CorpusFile:
 
 
 def _sha256(path: Path) -> str:
+    """The file's SHA-256, folded with its sidecar's citation facts when it has a sidecar."""
     with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    extra = sidecar_citation_fields(path)
+    return hashlib.sha256(digest.encode() + extra).hexdigest() if extra else digest
 
 
 def scan_corpus(corpus_dir: Path, report: BuildReport) -> list[_CorpusFile]:
@@ -95,7 +99,7 @@ def scan_corpus(corpus_dir: Path, report: BuildReport) -> list[_CorpusFile]:
             path = Path(folder) / name
             source = path.relative_to(corpus_dir).as_posix()
             if not is_indexable(path):
-                if not name.startswith(".") and not name.endswith(".source.json") and name.lower() != "readme.md":
+                if not name.startswith(".") and not name.endswith(".source.json") and not is_corpus_metadata(path):
                     report.skipped.append(source)
                 continue
             try:
@@ -181,7 +185,9 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
             # A file that exists but could not even be hashed keeps its old version.
             report.removed = [s for s in old_hashes if s not in current and s not in unreadable]
             report.unchanged = sum(1 for s in current if old_hashes.get(s) == current[s].sha256)
-            if report.up_to_date and previous is not None:
+            # Failure records of files that are gone must be cleared, which needs a new generation.
+            stale_failures = [s for s in old_failures if s not in current and s not in unreadable]
+            if report.up_to_date and previous is not None and not stale_failures:
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started
@@ -192,11 +198,15 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                                      report, progress)
             if strict and report.failed:
                 listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
-                raise IndexerError(f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
+                raise StrictBuildError(
+                    f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
             texts = [c.embedding_text for _, units in loaded for _, chunks in units for c in chunks]
             report.tokens_embedded = sum(c.token_count for _, units in loaded for _, cs in units for c in cs)
-            with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
-                vectors = encoder.encode(texts, progress=bar.update)
+            if texts:
+                with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
+                    vectors = encoder.encode(texts, progress=bar.update)
+            else:  # only removals: the model is never loaded
+                vectors = np.zeros((0, previous.manifest.dimension if previous else 0), dtype=np.float32)
             report.chunks_embedded = len(texts)
 
             failed_sources = {s for s, _ in report.failed}

@@ -147,16 +147,19 @@ class Chunker:
         groups: list[list[_Span]] = []
         current: list[_Span] = []
         used = 0
+        # Tokens from each span to the end of its paragraph, computed once (linear).
+        to_paragraph_end = [0] * len(spans)
+        running = 0
+        for index in range(len(spans) - 1, -1, -1):
+            running += spans[index].tokens
+            to_paragraph_end[index] = running
+            if spans[index].starts_paragraph:
+                running = 0
         for index, span in enumerate(spans):
             if current and span.starts_paragraph and used >= budget // 2:
                 # A paragraph starts and the chunk is already substantial: end it here if
                 # the whole paragraph would not fit anyway.
-                para_tokens = span.tokens
-                for nxt in spans[index + 1:]:
-                    if nxt.starts_paragraph:
-                        break
-                    para_tokens += nxt.tokens
-                if used + para_tokens > budget:
+                if used + to_paragraph_end[index] > budget:
                     groups.append(current)
                     current, used = [], 0
             if current and used + span.tokens > budget:

@@ -17,6 +17,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexLockedError",
     "ModelLoadError",
+    "StrictBuildError",
 ]
 
 
@@ -55,3 +56,7 @@ class IndexLockedError(IndexerError):
 
 class ModelLoadError(IndexerError):
     """The embedding model could not be found or loaded."""
+
+
+class StrictBuildError(IndexerError):
+    """``--strict`` was given and some files could not be read; nothing was written."""

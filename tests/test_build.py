@@ -231,8 +231,6 @@ def test_removing_a_file_removes_its_chunks(copy, encoder):
         reader.close()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: build_index calls encoder.encode([]) when nothing is to be embedded "
-                   "(only removals), and encode([]) reads encoder.dimension, which loads the model")
 def test_a_build_that_only_removes_files_does_not_load_the_model(copy):
     (copy.corpus_dir / TXT).unlink()
     report = build_index(copy, progress=False, encoder=NoModelEncoder())
@@ -308,8 +306,6 @@ def test_a_failing_unchanged_file_is_not_retried(copy, encoder, monkeypatch):
     assert "reports/scan.pdf" in chunk_ids_by_source(copy)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: build_index returns early when nothing was added/changed/removed, "
-                   "so the failure record of a broken file that was deleted is never cleared")
 def test_deleting_a_failing_file_clears_its_failure(copy, encoder):
     broken = copy.corpus_dir / "reports" / "broken.pdf"
     broken.write_bytes(b"garbage" * 30)

@@ -162,8 +162,6 @@ def test_missing_corpus_exits_2(tmp_path):
     assert "does not exist" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="bug: indexer/__main__.py main() turns the --strict failure (an IndexerError) "
-                   "into exit 2, but its help says unreadable files give exit 1 (with --strict nothing is written)")
 def test_strict_build_with_an_unreadable_file_exits_1_and_writes_nothing(cli, tmp_path):
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(cli["corpus"], corpus)

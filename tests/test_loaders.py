@@ -260,7 +260,6 @@ def test_markdown_code_fences_do_not_make_headings(tmp_path):
     assert sections == ["Real"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: markdown._HEADING strips a '#' that ends a word ('C#' -> 'C')")
 def test_markdown_heading_keeps_a_hash_that_ends_a_word(tmp_path):
     path = tmp_path / "csharp.md"
     path.write_text("# Tools\n\n## Courts in C# and F#\n\nCase software.\n\n## Closed ##\n\nMore.\n", encoding="utf-8")
@@ -344,8 +343,6 @@ def test_html_without_main_keeps_body_text_and_uses_h1_when_no_title(tmp_path):
     assert "Costs" in {d.provenance.section for d in docs}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: html._GuideParser counts <head> as skipped until </head>, "
-                   "which HTML lets authors omit, so the whole body is dropped")
 def test_html_with_omitted_head_end_tag_keeps_the_body(tmp_path):
     path = tmp_path / "no-head-end.html"
     path.write_text("<html><head><title>Legal aid</title><body><h1>Legal aid</h1>"

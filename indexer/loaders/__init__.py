@@ -21,7 +21,7 @@ from ..errors import LoaderError
 from ..records import Document
 from . import commitments_csv, html, markdown, pdf, text
 
-__all__ = ["LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
+__all__ = ["is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
 
 SIDECAR_SUFFIX = ".source.json"
 
@@ -122,4 +122,28 @@ def _read_sidecar(path: Path, source: str, warnings: list[str]) -> dict[str, obj
             out[key] = kind(value)
         except (TypeError, ValueError, OverflowError):  # OverflowError: "year": 1e999
             warnings.append(f"ignored '{key}' in {sidecar.name}: not a {kind.__name__}")
+    areas = data.get("policy_areas", data.get("policy_area"))
+    if isinstance(areas, str):
+        areas = [a.strip() for a in areas.split(",")]
+    if isinstance(areas, list):
+        out["policy_areas"] = tuple(str(a).strip() for a in areas if str(a).strip())
     return out
+
+
+def sidecar_citation_fields(path: Path) -> bytes:
+    """The sidecar facts that change what a citation says, as bytes for the file's content hash
+    (so retitling a document re-indexes it, while fetch bookkeeping such as fetched_at does not)."""
+    sidecar = path.with_name(path.name + SIDECAR_SUFFIX)
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return b""
+    if not isinstance(data, dict):
+        return b""
+    keep = {k: data.get(k) for k in (*_SIDECAR_FIELDS, "policy_area", "policy_areas") if k in data}
+    return json.dumps(keep, sort_keys=True, default=str).encode()
+
+
+def is_corpus_metadata(path: Path) -> bool:
+    """A README, sources.toml or licence: describes the corpus, is neither indexed nor 'unsupported'."""
+    return path.name.lower() in _NOT_DOCUMENTS

@@ -51,6 +51,7 @@ METADATA_COLUMNS = {
     "National Or Local": "level",
     "Action Plan End Year": "end_year",
     "Theme": "theme",
+    "Status": "status",
     "Lead Institution": "lead_institution",
     "Supporting Institution(s)": "supporting_institutions",
     "Specificity": "irm_specificity",

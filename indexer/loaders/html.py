@@ -14,7 +14,7 @@ __all__ = ["load_html"]
 
 # Content inside these is never document text.
 _SKIP = {"script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "form",
-         "button", "iframe", "object", "canvas", "select", "head"}
+         "button", "iframe", "object", "canvas", "select"}
 _BLOCK = {"p", "div", "li", "ul", "ol", "br", "tr", "td", "th", "table", "section", "article",
           "main", "blockquote", "pre", "dd", "dt", "figcaption", "header", "hr"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}

@@ -14,10 +14,9 @@ from .text import read_text_file, strip_inline_markdown, title_from_filename
 __all__ = ["load_markdown", "split_front_matter"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-# Linear: the lazy "(.+?)[ \t#]*$" retried the trailing run at every character (quadratic on a
-# long heading line ending in "# # # ..."); greedy-then-last-non-blank gives the same text
-# (only a marker followed by nothing but blanks is no longer an empty heading).
-_HEADING = re.compile(r"^(#{1,6})[ \t]++(.*[^ \t#]|.)[ \t#]*$")
+# Linear (no lazy group retried against a trailing run): the closing "##" of a heading is
+# removed in code by _strip_closing_hashes, which also keeps the '#' of "C#".
+_HEADING = re.compile(r"^(#{1,6})[ \t]++(.+)$")
 _FENCE = re.compile(r"^(```|~~~)")
 
 
@@ -100,7 +99,7 @@ def _sections(body: str) -> list[tuple[list[str], list[str]]]:
         match = None if in_fence else _HEADING.match(line)
         if match:
             level = len(match.group(1))
-            heading = strip_inline_markdown(match.group(2)).strip()
+            heading = strip_inline_markdown(_strip_closing_hashes(match.group(2))).strip()
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading))
@@ -108,3 +107,12 @@ def _sections(body: str) -> list[tuple[list[str], list[str]]]:
         else:
             sections[-1][1].append(line)
     return sections
+
+
+def _strip_closing_hashes(text: str) -> str:
+    """'Title ##' -> 'Title', but 'Courts in C#' keeps its '#': a closing run needs a space before it."""
+    text = text.rstrip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        return bare.rstrip()
+    return text
