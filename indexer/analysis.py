@@ -30,7 +30,10 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    text = text.lower()
+    if text.isascii():  # the common case: nothing to strip, skip the per-character pass
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -42,11 +45,16 @@ def _stemmer(language: str):
     return snowballstemmer.stemmer(name) if name else None
 
 
+@lru_cache(maxsize=262144)
+def _stem(language: str, word: str) -> str:
+    # Snowball is pure Python (~60 us a word); words repeat, so a cache makes it nearly free.
+    stemmer = _stemmer(language)
+    return stemmer.stemWord(word) if stemmer else word
+
+
 def keyword_terms(text: str, language: str = "en") -> list[str]:
     """The terms indexed for ``text``: folded words, stemmed in ``language`` where a stemmer exists."""
-    words = [w for w in _WORD.findall(_fold(text)) if w and w != "_"]
-    stemmer = _stemmer(language)
-    return stemmer.stemWords(words) if stemmer else words
+    return [_stem(language, w) for w in _WORD.findall(_fold(text)) if w != "_"]
 
 
 def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
@@ -60,9 +68,8 @@ def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
         words = _WORD.findall(_fold(query))
     terms: dict[str, None] = {}
     for language in languages:
-        stemmer = _stemmer(language)
-        for term in (stemmer.stemWords(words) if stemmer else words):
-            terms.setdefault(term, None)
+        for word in words:
+            terms.setdefault(_stem(language, word), None)
     return list(terms)
 
 

@@ -157,7 +157,7 @@ class Searcher:
                 phrases = self._keyword(query, depth, filters, proximity=True) if self.settings.proximity_weight else {}
                 exact = self._exact_ids(query, filters)
                 fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-                hits = self._collapse(query, fused, self.reader.chunks_by_id(cid for cid, _ in fused), k)
+                hits = self._collapse_in_slices(query, fused, k)
                 # Several chunks of one long document count once: when that leaves fewer than k
                 # places, look deeper rather than return short.
                 if len(hits) >= k or depth >= self.reader.vectors.ntotal:
@@ -305,6 +305,19 @@ class Searcher:
                       key=lambda item: (-item[1], item[0]))
 
     # -- presentation -------------------------------------------------------------------
+
+    def _collapse_in_slices(self, query: str, fused: list[tuple[int, float]], k: int) -> list[Hit]:
+        """Collapse near-duplicates, reading candidate chunks from SQLite a slice at a time
+        (most questions need only the first few dozen)."""
+        chunks: dict[int, StoredChunk] = {}
+        step = max(4 * k, 40)
+        hits: list[Hit] = []
+        for first in range(0, len(fused), step):
+            chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step]))
+            hits = self._collapse(query, fused[: first + step], chunks, k)
+            if len(hits) >= k:
+                break
+        return hits
 
     def _collapse(self, query: str, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk],
                   k: int) -> list[Hit]:
