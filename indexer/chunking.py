@@ -196,8 +196,14 @@ class Chunker:
                     cut -= 1
                 if cut > first_token + 1:
                     last_token = cut
-            s = start + offsets[first_token][0]
-            e = start + offsets[last_token - 1][1]
+            # Pieces tile the sentence: characters the tokenizer drops (control characters)
+            # still belong to a piece, so every character stays in some chunk.
+            s = pieces[-1].end if pieces else start
+            while s < end and text[s].isspace():
+                s += 1
+            e = end if last_token == len(offsets) else start + offsets[last_token - 1][1]
             pieces.append(_Span(s, e, last_token - first_token, para and not pieces))
             first_token = last_token
+        if not pieces:  # nothing the tokenizer keeps: one empty-of-tokens piece, still located
+            pieces.append(_Span(start, end, 0, para))
         return pieces

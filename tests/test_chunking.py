@@ -245,3 +245,15 @@ def test_property_offsets_and_limits_hold_on_arbitrary_text(tokenizer, words, ti
         return
     assert_well_formed(chunks, document, tokenizer, limit=62)
     assert_covers_non_space(chunks, text)
+
+
+def test_characters_the_tokenizer_drops_stay_inside_a_chunk(tokenizer):
+    # Found by hypothesis in CI: a control character before an over-long "sentence" was in no chunk,
+    # because the long-sentence split started at the first token rather than at the sentence.
+    text = "\x1b0 0:0 0:0: 0:0::0:0 0 0 0 0 0 0 0 0:0: 0:0::0:0 \x07" * 4
+    small = Chunker(tokenizer, max_tokens=256, chunk_tokens=40, overlap_tokens=8)
+    document = Document(Provenance(source="c.txt", kind="text", title="0000000000"), text)
+    chunks = small.chunk(document)
+    assert len(chunks) > 1
+    assert all(c.text == text[c.char_start:c.char_end] for c in chunks)
+    assert_covers_non_space(chunks, text)
