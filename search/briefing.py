@@ -19,7 +19,8 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+
+from .retrieve import safe_url
 
 __all__ = [
     "Pin",
@@ -96,22 +97,6 @@ def as_pin(record: Any) -> Pin:
     if hasattr(record, "provenance"):
         return Pin.from_hit(record)
     raise TypeError(f"cannot pin a {type(record).__name__}")
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is a plain http(s) address, else None (never ``javascript:`` and the like)."""
-    if not url or not isinstance(url, str):
-        return None
-    url = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 or ch in '<>"\'`\\' for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 _BLANK_LINES = re.compile(r"\n\s*\n")

@@ -5,6 +5,7 @@ exact commitment ids first, near-duplicates collapsed into "also in"."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,20 @@ _COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "
                     "kyrgyzstan": "Kyrgyz Republic"}
 
 
-def safe_url(url: str | None) -> bool:
-    """Only web addresses are links; ``javascript:`` and friends from a hostile document are not."""
-    return bool(url) and url.lower().startswith(("http://", "https://"))
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a plain http(s) address, else None (never ``javascript:`` and the like)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ch in '<>"\'`\\' for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ class Hit:
             "country": p.country,
             "region": p.region,
             "year": p.year,
-            "url": p.url if safe_url(p.url) else None,
+            "url": safe_url(p.url),
             "link": self.link,
             "language": self.language,
             "policy_areas": list(p.policy_areas),
