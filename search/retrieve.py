@@ -131,6 +131,14 @@ class Searcher:
         self.encoder = encoder or SentenceTransformerEncoder(
             manifest.model, device=self.settings.device, threads=self.settings.threads)
         self._languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
+        # One pattern for every member name in the index (longest first) and the short names
+        # people use for them, built once instead of a regex per country per question.
+        countries = [r[0] for r in self.reader.db.execute(
+            "SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")]
+        self._country_names = {c.lower(): c for c in countries}
+        self._country_names.update({a: c for a, c in _COUNTRY_ALIASES.items() if c in countries})
+        names = sorted(self._country_names, key=len, reverse=True)
+        self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
         self._lock = threading.Lock()  # one SQLite connection and one FAISS index, shared
 
     @property
@@ -257,17 +265,8 @@ class Searcher:
 
     def _country_in(self, query: str) -> str | None:
         """The member named in the question, by its export name or a common short name."""
-        if not hasattr(self, "_countries"):
-            with_names = self.reader.db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")
-            self._countries = sorted((r[0] for r in with_names), key=len, reverse=True)
-        lowered = query.lower()
-        for country in self._countries:
-            if re.search(rf"\b{re.escape(country.lower())}\b", lowered):
-                return country
-        for alias, country in _COUNTRY_ALIASES.items():
-            if re.search(rf"\b{alias}\b", lowered) and country in self._countries:
-                return country
-        return None
+        match = self._country_pattern.search(query.lower()) if self._country_pattern else None
+        return self._country_names[match.group(1)] if match else None
 
     def _fuse(self, vector: np.ndarray, dense: dict[int, float], keyword: dict[int, float],
               phrases: dict[int, float], exact: list[int]) -> list[tuple[int, float]]:
