@@ -8,13 +8,14 @@ from pathlib import Path
 
 from .build import build_index
 from .errors import IndexerError, StrictBuildError
-from .settings import Settings, load_settings
+from .settings import BACKENDS, Settings, load_settings
 from .store import IndexReader
 
 EXAMPLES = """examples:
   python -m indexer build                              index ./corpus into ./index
   python -m indexer build --corpus ../shared/corpus-real --index real-index
   python -m indexer build --model /models/my-sbert      use another sentence-transformers model
+  python -m indexer build --backend torch              sentence-transformers fp32 instead of ONNX int8
   python -m indexer check --index real-index           verify an index and say how to repair it
 
 exit status: 0 success; 1 some files could not be read (the rest were indexed; with
@@ -44,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--config", type=Path, help="TOML settings file (default: ./justice-search.toml if present)")
     build.add_argument("--corpus", type=Path, help="folder of documents (default: corpus)")
     build.add_argument("--model", help="sentence-transformers model name or path")
-    build.add_argument("--batch-size", type=int, help="passages per encoder batch")
+    build.add_argument("--backend", choices=BACKENDS,
+                       help="encoder runtime (default onnx-int8; torch for a GPU or to skip the ONNX export)")
+    build.add_argument("--batch-size", type=int, help="passages per encoder batch (torch backend)")
     build.add_argument("--strict", action="store_true", help="any unreadable file fails the build")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_fetch_parsers(sub)
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus_dir=getattr(args, "corpus", None),
             model=getattr(args, "model", None),
             batch_size=getattr(args, "batch_size", None),
+            backend=getattr(args, "backend", None),
         )
         if args.command == "check":
             return _check(settings)

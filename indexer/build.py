@@ -117,7 +117,7 @@ def scan_corpus(corpus_dir: Path, report: BuildReport) -> list[_CorpusFile]:
 
 def _versions() -> dict[str, str]:
     out = {}
-    for package in ("ogp-justice-search", "sentence-transformers", "torch", "faiss-cpu", "pypdf"):
+    for package in ("ogp-justice-search", "sentence-transformers", "torch", "onnxruntime", "faiss-cpu", "pypdf"):
         try:
             out[package] = importlib_metadata.version(package)
         except importlib_metadata.PackageNotFoundError:
@@ -141,10 +141,11 @@ def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | Non
         previous.close()
         return None
     m = previous.manifest
-    same = (m.model, m.max_tokens, m.chunk_tokens, m.overlap_tokens) == (
-        settings.model, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
+    same = (m.model, m.backend, m.max_tokens, m.chunk_tokens, m.overlap_tokens) == (
+        settings.model, settings.backend, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
     if not same:
-        report.full_rebuild_reason = "the model or chunk settings changed since the last build"
+        # Vectors from two runtimes (fp32 and int8) must not be mixed in one index.
+        report.full_rebuild_reason = "the model, encoder backend or chunk settings changed since the last build"
         previous.close()
         return None
     return previous
@@ -229,7 +230,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     sha256 = current[source].sha256 if source in current else retry_hashes.get(source)
                     writer.record_failure(source, reason, sha256)
                 manifest = writer.commit(
-                    model=settings.model, max_tokens=settings.max_tokens, chunk_tokens=settings.chunk_tokens,
+                    model=settings.model, backend=settings.backend, max_tokens=settings.max_tokens,
+                    chunk_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.overlap_tokens, versions=_versions(),
                 )
             except BaseException:

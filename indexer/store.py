@@ -85,6 +85,7 @@ class IndexManifest:
     built_at: str
     versions: dict[str, str] = field(default_factory=dict)
     faiss_index: str = "IDMap2,Flat"
+    backend: str = "torch"  # the encoder runtime the vectors came from; queries must use the same one
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexManifest:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import STEMMER_LANGUAGES, query_terms
-from indexer.embedding import SentenceTransformerEncoder
+from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.records import Provenance, citation_label
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
@@ -128,8 +128,9 @@ class Searcher:
                 f"The index at {index_dir} was built with model '{manifest.model}' but the settings ask for "
                 f"'{self.settings.model}': rebuild the index with that model, or drop the model setting."
             )
-        self.encoder = encoder or SentenceTransformerEncoder(
-            manifest.model, device=self.settings.device, threads=self.settings.threads)
+        # Questions are encoded by the model and runtime the index was built with, whatever the
+        # settings say: int8 and fp32 vectors are close but not interchangeable.
+        self.encoder = encoder or encoder_for(manifest.model, manifest.backend, self.settings)
         self._languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
         # One pattern for every member name in the index (longest first) and the short names
         # people use for them, built once instead of a regex per country per question.

@@ -27,12 +27,13 @@ STARTER_CORPUS = REPO / "corpus"
 
 @pytest.fixture(scope="session")
 def encoder():
-    """The real packaged all-MiniLM-L6-v2, loaded once for the whole session."""
-    from indexer.embedding import SentenceTransformerEncoder
-    from indexer.settings import PACKAGED_MODEL_NAME
+    """The real packaged all-MiniLM-L6-v2 on the default backend (ONNX Runtime, int8), loaded once
+    for the whole session. The first run on a machine exports it to ONNX (about 10 s)."""
+    from indexer.embedding import load_encoder
+    from indexer.settings import Settings
 
-    enc = SentenceTransformerEncoder(PACKAGED_MODEL_NAME, batch_size=16)
-    enc.model  # load now, once
+    enc = load_encoder(Settings())
+    enc.encode(["load now, once"])
     return enc
 
 
