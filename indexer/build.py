@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from .analysis import detect_language
@@ -195,36 +197,40 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                 return report
 
             encoder = encoder or load_encoder(settings)
-            loaded = _load_and_chunk([current[s] for s in report.added + report.changed], encoder, settings,
-                                     report, progress)
-            if strict and report.failed:
-                listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
-                raise StrictBuildError(
-                    f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
-            texts = [c.embedding_text for _, units in loaded for _, chunks in units for c in chunks]
-            report.tokens_embedded = sum(c.token_count for _, units in loaded for _, cs in units for c in cs)
-            if texts:
-                with tqdm(total=len(texts), desc="Embedding", unit="chunk", disable=not progress) as bar:
-                    vectors = encoder.encode(texts, progress=bar.update)
-            else:  # only removals: the model is never loaded
-                vectors = np.zeros((0, previous.manifest.dimension if previous else 0), dtype=np.float32)
-            report.chunks_embedded = len(texts)
-
-            failed_sources = {s for s, _ in report.failed}
-            writer = IndexWriter(index_dir, previous, encoder.dimension if texts or not previous
-                                 else previous.manifest.dimension)
+            to_read = [current[s] for s in report.added + report.changed]
+            changed = set(report.changed)
+            writer = None
             try:
-                writer.remove_sources(report.removed + [s for s in report.changed if s not in failed_sources])
-                offset = 0
-                for corpus_file, units in loaded:
-                    count = sum(len(chunks) for _, chunks in units)
-                    record = FileRecord(
-                        corpus_file.source, corpus_file.sha256, corpus_file.size,
-                        kind=units[0][0].provenance.kind, title=units[0][0].provenance.title,
-                        warnings=tuple(m for s, m in report.warnings if s == corpus_file.source),
-                    )
-                    writer.add_file(record, units, vectors[offset:offset + count])
-                    offset += count
+                # Files are read and chunked in a background thread while the encoder (which
+                # releases the GIL) embeds what is ready: parsing no longer adds to embedding time.
+                for group in _read_in_background(to_read, encoder, settings, report, progress):
+                    texts = [c.embedding_text for _, units in group for _, cs in units for c in cs]
+                    vectors = encoder.encode(texts)
+                    if writer is None:
+                        writer = IndexWriter(index_dir, previous, vectors.shape[1])
+                        writer.remove_sources(report.removed)
+                    offset = 0
+                    for corpus_file, units in group:
+                        count = sum(len(chunks) for _, chunks in units)
+                        if corpus_file.source in changed:  # its old version goes only once the new one is read
+                            writer.remove_sources([corpus_file.source])
+                        record = FileRecord(
+                            corpus_file.source, corpus_file.sha256, corpus_file.size,
+                            kind=units[0][0].provenance.kind, title=units[0][0].provenance.title,
+                            warnings=tuple(m for s, m in report.warnings if s == corpus_file.source),
+                        )
+                        writer.add_file(record, units, vectors[offset:offset + count])
+                        offset += count
+                    report.chunks_embedded += len(texts)
+                    report.tokens_embedded += sum(c.token_count for _, units in group for _, cs in units for c in cs)
+                if strict and report.failed:
+                    listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
+                    raise StrictBuildError(
+                        f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
+                if writer is None:  # nothing new could be read (only removals or failures): no model needed
+                    writer = IndexWriter(index_dir, previous, previous.manifest.dimension if previous
+                                         else encoder.dimension)
+                    writer.remove_sources(report.removed)
                 writer.clear_failures()
                 for source, reason in report.failed:
                     sha256 = current[source].sha256 if source in current else retry_hashes.get(source)
@@ -235,7 +241,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     overlap_tokens=settings.overlap_tokens, versions=_versions(),
                 )
             except BaseException:
-                writer.discard()
+                if writer is not None:
+                    writer.discard()
                 raise
             report.total_files, report.total_chunks = manifest.files, manifest.chunks
         finally:
@@ -245,21 +252,88 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
     return report
 
 
-def _load_and_chunk(files: list[_CorpusFile], encoder: Encoder, settings: Settings, report: BuildReport,
-                    progress: bool) -> list[tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]]]:
+#: Chunks embedded per encoder call: big enough for torch's length-sorted batches, small enough
+#: that embedding starts while later files are still being read.
+_GROUP_CHUNKS = 256
+_DONE = object()
+
+
+def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Settings, report: BuildReport,
+                        progress: bool) -> Iterator[list[tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]]]]:
+    """Groups of read and chunked files, read by a worker thread ahead of the caller.
+
+    Files that cannot be read go to ``report.failed`` (the worker is the only writer of the
+    report until it finishes). A worker error is raised here, in the caller's thread.
+    """
+    if not files:
+        return
     chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
                       detect_language=detect_language)
-    out = []
-    for corpus_file in tqdm(files, desc="Reading", unit="file", disable=not progress):
+    ready: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        group, size, consumed = [], 0, 0
         try:
-            loaded = load_file(corpus_file.path, corpus_file.source)
-        except LoaderError as exc:
-            report.failed.append((corpus_file.source, exc.reason))
-            continue
-        report.warnings.extend((corpus_file.source, w) for w in loaded.warnings)
-        units = [(doc, chunks) for doc in loaded.documents if (chunks := chunker.chunk(doc))]
-        if not units:
-            report.failed.append((corpus_file.source, "no text found in the file"))
-            continue
-        out.append((corpus_file, units))
-    return out
+            for corpus_file in files:
+                if stop.is_set():
+                    return
+                loaded = _load_one(corpus_file, chunker, report)
+                consumed += 1
+                if loaded is None:
+                    continue
+                group.append(loaded)
+                size += sum(len(chunks) for _, chunks in loaded[1])
+                if size >= _GROUP_CHUNKS:
+                    if not put((group, consumed)):
+                        return
+                    group, size, consumed = [], 0, 0
+            if (group or consumed) and not put((group, consumed)):
+                return
+            put(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            put(exc)
+
+    worker = threading.Thread(target=work, name="indexer-reader", daemon=True)
+    worker.start()
+    # The bar moves as files are embedded (the caller's work), not as they are read ahead.
+    bar = tqdm(total=len(files), desc="Reading and embedding", unit="file", disable=not progress)
+    try:
+        while True:
+            item = ready.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            group, consumed = item
+            if group:
+                yield group
+            bar.update(consumed)
+    finally:
+        stop.set()
+        worker.join()
+        bar.close()
+
+
+def _load_one(corpus_file: _CorpusFile, chunker: Chunker,
+              report: BuildReport) -> tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]] | None:
+    try:
+        loaded = load_file(corpus_file.path, corpus_file.source)
+    except LoaderError as exc:
+        report.failed.append((corpus_file.source, exc.reason))
+        return None
+    report.warnings.extend((corpus_file.source, w) for w in loaded.warnings)
+    units = [(doc, chunks) for doc in loaded.documents if (chunks := chunker.chunk(doc))]
+    if not units:
+        report.failed.append((corpus_file.source, "no text found in the file"))
+        return None
+    return corpus_file, units

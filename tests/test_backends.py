@@ -114,3 +114,12 @@ def test_backend_from_config_file(tmp_path):
     config.write_text('backend = "torch"\n', encoding="utf-8")
     assert isinstance(encoder_for(PACKAGED_MODEL_NAME, load_settings(config).backend, Settings()),
                       SentenceTransformerEncoder)
+
+
+def test_many_texts_are_encoded_side_by_side_with_the_same_result(encoder):
+    texts = [f"{p} (variant {i})" for i in range(12) for p in PASSAGES]  # above the side-by-side threshold
+    seen = []
+    bulk = encoder.encode(texts, progress=seen.append)
+    one_by_one = np.vstack([encoder.encode([t]) for t in texts[:: len(PASSAGES) + 1]])
+    assert np.allclose(bulk[:: len(PASSAGES) + 1], one_by_one, atol=1e-5)
+    assert sum(seen) == len(texts)  # the progress callback saw every text once
