@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import keyword_terms, query_terms
+from indexer.analysis import count_words, matching_stems, query_terms
 from indexer.chunking import split_sentences
 
 __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
@@ -20,13 +20,14 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     spans = split_sentences(text)
     if not spans:
         return 0, len(text)
-    wanted = set(query_terms(query, ("en", language) if language in ("es", "fr", "pt") else ("en",)))
+    languages = ("en", language) if language in ("es", "fr", "pt") else ("en",)
+    wanted = set(query_terms(query, languages))
     best, best_score = spans[0][:2], 0.0
     for start, end, _ in spans:
-        terms = set(keyword_terms(text[start:end], language)) | set(keyword_terms(text[start:end], "en"))
-        overlap = len(wanted & terms)
+        terms = matching_stems(text[start:end], wanted, (language, "en"))
+        overlap = len(terms)
         # Prefer sentences that say more of the question, and mildly prefer focused sentences.
-        score = overlap + (overlap / max(len(terms), 1))
+        score = overlap + (overlap / max(count_words(text[start:end]), 1))
         if score > best_score:
             best, best_score = (start, end), score
     return best
@@ -55,9 +56,9 @@ def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sent
     for number, (text, language) in enumerate(passages, start=1):
         start, end = best_sentence(text, query, language)
         sentence = text[start:end].strip()
-        terms = set(keyword_terms(sentence, language)) | set(keyword_terms(sentence, "en"))
+        terms = matching_stems(sentence, wanted, (language, "en"))
         key = " ".join(sentence.lower().split())
-        if not sentence or key in seen or len(wanted & terms) < max(need, 1):
+        if not sentence or key in seen or len(terms) < max(need, 1):
             continue
         if sentence not in text:  # the verbatim guarantee
             continue

@@ -5,8 +5,9 @@ exact commitment ids first, near-duplicates collapsed into "also in"."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -141,6 +142,12 @@ class Searcher:
         names = sorted(self._country_names, key=len, reverse=True)
         self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
         self._lock = threading.Lock()  # one SQLite connection and one FAISS index, shared
+        # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
+        # vector search 7.9 ms with them, 0.13 ms without, measured on 2 cores with 3,299 chunks).
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        self._encoding_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="question-encoder")
 
     @property
     def manifest(self):
@@ -166,24 +173,31 @@ class Searcher:
             return []
         k = k or self.settings.results
         filters = filters or Filters()
-        vector = self.encode_query(query)
-        with self._lock:
-            allowed = self._allowed_ids(filters)
-            if allowed is not None and len(allowed) == 0:
-                return []
-            depth = max(self.settings.candidates, 3 * k)
-            while True:
-                dense = self._dense(vector, depth, allowed)
-                keyword = self._keyword(query, depth, filters)
-                phrases = self._keyword(query, depth, filters, proximity=True) if self.settings.proximity_weight else {}
-                exact = self._exact_ids(query, filters)
-                fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-                hits = self._collapse_in_slices(query, fused, k)
-                # Several chunks of one long document count once: when that leaves fewer than k
-                # places, look deeper rather than return short.
-                if len(hits) >= k or depth >= self.reader.vectors.ntotal:
-                    break
-                depth *= 4
+        # The question is encoded in another thread while this one runs the keyword searches:
+        # ONNX Runtime and SQLite both release the GIL, so the two overlap.
+        vector_soon = self._encoding_pool.submit(self.encode_query, query)
+        try:
+            with self._lock:
+                allowed = self._allowed_ids(filters)
+                if allowed is not None and len(allowed) == 0:
+                    return []
+                depth = max(self.settings.candidates, 3 * k)
+                while True:
+                    keyword = self._keyword(query, depth, filters) if self.settings.keyword_weight else {}
+                    phrases = (self._keyword(query, depth, filters, proximity=True)
+                               if self.settings.proximity_weight else {})
+                    exact = self._exact_ids(query, filters)
+                    vector = vector_soon.result()
+                    dense = self._dense(vector, depth, allowed)
+                    fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
+                    hits = self._collapse_in_slices(query, fused, k)
+                    # Several chunks of one long document count once: when that leaves fewer than k
+                    # places, look deeper rather than return short.
+                    if len(hits) >= k or depth >= self.reader.vectors.ntotal:
+                        break
+                    depth *= 4
+        finally:
+            vector_soon.cancel()
         return hits
 
     # -- retrievers ---------------------------------------------------------------------
@@ -334,7 +348,7 @@ class Searcher:
     def _collapse(self, query: str, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk],
                   k: int) -> list[Hit]:
         """Keep the best of near-duplicate passages; list the others under "also in"."""
-        kept: list[tuple[StoredChunk, float, set[str], list[Provenance]]] = []
+        kept: list[tuple[StoredChunk, float, set[tuple[str, ...]], list[Provenance]]] = []
         for cid, score in fused:
             chunk = chunks.get(cid)
             if chunk is None:
@@ -368,18 +382,19 @@ class Searcher:
             return self.reader.document_text(document_id)
 
     def close(self) -> None:
+        self._encoding_pool.shutdown(wait=True)
         self.reader.close()
 
 
 _WORDS = re.compile(r"\w+")
 
 
-def _shingles(text: str) -> set[str]:
+def _shingles(text: str) -> set[tuple[str, ...]]:
     words = _WORDS.findall(text.lower())
-    return {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+    return set(zip(words, words[1:], words[2:])) if len(words) >= 3 else {tuple(words)}
 
 
-def _similar(a: set[str], b: set[str], threshold: float = 0.6) -> bool:
+def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float = 0.6) -> bool:
     """True when most of the smaller passage's word triples appear in the other."""
     if not a or not b:
         return False
