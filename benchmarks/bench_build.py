@@ -1,15 +1,23 @@
-"""Build throughput on a corpus, against baselines measured in the same run.
+"""Build throughput on a corpus, against baselines measured in the same run, plus the
+quality guard that decides which encoder runtime may be the default.
 
-For the same corpus it times, `--repeats` times each, and prints medians:
-  * raw encoder: the project's encoder on exactly the chunks the build embeds (no parsing, no storage);
+Timed `--repeats` times each (medians, with a flag on any repeat over 1.5x its median:
+the machine is shared and a busy neighbour can slow one repeat several-fold):
+  * raw encoder: the chosen backend (`--backend`, default the settings' default) on exactly the
+    chunks the build embeds, with nothing else (no parsing, no storage);
   * full build: `build_index` into an empty folder (parse, chunk, embed, write);
-  * tutorial pipeline: the same text cut into 1,000-character chunks with 200 overlap, embedded with
-    sentence-transformers `encode` at batch size 64 (what a tutorial does), no storage;
-  * rebuild with nothing changed, and with one file changed;
-and reports tokens/s, chunks/s, the build/raw-encoder ratio (the pipeline's own overhead), the speed-up
-over the tutorial pipeline, peak RSS of this process, and index bytes on disk per chunk.
+  * tutorial pipeline: the same text cut into 1,000-character chunks with 200 overlap, embedded
+    with sentence-transformers `encode` at batch size 64, fp32 torch (what a tutorial does);
+  * rebuild with nothing changed, and with one file changed.
+Once:
+  * a cold `python -m indexer build` in a child process: its wall time and peak RSS;
+  * the quality guard (`--gold`): every backend encodes the build's chunks; each is compared
+    with sentence-transformers fp32 (mean and minimum cosine similarity, throughput) and an
+    index built from its vectors is scored on the dev questions (MRR@10, Success@1). A backend
+    passes when its mean cosine is at least 0.99 and its MRR@10 is at most 0.01 below fp32's.
 
     python benchmarks/bench_build.py --corpus ../shared/corpus-real --repeats 3
+    python benchmarks/bench_build.py --repeats 1 --no-guard          the timing table only
 """
 
 from __future__ import annotations
@@ -18,20 +26,26 @@ import argparse
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 
 from indexer.analysis import detect_language  # noqa: E402
 from indexer.build import BuildReport, build_index, scan_corpus  # noqa: E402
 from indexer.chunking import Chunker  # noqa: E402
-from indexer.embedding import SentenceTransformerEncoder  # noqa: E402
+from indexer.embedding import SentenceTransformerEncoder, encoder_for  # noqa: E402
 from indexer.errors import LoaderError  # noqa: E402
 from indexer.loaders import load_file  # noqa: E402
-from indexer.settings import Settings  # noqa: E402
+from indexer.settings import BACKENDS, Settings  # noqa: E402
+
+NOISY = 1.5  # a repeat this many times its median is reported as disturbed
 
 
 def timed(fn) -> float:
@@ -40,23 +54,10 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus-real"))
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    if not args.corpus.is_dir():
-        print(f"needs {args.corpus}", file=sys.stderr)
-        return 2
-    settings = Settings(corpus_dir=args.corpus)
-    encoder = SentenceTransformerEncoder(settings.model, settings.batch_size)
-    encoder.model  # load once, outside every timing
-
-    # The exact chunks a build embeds, and the tutorial's 1,000-character chunks of the same text.
-    chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
-                      detect_language=detect_language)
+def corpus_texts(corpus: Path, chunker: Chunker) -> tuple[list[str], list[str]]:
+    """The exact texts a build embeds, and the tutorial's 1,000-character chunks of the same documents."""
     ours, naive = [], []
-    for f in scan_corpus(args.corpus, BuildReport(index_dir=Path("."))):
+    for f in scan_corpus(corpus, BuildReport(index_dir=Path("."))):
         try:
             documents = load_file(f.path, f.source).documents
         except LoaderError:
@@ -64,17 +65,103 @@ def main() -> int:
         for d in documents:
             ours += [c.embedding_text for c in chunker.chunk(d)]
             naive += [d.text[i:i + 1000] for i in range(0, max(len(d.text) - 200, 1), 800)]
+    return ours, naive
+
+
+class Precomputed:
+    """An encoder that returns vectors already computed for these texts (to build guard indexes cheaply)."""
+
+    def __init__(self, like, texts: list[str], vectors: np.ndarray) -> None:
+        self.name, self.tokenizer, self.dimension = like.name, like.tokenizer, vectors.shape[1]
+        self._by_text = dict(zip(texts, vectors))
+
+    def encode(self, texts, progress=None):
+        out = np.vstack([self._by_text[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        if progress:
+            progress(len(texts))
+        return out
+
+
+def quality_guard(corpus: Path, gold: Path, ours: list[str], reference: SentenceTransformerEncoder,
+                  settings: Settings) -> list[tuple]:
+    """(backend, passages/s, mean cos, min cos, MRR@10, S@1) for every backend; torch fp32 is the reference."""
+    from search import Searcher
+    from search.evaluate import evaluate, load_gold
+
+    questions = load_gold(gold)
+    rows, ref_vectors, ref_mrr = [], None, None
+    for backend in ("torch", *[b for b in BACKENDS if b != "torch"]):
+        encoder = reference if backend == "torch" else encoder_for(settings.model, backend, settings)
+        encoder.encode(ours[:8])  # load (and export, the first time) outside the timing
+        started = time.perf_counter()
+        vectors = encoder.encode(ours)
+        seconds = time.perf_counter() - started
+        ref_vectors = vectors if ref_vectors is None else ref_vectors
+        cosine = (vectors * ref_vectors).sum(axis=1)
+        work = Path(tempfile.mkdtemp(prefix=f"bench-guard-{backend}-"))
+        try:
+            s = settings.with_overrides(corpus_dir=corpus, index_dir=work / "index", backend=backend)
+            build_index(s, progress=False, encoder=Precomputed(encoder, ours, vectors))
+            searcher = Searcher(s.index_dir, s, encoder=encoder)
+            report = evaluate(questions, lambda q: [h.to_dict() for h in searcher.search(q, 10)])
+            searcher.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        ref_mrr = report.mrr10 if ref_mrr is None else ref_mrr
+        rows.append((backend, len(ours) / seconds, float(cosine.mean()), float(cosine.min()),
+                     report.mrr10, report.success[1], cosine.mean() >= 0.99 and report.mrr10 >= ref_mrr - 0.01))
+    return rows
+
+
+def cold_cli_build(corpus: Path, backend: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of `python -m indexer build` in a fresh process."""
+    work = Path(tempfile.mkdtemp(prefix="bench-cli-build-"))
+    try:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--index",
+                        str(work / "index"), "--backend", backend, "--quiet"], cwd=REPO, check=False,
+                       stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return seconds, max(peak, before) / 1024
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus-real"))
+    parser.add_argument("--gold", type=Path, default=Path("../shared/eval/dev.jsonl"))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backend", choices=BACKENDS, default=Settings().backend,
+                        help="the runtime the build uses (default: the settings' default)")
+    parser.add_argument("--no-guard", action="store_true", help="skip the per-backend quality guard")
+    args = parser.parse_args()
+    if not args.corpus.is_dir():
+        print(f"needs {args.corpus} (the team's shared corpus)", file=sys.stderr)
+        return 2
+    settings = Settings(corpus_dir=args.corpus, backend=args.backend)
+    encoder = encoder_for(settings.model, args.backend, settings)
+    tutorial = SentenceTransformerEncoder(settings.model)
+    encoder.encode(["load once, outside every timing"])
+    tutorial.model.encode(["load once"])
+
+    chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
+                      detect_language=detect_language)
+    ours, naive = corpus_texts(args.corpus, chunker)
     tokens = sum(len(e.ids) + 2 for e in encoder.tokenizer.encode_batch(ours))
 
     rows: dict[str, list[float]] = {k: [] for k in ("raw", "build", "tutorial", "nochange", "onefile")}
     sizes = []
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
+        print(f"repeat {repeat + 1}/{args.repeats} ...", file=sys.stderr)
         rows["raw"].append(timed(lambda: encoder.encode(ours)))
-        rows["tutorial"].append(timed(lambda: encoder.model.encode(naive, batch_size=64, show_progress_bar=False)))
+        rows["tutorial"].append(timed(lambda: tutorial.model.encode(naive, batch_size=64, show_progress_bar=False)))
         work = Path(tempfile.mkdtemp(prefix="bench-build-"))
         corpus = work / "corpus"
         shutil.copytree(args.corpus, corpus)
-        s = Settings(corpus_dir=corpus, index_dir=work / "index")
+        s = settings.with_overrides(corpus_dir=corpus, index_dir=work / "index")
         rows["build"].append(timed(lambda: build_index(s, progress=False, encoder=encoder)))
         rows["nochange"].append(timed(lambda: build_index(s, progress=False, encoder=encoder)))
         target = max((p for p in corpus.rglob("*.md")), key=lambda p: p.stat().st_size)
@@ -82,24 +169,46 @@ def main() -> int:
         rows["onefile"].append(timed(lambda: build_index(s, progress=False, encoder=encoder)))
         sizes.append(sum(p.stat().st_size for p in (work / "index").iterdir() if p.is_file()))
         shutil.rmtree(work)
+    print("cold CLI build in a child process ...", file=sys.stderr)
+    cli_seconds, cli_peak = cold_cli_build(args.corpus, args.backend)
+    guard = []
+    if not args.no_guard and args.gold.is_file():
+        print("quality guard: every backend on the build's chunks ...", file=sys.stderr)
+        guard = quality_guard(args.corpus, args.gold, ours, tutorial, settings)
 
     med = {k: statistics.median(v) for k, v in rows.items()}
-    spread = {k: (max(v) - min(v)) / med[k] if med[k] else 0 for k, v in rows.items()}
+    noisy = {k: sum(1 for x in v if med[k] and x > NOISY * med[k]) for k, v in rows.items()}
     print(f"\ncorpus {args.corpus}: {len(ours)} chunks, {tokens} word pieces (tutorial: {len(naive)} chunks); "
-          f"{args.repeats} repeats, medians (spread = (max-min)/median; over 0.2 means a noisy machine)\n")
-    print("| step | seconds | chunks/s | tokens/s | spread |")
-    print("|---|---|---|---|---|")
-    for key, label in (("raw", "raw encoder, same chunks"), ("build", "full build (end to end)"),
-                       ("tutorial", "tutorial pipeline (1,000 chars, batch 64)"),
+          f"backend {args.backend}; {args.repeats} repeats, medians; 'noisy' counts repeats over "
+          f"{NOISY}x their median (a busy machine)\n")
+    print("| step | seconds (median) | chunks/s | tokens/s | all repeats | noisy |")
+    print("|---|---|---|---|---|---|")
+    for key, label in (("raw", f"raw encoder ({args.backend}), same chunks"), ("build", "full build (end to end)"),
+                       ("tutorial", "tutorial pipeline (1,000 chars, ST fp32, batch 64)"),
                        ("nochange", "rebuild, nothing changed"), ("onefile", "rebuild, one file changed")):
         n = len(naive) if key == "tutorial" else len(ours)
         tps = f"{tokens / med[key]:.0f}" if key in ("raw", "build") else ""
-        print(f"| {label} | {med[key]:.2f} | {n / med[key]:.1f} | {tps} | {spread[key]:.2f} |")
+        every = ", ".join(f"{x:.2f}" for x in rows[key])
+        print(f"| {label} | {med[key]:.2f} | {n / med[key]:.1f} | {tps} | {every} | {noisy[key]} |")
     print(f"\nbuild / raw encoder throughput: {med['raw'] / med['build']:.2f} (target >= 0.9)")
     print(f"speed-up over the tutorial pipeline: {med['tutorial'] / med['build']:.2f}x (target >= 2.5x)")
     print(f"no-change rebuild / full build: {100 * med['nochange'] / med['build']:.2f}% (target < 3%)")
-    print(f"index bytes per chunk: {statistics.median(sizes) / len(ours):.0f}")
-    print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    print(f"index bytes on disk per chunk: {statistics.median(sizes) / len(ours):.0f}")
+    print(f"cold `python -m indexer build` (child process): {cli_seconds:.1f} s, peak RSS {cli_peak:.0f} MiB")
+    print(f"peak RSS of this benchmark process (both runtimes loaded): "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    if guard:
+        print("\nquality guard (reference: sentence-transformers fp32 torch; pass = mean cos >= 0.99 and "
+              "MRR@10 >= fp32's - 0.01)\n")
+        print("| backend | passages/s | speed vs torch | mean cos | min cos | MRR@10 | S@1 | passes |")
+        print("|---|---|---|---|---|---|---|---|")
+        for backend, rate, mean_cos, min_cos, mrr, s1, ok in guard:
+            print(f"| {backend} | {rate:.1f} | {rate / guard[0][1]:.2f}x | {mean_cos:.4f} | {min_cos:.4f} | "
+                  f"{mrr:.3f} | {s1:.3f} | {'yes' if ok else 'NO'} |")
+        passing = [g for g in guard if g[-1]]
+        fastest = max(passing, key=lambda g: g[1])[0]
+        verdict = "is" if fastest == Settings().backend else f"is NOT (default is {Settings().backend})"
+        print(f"\nfastest backend that passes the guard: {fastest}, which {verdict} the default")
     return 0
 
 

@@ -121,7 +121,10 @@ def main() -> int:
         scores = vectors @ encoder.encode([q])[0]
         return [chunks[i] for i in np.argsort(-scores)[:10]]
 
-    searcher = Searcher(args.index, encoder=encoder)
+    # The project answers with the runtime its index was built with (the manifest's backend);
+    # the dense baseline above is the tutorial's sentence-transformers fp32.
+    searcher = Searcher(args.index)
+    searcher.warm_up()
 
     def ask_ours(q: str) -> list[dict]:
         return [h.to_dict() for h in searcher.search(q, 10)]
