@@ -113,18 +113,32 @@ def quality_guard(corpus: Path, gold: Path, ours: list[str], reference: Sentence
     return rows
 
 
+_MEASURED_CLI = """
+import resource, runpy, sys
+sys.argv = ["indexer", *sys.argv[1:]]
+try:
+    runpy.run_module("indexer", run_name="__main__")
+except SystemExit:
+    pass
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+
 def cold_cli_build(corpus: Path, backend: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of `python -m indexer build` in a fresh process."""
+    """Wall seconds and peak RSS (MiB) of `python -m indexer build` in a fresh process.
+
+    The child reports its own peak after exec: a forked child's ru_maxrss would include the
+    pages it shared with this (large) benchmark process before exec.
+    """
     work = Path(tempfile.mkdtemp(prefix="bench-cli-build-"))
     try:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "indexer", "build", "--corpus", str(corpus), "--index",
-                        str(work / "index"), "--backend", backend, "--quiet"], cwd=REPO, check=False,
-                       stdout=subprocess.DEVNULL)
+        done = subprocess.run([sys.executable, "-c", _MEASURED_CLI, "build", "--corpus", str(corpus), "--index",
+                               str(work / "index"), "--backend", backend, "--quiet"], cwd=REPO, check=False,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         seconds = time.perf_counter() - t
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return seconds, max(peak, before) / 1024
+        peak_kib = int(done.stderr.strip().splitlines()[-1])
+        return seconds, peak_kib / 1024
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
