@@ -207,7 +207,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     texts = [c.embedding_text for _, units in group for _, cs in units for c in cs]
                     vectors = encoder.encode(texts)
                     if writer is None:
-                        writer = IndexWriter(index_dir, previous, vectors.shape[1])
+                        writer = IndexWriter(index_dir, previous, vectors.shape[1], settings.exact_search_limit)
                         writer.remove_sources(report.removed)
                     offset = 0
                     for corpus_file, units in group:
@@ -229,7 +229,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                         f"--strict: {len(report.failed)} file(s) could not be read, index left as it was: {listing}")
                 if writer is None:  # nothing new could be read (only removals or failures): no model needed
                     writer = IndexWriter(index_dir, previous, previous.manifest.dimension if previous
-                                         else encoder.dimension)
+                                         else encoder.dimension, settings.exact_search_limit)
                     writer.remove_sources(report.removed)
                 writer.clear_failures()
                 for source, reason in report.failed:

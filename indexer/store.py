@@ -3,7 +3,7 @@
 Layout of ``index/``::
 
     manifest.json                  what was built, how, and which two files below hold it
-    vectors-000007.faiss           IndexIDMap2 over inner product; ids are SQLite chunk row ids
+    vectors-000007.faiss           FAISS, inner product; ids are SQLite chunk row ids (see below)
     chunks-000007.sqlite           files, documents, chunks, keyword index (FTS5), failures
     .lock                          held by a running build
 
@@ -11,6 +11,15 @@ A build writes a new *generation* (new file names) next to the old one and only 
 replaces ``manifest.json`` with ``os.replace``, which is atomic. A build that dies at
 any point leaves the old manifest pointing at the old, complete files; stray files of a
 dead build are removed by the next one.
+
+The vector index type follows the number of chunks (``manifest.faiss_index`` records it):
+up to ``exact_search_limit`` an exact ``IDMap2,Flat`` (4 bytes a dimension, every vector
+compared); above it ``IVF{nlist},SQ8``: inverted lists over a k-means coarse quantiser, the
+vectors (residuals to their list centroid) in 8-bit scalar quantisation (1 byte a dimension),
+``nprobe`` lists searched per question, a hash-table direct map so ``reconstruct(id)`` works.
+An incremental build adds to the trained IVF index and retrains it (from the stored,
+reconstructed vectors plus the new ones) only when the corpus has outgrown or shrunk away from
+its list count, or crosses the limit either way. See docs/scaling.md for the measurements.
 """
 
 from __future__ import annotations
@@ -18,9 +27,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -32,8 +43,10 @@ from .analysis import keyword_terms
 from .chunking import chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .records import Chunk, Document, Provenance
+from .settings import Settings
 
-__all__ = ["SCHEMA_VERSION", "IndexManifest", "IndexWriter", "IndexReader", "index_lock", "StoredChunk"]
+__all__ = ["SCHEMA_VERSION", "IndexManifest", "IndexWriter", "IndexReader", "index_lock", "StoredChunk",
+           "FLAT_INDEX", "ivf_lists", "vector_index_type", "describe_vectors", "vector_ids"]
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -200,6 +213,150 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     return conn
 
 
+# -- the vector index ------------------------------------------------------------------------------
+
+FLAT_INDEX = "IDMap2,Flat"
+#: IVF list count: about LIST_FACTOR * sqrt(chunks), a power of two ... (1 rather than the
+#: usual 4: at 1M chunks 1,024 lists train in ~11 s on 2 cores against ~90 s for 4,096, with the
+#: same recall@10 from nprobe 8 on, and searching 16 of them takes under 1 ms; benchmarks/bench_scale.py)
+_LIST_FACTOR = 1.0
+#: ... but never fewer than this many chunks per list (FAISS's own k-means warns below 39).
+_MIN_POINTS_PER_LIST = 39
+#: k-means trains on at most this many sampled vectors per list (FAISS's default cap is 256).
+_TRAIN_POINTS_PER_LIST = 64
+#: Below this many vectors, FAISS computes inner products without BLAS; the faiss-cpu wheel sets
+#: it to 128,000, which makes k-means and bulk adds (thousands of vectors at once) several times
+#: slower. Lowered while a build trains or adds in bulk, and put back afterwards.
+_BLAS_THRESHOLD = 20
+
+
+def _ideal_lists(n: int) -> float:
+    return max(1.0, min(_LIST_FACTOR * math.sqrt(n), n / _MIN_POINTS_PER_LIST))
+
+
+def ivf_lists(n: int) -> int:
+    """IVF list count for ``n`` vectors: ~sqrt(n) as a power of two, at least 39 vectors a list."""
+    nlist = 2 ** round(math.log2(_ideal_lists(n)))
+    while nlist > 1 and nlist * _MIN_POINTS_PER_LIST > n:
+        nlist //= 2
+    return nlist
+
+
+def vector_index_type(n: int, exact_search_limit: int) -> str:
+    """The FAISS index a fresh build of ``n`` vectors makes: flat up to the limit, else IVF + SQ8."""
+    return FLAT_INDEX if n <= exact_search_limit else f"IVF{ivf_lists(n)},SQ8"
+
+
+def describe_vectors(index) -> str:
+    """The type string of a loaded FAISS index, as ``manifest.faiss_index`` records it."""
+    import faiss
+
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is None:
+        return FLAT_INDEX if isinstance(index, faiss.IndexIDMap2) else type(index).__name__
+    ivf = faiss.downcast_index(ivf)
+    if isinstance(ivf, faiss.IndexIVFScalarQuantizer) and ivf.sq.qtype == faiss.ScalarQuantizer.QT_8bit:
+        return f"IVF{ivf.nlist},SQ8"
+    return type(ivf).__name__
+
+
+def vector_ids(index) -> np.ndarray:
+    """Every id held by a flat (IDMap2) or IVF index, in storage order."""
+    import faiss
+
+    if hasattr(index, "id_map"):
+        return faiss.vector_to_array(index.id_map).astype(np.int64, copy=False)
+    invlists = faiss.extract_index_ivf(index).invlists
+    parts = []
+    for list_no in range(invlists.nlist):
+        size = invlists.list_size(list_no)
+        if size:
+            ptr = invlists.get_ids(list_no)
+            parts.append(faiss.rev_swig_ptr(ptr, size).copy())
+            invlists.release_ids(list_no, ptr)
+    return np.concatenate(parts).astype(np.int64, copy=False) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _all_vectors(index) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, float32 vectors) of every vector in ``index``; IVF vectors come back SQ8-decoded,
+    re-normalised (the quantisation moves them off the unit sphere by ~0.1%)."""
+    import faiss
+
+    ids = vector_ids(index)
+    if not len(ids):
+        return ids, np.zeros((0, index.d), dtype=np.float32)
+    if hasattr(index, "id_map"):
+        flat = faiss.downcast_index(index.index)
+        vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d).copy()
+        return ids, vectors
+    vectors = index.reconstruct_batch(ids)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return ids, vectors
+
+
+@contextlib.contextmanager
+def _bulk_faiss() -> Iterator[None]:
+    """BLAS for batched inner products and every core, for training and bulk adds only."""
+    import faiss
+
+    threshold, threads = faiss.cvar.distance_compute_blas_threshold, faiss.omp_get_max_threads()
+    faiss.cvar.distance_compute_blas_threshold = _BLAS_THRESHOLD
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.cvar.distance_compute_blas_threshold = threshold
+        faiss.omp_set_num_threads(threads)
+
+
+def _flat_index(dimension: int, ids: np.ndarray | None = None, vectors: np.ndarray | None = None):
+    import faiss
+
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    if ids is not None and len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+    return index
+
+
+def _ivf_index(dimension: int, ids: np.ndarray, vectors: np.ndarray, seed: int = 1234):
+    """IVF + SQ8 over inner product, trained on a sample of ``vectors``, holding all of them."""
+    import faiss
+
+    n = len(ids)
+    nlist = ivf_lists(n)
+    index = faiss.index_factory(dimension, f"IVF{nlist},SQ8", faiss.METRIC_INNER_PRODUCT)
+    index.cp.seed = seed  # k-means (spherical for inner product) is deterministic for a given input
+    sample = min(n, nlist * _TRAIN_POINTS_PER_LIST)
+    rows = np.sort(np.random.default_rng(seed).choice(n, sample, replace=False)) if sample < n else slice(None)
+    with _bulk_faiss():
+        index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)  # reconstruct(id) for any chunk id
+        for start in range(0, n, 65536):  # add in slices: the assignment matrix stays small
+            index.add_with_ids(np.ascontiguousarray(vectors[start:start + 65536], dtype=np.float32),
+                               np.ascontiguousarray(ids[start:start + 65536]))
+    return index
+
+
+def _needs_new_lists(index, n: int) -> bool:
+    """An IVF index of ``n`` vectors is retrained when the list count ``n`` calls for is twice or
+    half its own (about 4x growth, or shrinking to a quarter, in the square-root regime): lists of
+    4x the size make a question scan 4x more codes at the same nprobe."""
+    import faiss
+
+    nlist = faiss.extract_index_ivf(index).nlist
+    ideal = _ideal_lists(n)
+    return ideal >= 2 * nlist or ideal <= nlist / 2
+
+
+def _remove_vector_ids(index, ids: np.ndarray) -> int:
+    import faiss
+
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    if faiss.try_extract_index_ivf(index) is not None:  # the hash-table direct map takes an id array
+        return index.remove_ids(faiss.IDSelectorArray(len(ids), faiss.swig_ptr(ids)))
+    return index.remove_ids(ids)
+
+
 @dataclass(frozen=True)
 class FileRecord:
     """One corpus file as the index knows it."""
@@ -217,10 +374,13 @@ class FileRecord:
 class IndexWriter:
     """Builds the next generation of an index folder from the current one (or from nothing)."""
 
-    def __init__(self, index_dir: Path, previous: IndexReader | None, dimension: int) -> None:
+    def __init__(self, index_dir: Path, previous: IndexReader | None, dimension: int,
+                 exact_search_limit: int | None = None) -> None:
         import faiss
 
         self.index_dir = index_dir
+        self.exact_search_limit = Settings().exact_search_limit if exact_search_limit is None else exact_search_limit
+        self.vector_seconds = 0.0  # FAISS work in commit (training, bulk adds, write), for the benchmarks
         # Without a usable previous index (first build, or a full rebuild after a model or
         # settings change or damage) the manifest on disk may still name a complete older index
         # that search is using: keep its files and never reuse its generation number, so a build
@@ -240,7 +400,10 @@ class IndexWriter:
         else:
             with _connect(db_path) as conn:
                 conn.executescript(_SCHEMA)
-            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+            self.vectors = _flat_index(dimension)
+        # New vectors go straight into a flat index; into an IVF one only at commit, which may
+        # retrain it: until then they wait here at full precision.
+        self._pending = _flat_index(dimension) if faiss.try_extract_index_ivf(self.vectors) is not None else None
         self.db = _connect(db_path)
         self.db.execute("PRAGMA synchronous = OFF")  # durability comes from the fsync before the swap
         self.db.execute("PRAGMA journal_mode = OFF")
@@ -262,7 +425,9 @@ class IndexWriter:
         for source in sources:
             ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
             if ids:
-                self.vectors.remove_ids(np.asarray(ids, dtype=np.int64))
+                _remove_vector_ids(self.vectors, np.asarray(ids, dtype=np.int64))
+                if self._pending is not None:
+                    self._pending.remove_ids(np.asarray(ids, dtype=np.int64))
                 self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
             removed += len(ids)
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
@@ -309,13 +474,46 @@ class IndexWriter:
             [(int(i), " ".join(keyword_terms(_keyword_text(c), c.language))) for i, c in zip(ids, chunks)],
         )
         if len(chunks):
-            self.vectors.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+            self.add_vectors(ids, vectors)
         self.db.execute(
             "INSERT OR REPLACE INTO files (source, sha256, size, kind, title, documents, chunks, warnings, indexed_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
             (record.source, record.sha256, record.size, record.kind, record.title, len(units),
              len(chunks), json.dumps(list(record.warnings), ensure_ascii=False), _now()),
         )
+
+    def add_vectors(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Add vectors under these chunk ids (``add_file`` does it; bulk loaders that write the
+        SQLite rows themselves, like benchmarks/bench_scale.py, call it directly)."""
+        target = self._pending if self._pending is not None else self.vectors
+        target.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+
+    @property
+    def vector_count(self) -> int:
+        return self.vectors.ntotal + (self._pending.ntotal if self._pending is not None else 0)
+
+    def _final_vectors(self):
+        """The index to write: the kind the vector count calls for, trained anew only when needed."""
+        n = self.vector_count
+        is_ivf = self._pending is not None
+        if not is_ivf and n <= self.exact_search_limit:
+            return self.vectors  # flat, and stays flat
+        if is_ivf and n > self.exact_search_limit and not _needs_new_lists(self.vectors, n):
+            if self._pending.ntotal:
+                ids, vectors = _all_vectors(self._pending)
+                with _bulk_faiss():
+                    self.vectors.add_with_ids(vectors, ids)
+            return self.vectors
+        # Crossing the limit either way, or an IVF index whose lists no longer fit: rebuild from
+        # every stored vector (IVF ones decoded from SQ8) plus the new ones.
+        ids, vectors = _all_vectors(self.vectors)
+        if is_ivf and self._pending.ntotal:
+            more_ids, more = _all_vectors(self._pending)
+            ids, vectors = np.concatenate([ids, more_ids]), np.concatenate([vectors, more])
+        if n <= self.exact_search_limit:
+            return _flat_index(self.dimension, ids, vectors)
+        order = np.argsort(ids, kind="stable")  # the same vectors give the same index, whatever their order
+        return _ivf_index(self.dimension, ids[order], vectors[order])
 
     def clear_failures(self) -> None:
         self.db.execute("DELETE FROM failures")
@@ -335,11 +533,14 @@ class IndexWriter:
             "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks)"
         ).fetchone()
         kinds = dict(self.db.execute("SELECT kind, COUNT(*) FROM documents GROUP BY kind").fetchall())
-        if counts[2] != self.vectors.ntotal:
-            raise IndexCorruptError(f"internal error: {counts[2]} chunks but {self.vectors.ntotal} vectors")
+        if counts[2] != self.vector_count:
+            raise IndexCorruptError(f"internal error: {counts[2]} chunks but {self.vector_count} vectors")
         self.db.close()
+        started = time.perf_counter()
+        self.vectors, self._pending = self._final_vectors(), None
         faiss_path = self.index_dir / self.faiss_name
         faiss.write_index(self.vectors, str(faiss_path))
+        self.vector_seconds = time.perf_counter() - started
         for path in (faiss_path, self.index_dir / self.sqlite_name):
             with path.open("rb+") as fh:
                 os.fsync(fh.fileno())
@@ -356,6 +557,7 @@ class IndexWriter:
             chunks=counts[2],
             kinds=kinds,
             built_at=_now(),
+            faiss_index=describe_vectors(self.vectors),
             **manifest_fields,
         )
         manifest.write(self.index_dir)
@@ -388,9 +590,13 @@ class StoredChunk:
 
 
 class IndexReader:
-    """Opens an index folder read-only after checking that its parts agree."""
+    """Opens an index folder read-only after checking that its parts agree.
 
-    def __init__(self, index_dir: Path | str) -> None:
+    ``nprobe``: IVF lists searched per question when the vector index is IVF (default: the
+    ``nprobe`` setting's default); ignored by a flat index.
+    """
+
+    def __init__(self, index_dir: Path | str, nprobe: int | None = None) -> None:
         import faiss
 
         self.index_dir = Path(index_dir)
@@ -413,6 +619,11 @@ class IndexReader:
         except Exception as exc:  # noqa: BLE001 - faiss raises RuntimeError with C++ detail
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise IndexCorruptError(f"The vector file {faiss_path} is damaged ({first}); {hint}.") from None
+        #: The IVF part of the vector index, or None for an exact (flat) one.
+        self.ivf = faiss.try_extract_index_ivf(self.vectors)
+        self.nprobe = Settings().nprobe if nprobe is None else max(1, int(nprobe))
+        if self.ivf is not None:
+            self.ivf.nprobe = min(self.nprobe, self.ivf.nlist)
         self.db = _connect(db_path, readonly=True)
         try:
             self.check()
@@ -429,6 +640,10 @@ class IndexReader:
                 f"The vectors in {self.index_dir} have {self.vectors.d} dimensions but the manifest says "
                 f"{m.dimension}: {hint}."
             )
+        kind = describe_vectors(self.vectors)
+        if kind != m.faiss_index:
+            raise IndexCorruptError(
+                f"The vector file in {self.index_dir} holds an {kind} index but the manifest says {m.faiss_index}: {hint}.")
         try:
             rows = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         except sqlite3.DatabaseError as exc:
@@ -456,12 +671,11 @@ class IndexReader:
             if (files, documents) != (m.files, m.documents):
                 problems.append(f"the database holds {files} files and {documents} documents but the manifest "
                                 f"says {m.files} and {m.documents}")
-            if hasattr(self.vectors, "id_map"):
-                vector_ids = np.sort(faiss.vector_to_array(self.vectors.id_map))
-                chunk_ids = np.asarray([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")],
-                                       dtype=np.int64)
-                if not np.array_equal(vector_ids, chunk_ids):
-                    problems.append("the vectors in FAISS do not belong to the passages in SQLite (ids differ)")
+            stored_ids = np.sort(vector_ids(self.vectors))
+            chunk_ids = np.asarray([r[0] for r in self.db.execute("SELECT id FROM chunks ORDER BY id")],
+                                   dtype=np.int64)
+            if not np.array_equal(stored_ids, chunk_ids):
+                problems.append("the vectors in FAISS do not belong to the passages in SQLite (ids differ)")
             if deep:
                 result = [str(r[0]) for r in self.db.execute("PRAGMA quick_check")]
                 if result != ["ok"]:
@@ -479,6 +693,36 @@ class IndexReader:
         except sqlite3.DatabaseError as exc:
             problems.append(f"the database is damaged ({exc})")
         return problems
+
+    def search_vectors(self, query: np.ndarray, k: int,
+                       allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids) of the ``k`` stored vectors nearest ``query`` (one row), among ``allowed``
+        chunk ids when given; ids of -1 pad a short answer.
+
+        An IVF index searches ``nprobe`` lists, more under a filter: with a fraction f of the
+        chunks allowed, nprobe / f lists (up to all of them), so a selective filter (one country,
+        one year) still finds its passages instead of the few that happen to sit in the nearest lists.
+        """
+        import faiss
+
+        query = np.ascontiguousarray(np.atleast_2d(query), dtype=np.float32)
+        selector = faiss.IDSelectorBatch(allowed) if allowed is not None else None
+        if self.ivf is None:
+            params = faiss.SearchParameters(sel=selector) if selector is not None else None
+        elif selector is None:
+            params = None  # ivf.nprobe, set at load
+        else:
+            share = max(len(allowed), 1) / max(self.vectors.ntotal, 1)
+            nprobe = min(self.ivf.nlist, max(self.ivf.nprobe, math.ceil(self.ivf.nprobe / share)))
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+        return self.vectors.search(query, k, params=params)
+
+    def reconstruct(self, ids: Iterable[int]) -> np.ndarray:
+        """The stored vectors of these chunk ids, one row each (IVF: decoded from SQ8, within ~1e-3)."""
+        ids = np.ascontiguousarray(list(ids), dtype=np.int64)
+        if not len(ids):
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return self.vectors.reconstruct_batch(ids)
 
     def file_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT source, sha256 FROM files").fetchall())

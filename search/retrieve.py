@@ -122,7 +122,7 @@ class Searcher:
 
     def __init__(self, index_dir: Path | str, settings: Settings | None = None, encoder=None) -> None:
         self.settings = settings or Settings()
-        self.reader = IndexReader(index_dir)
+        self.reader = IndexReader(index_dir, nprobe=self.settings.nprobe)
         manifest = self.reader.manifest
         if self.settings.model not in (PACKAGED_MODEL_NAME, manifest.model):
             raise IndexMismatchError(
@@ -193,7 +193,8 @@ class Searcher:
                     hits = self._collapse_in_slices(query, fused, k)
                     # Several chunks of one long document count once: when that leaves fewer than k
                     # places, look deeper rather than return short.
-                    if len(hits) >= k or depth >= self.reader.vectors.ntotal:
+                    reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
+                    if len(hits) >= k or depth >= reachable:
                         break
                     depth *= 4
         finally:
@@ -212,23 +213,22 @@ class Searcher:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def _dense(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
-        """chunk id -> cosine similarity of the ``depth`` nearest passages (among ``allowed``)."""
-        import faiss
+        """chunk id -> cosine similarity of the ``depth`` nearest passages (among ``allowed``).
 
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        Exact on a flat index; on an IVF one (large corpora) approximate: ``nprobe`` lists, more
+        under a selective filter (IndexReader.search_vectors)."""
         depth = min(depth, self.reader.vectors.ntotal)
         if depth <= 0:
             return {}
-        scores, ids = self.reader.vectors.search(np.ascontiguousarray(vector, dtype=np.float32), depth, params=params)
+        scores, ids = self.reader.search_vectors(vector, depth, allowed)
         return {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
 
     def _dense_scores(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
-        """Exact cosine similarity for chunks the keyword side found but the dense side did not rank."""
+        """Cosine similarity for chunks the keyword side found but the dense side did not rank
+        (exact on a flat index, from the SQ8-decoded vector on an IVF one)."""
         if not ids:
             return {}
-        vectors = np.vstack([self.reader.vectors.reconstruct(int(i)) for i in ids])
+        vectors = self.reader.reconstruct(ids)
         return dict(zip(ids, (vectors @ vector[0]).tolist()))
 
     def _keyword(self, query: str, depth: int, filters: Filters, proximity: bool = False) -> dict[int, float]:
@@ -252,7 +252,9 @@ class Searcher:
         params: list = [match]
         if filters.active:
             where, extra = filters.where()
-            sql += f" AND rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where})"
+            # The unary plus keeps the filter out of FTS5: with a bare ``rowid IN``, SQLite runs one
+            # MATCH per allowed row (6-150x slower measured, benchmarks/bench_keyword.py).
+            sql += f" AND +rowid IN (SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where})"
             params += extra
         sql += " ORDER BY bm25(chunk_terms) LIMIT ?"
         params.append(depth)
