@@ -204,8 +204,9 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                 # Files are read and chunked in a background thread while the encoder (which
                 # releases the GIL) embeds what is ready: parsing no longer adds to embedding time.
                 for group in _read_in_background(to_read, encoder, settings, report, progress):
-                    texts = [c.embedding_text for _, units in group for _, cs in units for c in cs]
-                    vectors = encoder.encode(texts)
+                    chunks = [c for _, units in group for _, cs in units for c in cs]
+                    texts = [c.embedding_text for c in chunks]
+                    vectors = encoder.encode(texts, token_ids=[c.token_ids for c in chunks])
                     if writer is None:
                         writer = IndexWriter(index_dir, previous, vectors.shape[1], settings.exact_search_limit)
                         writer.remove_sources(report.removed)

@@ -62,6 +62,9 @@ class Chunk:
     token_count: int
     # What the encoder sees: a short heading (title, section) followed by the text.
     embedding_text: str = ""
+    # embedding_text as the model's tokenizer encodes it (special tokens included), kept from
+    # chunking so the encoder does not tokenise it a second time. Not part of a chunk's identity.
+    token_ids: tuple[int, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self.provenance)

@@ -71,9 +71,13 @@ CREATE INDEX documents_commitment ON documents(commitment_id);
 CREATE INDEX documents_country ON documents(country);
 CREATE INDEX documents_year ON documents(year);
 CREATE INDEX policy_areas_area ON policy_areas(area, document_id);
+CREATE INDEX policy_areas_document ON policy_areas(document_id);
 CREATE INDEX chunks_document ON chunks(document_id);
 CREATE INDEX chunks_source ON chunks(source);
 """
+
+#: Indexes added after schema 1 was first released, created on the next build of an older index.
+_LATER_INDEXES = "CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);"
 
 
 @dataclass(frozen=True)
@@ -396,6 +400,9 @@ class IndexWriter:
             # The sqlite3 backup API copies a consistent snapshot, page by page.
             with _connect(db_path) as target:
                 previous.db.backup(target)
+                # Indexes added to the schema since that index was built (each is a lookup that
+                # would otherwise scan a whole table: policy areas by document, 37 ms at 1M chunks).
+                target.executescript(_LATER_INDEXES)
             self.vectors = faiss.read_index(str(index_dir / previous.manifest.faiss_file))
         else:
             with _connect(db_path) as conn:
@@ -739,9 +746,12 @@ class IndexReader:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
+        # Named columns, not d.*: a document's whole text (a page, a commitment) is not needed
+        # here and copying it out of SQLite for every candidate cost more than the rest of the row.
         rows = self.db.execute(
-            "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.* FROM chunks c "
-            f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+            "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.source, d.kind, "
+            "d.title, d.page, d.page_label, d.section, d.commitment_id, d.country, d.region, d.year, d.url, "
+            f"d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
             ids,
         ).fetchall()
         areas: dict[int, list[str]] = {}
