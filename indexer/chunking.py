@@ -30,10 +30,11 @@ class Tokenizer(Protocol):
 # that starts a list item; paragraphs end at blank lines.
 _SENTENCE_END = re.compile(r"(?<=[.!?。])([\"'”’»)\]]*)\s+|\n(?=[ \t]*(?:[-•*–▪]|\d{1,2}[.)])\s)")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n\s*")
-#: Language detection reads the start of a chunk only: its cost grows with the text, and a few
-#: hundred characters tell the language as well as a whole passage (py3langid cost 1.3 ms a chunk,
-#: a third of the build's own CPU time on corpus-real, when it read whole chunks).
-_LANGUAGE_SAMPLE_CHARS = 600
+#: Language is detected once a document (a page, a section, a commitment: one language in
+#: practice), from its first characters, and every chunk of it records that language. py3langid
+#: on every whole chunk took 2.3 s of CPU on corpus-real, a third of the build's own work beside
+#: the encoder; once a document on this many characters, 0.5 s.
+_LANGUAGE_SAMPLE_CHARS = 1000
 
 
 def _embedding_text(heading: str, body: str) -> str:
@@ -140,6 +141,8 @@ class Chunker:
             parts = self._split_long(text, start, end, budget - (token_count - self.hard_limit) - 8, False)
             again = self._encode_for_model([_embedding_text(heading, text[p.start:p.end]) for p in parts])
             pieces.extend((p.start, p.end, ids) for p, ids in zip(parts, again))
+        language = document.provenance.language or (
+            self.detect_language(text[:_LANGUAGE_SAMPLE_CHARS]) if pieces else "und")
         chunks: list[Chunk] = []
         for s, e, ids in pieces:
             body = text[s:e]
@@ -150,7 +153,7 @@ class Chunker:
                     char_start=s,
                     char_end=e,
                     ordinal=len(chunks),
-                    language=document.provenance.language or self.detect_language(body[:_LANGUAGE_SAMPLE_CHARS]),
+                    language=language,
                     token_count=len(ids) - self._special_tokens,
                     embedding_text=_embedding_text(heading, body),
                     token_ids=tuple(ids),
