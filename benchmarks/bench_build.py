@@ -75,7 +75,7 @@ class Precomputed:
         self.name, self.tokenizer, self.dimension = like.name, like.tokenizer, vectors.shape[1]
         self._by_text = dict(zip(texts, vectors))
 
-    def encode(self, texts, progress=None):
+    def encode(self, texts, progress=None, token_ids=None):
         out = np.vstack([self._by_text[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
         if progress:
             progress(len(texts))

@@ -404,7 +404,7 @@ class TokenizerOnlyEncoder:
     def __init__(self, encoder) -> None:
         self.name, self.dimension, self.tokenizer = encoder.name, encoder.dimension, encoder.tokenizer
 
-    def encode(self, texts, progress=None):
+    def encode(self, texts, progress=None, token_ids=None):
         import zlib
 
         import numpy as np
