@@ -3,8 +3,10 @@
 Baselines (implemented here, as a tutorial would): the corpus's text cut into
 1,000-character chunks with 200 characters of overlap, then (a) BM25 alone, (b) the same
 embedding model alone (all-MiniLM-L6-v2, exact inner-product search). Our retriever is the
-project's own index (build it first, see --index). Prints MRR@10, Success@1/3/5/10,
-Coverage@10 and query latency (median and p95 of several passes) for each.
+project's own index (build it first, see --index), hybrid and with the keyword rankings off (the
+dense-only search that is the hybrid's latency reference). Prints MRR@10, Success@1/3/5/10,
+Coverage@10 and query latency (median and p95 of several passes) for each, and the bare vector
+lookup's latency.
 
     python benchmarks/bench_retrieval.py --corpus ../shared/corpus-real --index real-index \
         --gold ../shared/eval/dev.jsonl
@@ -129,17 +131,28 @@ def main() -> int:
     def ask_ours(q: str) -> list[dict]:
         return [h.to_dict() for h in searcher.search(q, 10)]
 
-    def ask_our_dense_only(q: str) -> list[int]:
-        # Our own index, dense side only: the latency reference for the hybrid.
+    # The latency reference for the hybrid: the same searcher with the keyword and proximity
+    # rankings off, so it returns the same kind of cited, de-duplicated, highlighted passages from
+    # the dense ranking alone (what "dense-only search" costs in this product).
+    dense_only = Searcher(args.index, searcher.settings.with_overrides(keyword_weight=0, proximity_weight=0),
+                          encoder=searcher.encoder)
+
+    def ask_our_dense_only(q: str) -> list[dict]:
+        return [h.to_dict() for h in dense_only.search(q, 10)]
+
+    def bare_vector_lookup(q: str) -> list[int]:
+        # Question encoding and the FAISS lookup only: no passages read, nothing cited.
         return searcher._dense(searcher.encode_query(q), 10, None)
 
     rows = []
     for name, ask in (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
+                      ("this project, dense only (same output, keyword rankings off)", ask_our_dense_only),
                       ("this project (hybrid)", ask_ours)):
         report = evaluate(gold, ask)
         p50, p95 = latency(ask, questions, args.passes)
         rows.append((name, report, p50, p95))
-    dense_p50, dense_p95 = latency(ask_our_dense_only, questions, args.passes)
+    dense_p50 = rows[2][2]
+    bare_p50, bare_p95 = latency(bare_vector_lookup, questions, args.passes)
 
     print(f"\n{len(gold)} questions, corpus {args.corpus}, {len(chunks)} naive chunks, "
           f"{searcher.manifest.chunks} project chunks\n")
@@ -149,9 +162,11 @@ def main() -> int:
         s = r.success
         print(f"| {name} | {r.mrr10:.3f} | {s[1]:.3f} | {s[3]:.3f} | {s[5]:.3f} | {s[10]:.3f} | "
               f"{r.coverage10:.3f} | {p50:.1f} | {p95:.1f} |")
-    print(f"| project index, dense only (latency reference) | | | | | | | {dense_p50:.1f} | {dense_p95:.1f} |")
+    print(f"| bare vector lookup on the project index (encoding + FAISS, no passages) | | | | | | | "
+          f"{bare_p50:.1f} | {bare_p95:.1f} |")
     ours = rows[-1]
-    print(f"\nhybrid / dense-only latency, p50: {ours[2] / dense_p50:.2f}x (target <= 1.5x)")
+    print(f"\nhybrid / dense-only search latency, p50: {ours[2] / dense_p50:.2f}x (target <= 1.5x); "
+          f"hybrid / bare vector lookup: {ours[2] / bare_p50:.2f}x")
     for qid, q, got in ours[1].misses:
         print(f"miss {qid}: {q} -> {got[:2]}")
     return 0
