@@ -123,3 +123,25 @@ def test_many_texts_are_encoded_side_by_side_with_the_same_result(encoder):
     one_by_one = np.vstack([encoder.encode([t]) for t in texts[:: len(PASSAGES) + 1]])
     assert np.allclose(bulk[:: len(PASSAGES) + 1], one_by_one, atol=1e-5)
     assert sum(seen) == len(texts)  # the progress callback saw every text once
+
+
+def test_chunk_token_ids_are_what_the_encoder_would_tokenise_and_give_the_same_vectors(encoder):
+    """The build hands chunking's token ids to the ONNX encoder instead of tokenising again:
+    they must be exactly the encoder's own tokenisation, so the vectors cannot differ."""
+    from indexer.chunking import Chunker
+    from indexer.records import Document, Provenance
+
+    onnx = encoder  # the session's encoder: ONNX int8, the default backend
+    assert isinstance(onnx, OnnxEncoder)
+    text = "\n\n".join(PASSAGES[:4] + [PASSAGES[5]] * 3)
+    document = Document(Provenance(source="notes.md", kind="guide", title="Justice notes", section="Legal aid"), text)
+    chunks = Chunker(onnx.tokenizer, max_tokens=256, chunk_tokens=120, overlap_tokens=16).chunk(document)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        own = onnx.tokenizer.encode(chunk.embedding_text, add_special_tokens=True).ids
+        assert list(chunk.token_ids) == own
+        assert chunk.token_count == len(own) - 2  # [CLS] and [SEP]
+    texts = [c.embedding_text for c in chunks]
+    from_text = onnx.encode(texts)
+    from_ids = onnx.encode(texts, token_ids=[c.token_ids for c in chunks])
+    assert np.array_equal(from_text, from_ids)
