@@ -197,7 +197,11 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                 return report
 
             encoder = encoder or load_encoder(settings)
-            to_read = [current[s] for s in report.added + report.changed]
+            # Smallest files first: the encoder starts on the first few chunks within moments instead
+            # of waiting for a large PDF or CSV to be parsed, and the big files are read while it works
+            # (on corpus-real the encoder sat idle 4.5 s before its first chunk when files came in
+            # path order). Chunk ids follow this order; nothing else depends on it.
+            to_read = sorted((current[s] for s in report.added + report.changed), key=lambda f: (f.size, f.source))
             changed = set(report.changed)
             writer = None
             try:
@@ -256,6 +260,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
 #: Chunks embedded per encoder call: big enough for torch's length-sorted batches, small enough
 #: that embedding starts while later files are still being read.
 _GROUP_CHUNKS = 256
+#: ... except the first group, handed over as soon as it has this many, so embedding starts at once.
+_FIRST_GROUP_CHUNKS = 16
 _DONE = object()
 
 
@@ -283,7 +289,7 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
         return False
 
     def work() -> None:
-        group, size, consumed = [], 0, 0
+        group, size, consumed, handed_over = [], 0, 0, False
         try:
             for corpus_file in files:
                 if stop.is_set():
@@ -294,10 +300,10 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
                     continue
                 group.append(loaded)
                 size += sum(len(chunks) for _, chunks in loaded[1])
-                if size >= _GROUP_CHUNKS:
+                if size >= (_GROUP_CHUNKS if handed_over else _FIRST_GROUP_CHUNKS):
                     if not put((group, consumed)):
                         return
-                    group, size, consumed = [], 0, 0
+                    group, size, consumed, handed_over = [], 0, 0, True
             if (group or consumed) and not put((group, consumed)):
                 return
             put(_DONE)
