@@ -227,7 +227,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                         writer.add_file(record, units, vectors[offset:offset + count])
                         offset += count
                     report.chunks_embedded += len(texts)
-                    report.tokens_embedded += sum(c.token_count for _, units in group for _, cs in units for c in cs)
+                    report.tokens_embedded += sum(c.token_count for c in chunks)
                 if strict and report.failed:
                     listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
                     raise StrictBuildError(
