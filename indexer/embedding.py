@@ -363,13 +363,13 @@ class OnnxEncoder:
             return out
         if token_ids is not None and len(token_ids) == len(texts) and all(
                 0 < len(ids) <= self.max_tokens for ids in token_ids):
-            encodings = list(token_ids)
+            id_lists = list(token_ids)
         else:
-            encodings = [e.ids for e in self._batch_tokenizer.encode_batch(list(texts))]
+            id_lists = [e.ids for e in self._batch_tokenizer.encode_batch(list(texts))]
         sessions = self._bulk_sessions if len(texts) >= _BULK else [self.session]
         if len(sessions) == 1:
-            for row, encoding in enumerate(encodings):
-                out[row] = self._run(sessions[0], encoding)
+            for row, ids in enumerate(id_lists):
+                out[row] = self._run(sessions[0], ids)
                 if progress and ((row + 1) % _PIECE == 0 or row + 1 == len(texts)):
                     progress((row + 1) % _PIECE or _PIECE)
             return out
@@ -385,7 +385,7 @@ class OnnxEncoder:
             session = free.get()
             try:
                 for row in range(first, min(first + _PIECE, len(texts))):
-                    out[row] = self._run(session, encodings[row])
+                    out[row] = self._run(session, id_lists[row])
             finally:
                 free.put(session)
             return min(first + _PIECE, len(texts)) - first
