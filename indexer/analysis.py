@@ -11,7 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["STEMMER_LANGUAGES", "count_words", "detect_language", "keyword_terms", "matching_stems", "query_terms"]
+__all__ = ["STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
+           "matching_stems_and_words", "query_terms"]
 
 #: ISO 639-1 code -> Snowball stemmer name.
 STEMMER_LANGUAGES = {
@@ -26,15 +27,26 @@ _STOPWORDS = set(
     el la los las de del y o en un una unos unas que por para con sin se su sus al lo es son como más
     le les des du et ou une dans pour par sur au aux ce cette qui est sont pas""".split()
 )
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits; the underscore separates words, as FTS5's unicode61 tokenizer has it, so
+# "acceso_informacion" (from a file name or URL) is two terms in both keyword rankings.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def _fold(text: str) -> str:
     text = text.lower()
-    if text.isascii():  # the common case: nothing to strip, skip the per-character pass
+    if text.isascii():  # the common case: nothing to strip
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Strip the combining marks (accents) the decomposition split off. Only the distinct
+    # characters are examined in Python; the deletion runs in C (2.3x faster than a
+    # per-character generator on corpus-real's passages, same output).
+    marks = {ord(ch): None for ch in set(decomposed) if not ch.isascii() and _is_combining(ch)}
+    return decomposed.translate(marks) if marks else decomposed
+
+
+@lru_cache(maxsize=4096)
+def _is_combining(ch: str) -> bool:
+    return unicodedata.combining(ch) != 0
 
 
 @lru_cache(maxsize=16)
@@ -54,26 +66,43 @@ def _stem(language: str, word: str) -> str:
 
 def keyword_terms(text: str, language: str = "en") -> list[str]:
     """The terms indexed for ``text``: folded words, stemmed in ``language`` where a stemmer exists."""
-    return [_stem(language, w) for w in _WORD.findall(_fold(text)) if w != "_"]
+    return [_stem(language, w) for w in _WORD.findall(_fold(text))]
 
 
 def matching_stems(text: str, wanted: set[str], languages: tuple[str, ...]) -> set[str]:
-    """The stems of ``wanted`` that ``text`` contains, stemming its words in each of ``languages``.
+    """The stems of ``wanted`` that ``text`` contains, stemming its words in each of ``languages``."""
+    return matching_stems_and_words(text, wanted, languages)[0]
+
+
+def matching_stems_and_words(text: str, wanted: set[str], languages: tuple[str, ...]) -> tuple[set[str], int]:
+    """The stems of ``wanted`` that ``text`` contains, and how many words it has (counted only
+    when some stem matches; 0 otherwise).
 
     Only words that begin like some wanted stem are stemmed (Snowball stems keep a word's
-    first letters), which makes marking the best sentence of ten passages cheap even when
-    their words are not yet in the stem cache.
+    first letters), and a regular expression finds those words, so the words of a passage
+    that cannot match are never looked at one by one in Python.
     """
-    starts = {t[:3] for t in wanted}
+    folded = _fold(text)
+    pattern = _words_starting(frozenset(t[:3] for t in wanted if t))
     found: set[str] = set()
-    for word in _WORD.findall(_fold(text)):
-        if word[:3] in starts:
-            found.update(_stem(language, word) for language in languages)
-    return found & wanted
+    for word in pattern.findall(folded) if pattern else ():
+        found.update(_stem(language, word) for language in languages)
+    found &= wanted
+    return found, (len(_WORD.findall(folded)) if found else 0)
 
 
-def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+@lru_cache(maxsize=256)
+def _words_starting(starts: frozenset[str]) -> re.Pattern | None:
+    """A pattern for the words (as ``_WORD`` splits them) whose first three letters are one of
+    ``starts``; a start shorter than three letters must be the whole word."""
+    alternatives = []
+    long = sorted(s for s in starts if len(s) >= 3)
+    short = sorted(s for s in starts if len(s) < 3)
+    if long:
+        alternatives.append(f"(?:{'|'.join(map(re.escape, long))})[^\\W_]*")
+    if short:
+        alternatives.append(f"(?:{'|'.join(map(re.escape, short))})(?![^\\W_])")
+    return re.compile(f"(?<![^\\W_])(?:{'|'.join(alternatives)})") if alternatives else None
 
 
 def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
@@ -82,7 +111,7 @@ def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     A question's language cannot be told reliably from a few words, so each word is
     stemmed in every language the index has; a stem no passage contains costs nothing.
     """
-    words = [w for w in _WORD.findall(_fold(query)) if w not in _STOPWORDS and w != "_"]
+    words = [w for w in _WORD.findall(_fold(query)) if w not in _STOPWORDS]
     if not words:
         words = _WORD.findall(_fold(query))
     terms: dict[str, None] = {}

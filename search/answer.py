@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import count_words, matching_stems, query_terms
+from indexer.analysis import matching_stems, matching_stems_and_words, query_terms
 from indexer.chunking import split_sentences
 
 __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
@@ -24,10 +24,10 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     wanted = set(query_terms(query, languages))
     best, best_score = spans[0][:2], 0.0
     for start, end, _ in spans:
-        terms = matching_stems(text[start:end], wanted, (language, "en"))
+        terms, words = matching_stems_and_words(text[start:end], wanted, (language, "en"))
         overlap = len(terms)
         # Prefer sentences that say more of the question, and mildly prefer focused sentences.
-        score = overlap + (overlap / max(count_words(text[start:end]), 1))
+        score = overlap + (overlap / max(words, 1))
         if score > best_score:
             best, best_score = (start, end), score
     return best
