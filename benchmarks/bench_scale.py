@@ -27,11 +27,12 @@ Measured:
 * bytes per chunk on disk (the FAISS file and the SQLite file from the manifest) and the RSS of a
   fresh process holding the index (``IndexReader``) after 20 questions, less the same process
   before loading; the same for a process holding the exact index;
-* SQLite: ``IndexReader.chunks_by_id`` for 10 random chunk ids (the metadata of a result page)
-  and an FTS5 keyword query built as ``Searcher._keyword`` builds it: the question's stems
-  (``indexer.analysis.query_terms``) as an OR of quoted terms, ``ORDER BY bm25(chunk_terms) LIMIT 100``
-  (the query text is replicated here, not called, so this file does not depend on the rest of
-  retrieve.py). Questions: 4-8 content words of one chunk (plus a stopword).
+* SQLite: ``IndexReader.chunks_by_id`` for 10 random chunk ids (the metadata of a result page);
+  the keyword ranking as search makes it, BM25 from the postings (``indexer.postings.bm25_scores``,
+  depth 100), against the same OR query in FTS5 (the question's stems as an OR of quoted terms,
+  ``ORDER BY bm25(chunk_terms) LIMIT 100``; the baseline, with how often both give the same top 10);
+  and the proximity query (FTS5 NEAR pairs of consecutive stems, as ``Searcher._keyword`` builds
+  it). Questions: 4-8 content words of one chunk (plus a stopword).
 
 Each latency is the median over ``--repeats`` of each repeat's p50 / p95; a repeat whose p50 is more
 than 1.5x the median of the repeats' p50s is flagged (the machine is shared: other benchmarks run
@@ -71,6 +72,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import faiss  # noqa: E402
 
 from indexer.analysis import query_terms  # noqa: E402
+from indexer.postings import bm25_scores  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import (IndexReader, IndexWriter, _bulk_faiss, _flat_index, _ivf_index,  # noqa: E402
                            ivf_lists, vector_index_type)
@@ -191,6 +193,8 @@ def load_sqlite(writer: IndexWriter, n: int, vocab: Vocabulary, rng: np.random.G
             "INSERT INTO chunks (id, document_id, source, ordinal, char_start, char_end, language, token_count, text)"
             " VALUES (?,?,?,?,?,?,?,?,?)", chunks)
         db.executemany("INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)", zip(range(start, stop), terms))
+        for cid, text in zip(range(start, stop), terms):  # the BM25 postings, as add_file feeds them
+            writer.postings.add(cid, text.split())
     files = (n + CHUNKS_PER_DOC * DOCS_PER_FILE - 1) // (CHUNKS_PER_DOC * DOCS_PER_FILE)
     db.execute(
         "INSERT INTO files (source, sha256, size, kind, title, documents, chunks, warnings, indexed_at)"
@@ -343,32 +347,50 @@ def run_size(n: int, args, vocab: Vocabulary, work: Path) -> dict:
     print(f"  filtered ({country}, {out['filter_share']:.1%}) p50 {ms(f['p50'])} ms p95 {ms(f['p95'])} ms "
           f"recall@10 {f['recall']:.3f} {f['noise']}", flush=True)
 
-    # SQLite: metadata of 10 chunks, and the keyword query
-    meta, fts = Timing(), Timing()
+    # SQLite: metadata of 10 chunks, and the keyword rankings
+    meta, fts, postings, near = Timing(), Timing(), Timing(), Timing()
     questions = [vocab.question(kept[int(c)], rng) for c in list(kept)[: args.fts_queries]]
-    matches = []
+    term_lists, matches, near_matches = [], [], []
     for question in questions:
         terms = query_terms(question, ("en",))
+        term_lists.append(terms)
         matches.append(" OR ".join(f'"{t}"' for t in terms))
+        near_matches.append(" OR ".join(f'NEAR("{a}" "{b}", 2)' for a, b in zip(terms, terms[1:])))
     sql = ("SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
            " ORDER BY bm25(chunk_terms) LIMIT ?")
     id_sets = [rng.choice(ids, size=10, replace=False).tolist() for _ in range(args.queries)]
-    for _ in range(args.repeats):
-        meta.new_repeat()
-        fts.new_repeat()
+    same_top10 = 0
+    for r in range(args.repeats):
+        for tm in (meta, fts, postings, near):
+            tm.new_repeat()
         for chosen in id_sets:
             t = time.perf_counter()
             got = reader.chunks_by_id(chosen)
             meta.add(time.perf_counter() - t)
             assert len(got) == 10
-        for match in matches:
+        for terms, match, near_match in zip(term_lists, matches, near_matches):
             t = time.perf_counter()
-            reader.db.execute(sql, (match, DEPTH)).fetchall()
+            by_fts = reader.db.execute(sql, (match, DEPTH)).fetchall()
             fts.add(time.perf_counter() - t)
+            t = time.perf_counter()
+            by_postings = bm25_scores(reader.db, terms, DEPTH)
+            postings.add(time.perf_counter() - t)
+            t = time.perf_counter()
+            reader.db.execute(sql, (near_match, DEPTH)).fetchall()
+            near.add(time.perf_counter() - t)
+            if r == 0:
+                same_top10 += [row[0] for row in by_fts[:10]] == list(by_postings)[:10]
     out["meta"] = {"p50": meta.p50, "p95": meta.p95, "noise": meta.noisy()}
     out["fts"] = {"p50": fts.p50, "p95": fts.p95, "noise": fts.noisy(), "queries": len(matches)}
-    print(f"  sqlite: 10 chunks p50 {ms(meta.p50)} ms p95 {ms(meta.p95)} ms; FTS5 OR p50 {ms(fts.p50)} ms "
-          f"p95 {ms(fts.p95)} ms {meta.noisy()} {fts.noisy()}", flush=True)
+    out["postings"] = {"p50": postings.p50, "p95": postings.p95, "noise": postings.noisy(),
+                       "same_top10": same_top10 / max(len(matches), 1)}
+    out["near"] = {"p50": near.p50, "p95": near.p95, "noise": near.noisy()}
+    print(f"  sqlite: 10 chunks p50 {ms(meta.p50)} ms p95 {ms(meta.p95)} ms {meta.noisy()}\n"
+          f"  keyword OR: FTS5 bm25() p50 {ms(fts.p50)} ms p95 {ms(fts.p95)} ms {fts.noisy()}; postings (used) "
+          f"p50 {ms(postings.p50)} ms p95 {ms(postings.p95)} ms {postings.noisy()}; same top 10 as FTS5 in "
+          f"{out['postings']['same_top10']:.0%} of questions\n"
+          f"  proximity (FTS5 NEAR pairs, used) p50 {ms(near.p50)} ms p95 {ms(near.p95)} ms {near.noisy()}",
+          flush=True)
     reader.close()
 
     # Memory of a process holding the index, and of one holding the exact index
@@ -414,8 +436,8 @@ def report(results: list[dict], args, started: str, loads: tuple) -> str:
         "## Summary", "",
         "| chunks | index chosen | FAISS in commit s | SQLite load s | exact p50 / p95 ms | chosen p50 / p95 ms "
         "| recall@10 | disk B/chunk (faiss + sqlite) | RSS holding it, B/chunk | 10-chunk metadata p50 / p95 ms "
-        "| FTS5 OR p50 / p95 ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| keyword BM25 from postings p50 / p95 ms (FTS5 bm25() baseline) | proximity NEAR p50 / p95 ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         exact = r["methods"][0]
@@ -426,7 +448,9 @@ def report(results: list[dict], args, started: str, loads: tuple) -> str:
             f"| {chosen['recall']:.3f} | {(r['faiss_bytes'] + r['sqlite_bytes']) / r['n']:,.0f} "
             f"({r['faiss_bytes'] / r['n']:,.0f} + {r['sqlite_bytes'] / r['n']:,.0f}) "
             f"| {r['rss_bytes'] / r['n']:,.0f} ({r['rss_bytes'] / 2**20:,.0f} MB) "
-            f"| {ms(r['meta']['p50'])} / {ms(r['meta']['p95'])} | {ms(r['fts']['p50'])} / {ms(r['fts']['p95'])} |")
+            f"| {ms(r['meta']['p50'])} / {ms(r['meta']['p95'])} "
+            f"| {ms(r['postings']['p50'])} / {ms(r['postings']['p95'])} ({ms(r['fts']['p50'])} / {ms(r['fts']['p95'])}) "
+            f"| {ms(r['near']['p50'])} / {ms(r['near']['p95'])} |")
     lines += ["", "## Vector search by index", ""]
     lines += ["| chunks | index | build s (median) | p50 ms | p95 ms | recall@10 | file B/chunk | RSS B/chunk | note |",
               "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -446,13 +470,17 @@ def report(results: list[dict], args, started: str, loads: tuple) -> str:
         lines.append(f"| {n:,} | {r['faiss_index']}, filtered to 1 country ({r['filter_share']:.1%} of chunks) | | "
                      f"{ms(f['p50'])} | {ms(f['p95'])} | {f['recall']:.3f} | | | {f['noise']} |")
     lines += ["", "## SQLite", ""]
-    lines += ["| chunks | SQLite B/chunk | load s (rows + FTS5) | 10-chunk metadata p50 / p95 ms "
-              "| FTS5 OR query p50 / p95 ms | note |", "|---:|---:|---:|---:|---:|---|"]
+    lines += ["| chunks | SQLite B/chunk | load s (rows + FTS5 + postings) | 10-chunk metadata p50 / p95 ms "
+              "| keyword OR, FTS5 bm25() p50 / p95 ms (baseline) | keyword OR, BM25 from postings p50 / p95 ms (used) "
+              "| same top 10 | proximity NEAR p50 / p95 ms | note |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
-        noise = "; ".join(x for x in (r["meta"]["noise"], r["fts"]["noise"]) if x)
+        noise = "; ".join(x for x in (r["meta"]["noise"], r["fts"]["noise"], r["postings"]["noise"],
+                                      r["near"]["noise"]) if x)
         lines.append(f"| {r['n']:,} | {r['sqlite_bytes'] / r['n']:,.0f} | {r['sqlite_load_s']:.1f} "
                      f"| {ms(r['meta']['p50'])} / {ms(r['meta']['p95'])} | {ms(r['fts']['p50'])} / {ms(r['fts']['p95'])} "
-                     f"| {noise} |")
+                     f"| {ms(r['postings']['p50'])} / {ms(r['postings']['p95'])} | {r['postings']['same_top10']:.0%} "
+                     f"| {ms(r['near']['p50'])} / {ms(r['near']['p95'])} | {noise} |")
     lines += ["", "Run time per size: " + ", ".join(f"{r['n']:,}: {r['total_s']:.0f} s" for r in results), ""]
     return "\n".join(lines)
 

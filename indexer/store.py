@@ -4,7 +4,8 @@ Layout of ``index/``::
 
     manifest.json                  what was built, how, and which two files below hold it
     vectors-000007.faiss           FAISS, inner product; ids are SQLite chunk row ids (see below)
-    chunks-000007.sqlite           files, documents, chunks, keyword index (FTS5), failures
+    chunks-000007.sqlite           files, documents, chunks, keyword index (FTS5 and BM25 postings,
+                                   indexer/postings.py), failures
     .lock                          held by a running build
 
 A build writes a new *generation* (new file names) next to the old one and only then
@@ -42,6 +43,7 @@ import numpy as np
 from .analysis import keyword_terms
 from .chunking import chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from .postings import PostingsWriter, has_postings
 from .records import Chunk, Document, Provenance
 from .settings import Settings
 
@@ -414,6 +416,7 @@ class IndexWriter:
         self.db = _connect(db_path)
         self.db.execute("PRAGMA synchronous = OFF")  # durability comes from the fsync before the swap
         self.db.execute("PRAGMA journal_mode = OFF")
+        self.postings = PostingsWriter(self.db)  # creates (and for an older index fills) the BM25 postings
         self.dimension = dimension
         row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
         self._next_chunk_id = int(row[0]) + 1
@@ -435,6 +438,7 @@ class IndexWriter:
                 _remove_vector_ids(self.vectors, np.asarray(ids, dtype=np.int64))
                 if self._pending is not None:
                     self._pending.remove_ids(np.asarray(ids, dtype=np.int64))
+                self.postings.remove(ids)
                 self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
             removed += len(ids)
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
@@ -476,10 +480,11 @@ class IndexWriter:
                 for i, c, doc_id in zip(ids, chunks, chunk_document_ids)
             ],
         )
-        self.db.executemany(
-            "INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
-            [(int(i), " ".join(keyword_terms(_keyword_text(c), c.language))) for i, c in zip(ids, chunks)],
-        )
+        terms = [keyword_terms(_keyword_text(c), c.language) for c in chunks]
+        self.db.executemany("INSERT INTO chunk_terms (rowid, terms) VALUES (?, ?)",
+                            [(int(i), " ".join(t)) for i, t in zip(ids, terms)])
+        for i, t in zip(ids.tolist(), terms):
+            self.postings.add(i, t)
         if len(chunks):
             self.add_vectors(ids, vectors)
         self.db.execute(
@@ -535,6 +540,7 @@ class IndexWriter:
         """Write the FAISS file, make both files durable, then swap the manifest in."""
         import faiss
 
+        self.postings.flush()
         self.db.commit()
         counts = self.db.execute(
             "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks)"
@@ -695,6 +701,11 @@ class IndexReader:
                     " (SELECT COUNT(*) FROM chunks WHERE document_id NOT IN (SELECT id FROM documents))").fetchone()
                 if terms != m.chunks:
                     problems.append(f"the keyword index has {terms} entries for {m.chunks} passages")
+                if has_postings(self.db):
+                    counted = self.db.execute("SELECT passages FROM keyword_totals").fetchone()
+                    if counted is None or counted[0] != m.chunks:
+                        problems.append(f"the keyword postings count {counted[0] if counted else 'no'} passages "
+                                        f"for {m.chunks}")
                 if orphans:
                     problems.append(f"{orphans} passages belong to no document")
         except sqlite3.DatabaseError as exc:

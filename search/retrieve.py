@@ -16,6 +16,7 @@ import numpy as np
 from indexer.analysis import STEMMER_LANGUAGES, query_terms
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
+from indexer.postings import bm25_scores, has_postings
 from indexer.records import Provenance, citation_label
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
 from indexer.store import IndexReader, StoredChunk
@@ -142,6 +143,9 @@ class Searcher:
         names = sorted(self._country_names, key=len, reverse=True)
         self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
         self._lock = threading.Lock()  # one SQLite connection and one FAISS index, shared
+        # BM25 from the index's postings (indexer/postings.py); an index built before they existed
+        # is ranked by FTS5 instead, with the same formula, until its next build adds them.
+        self._postings = has_postings(self.reader.db)
         # The keyword index's vocabulary, readable as a table (lives in the connection's temp schema).
         self.reader.db.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocabulary USING fts5vocab(main, 'chunk_terms', 'row')")
@@ -186,14 +190,15 @@ class Searcher:
                     return []
                 depth = max(self.settings.candidates, 3 * k)
                 while True:
-                    keyword = self._keyword(query, depth, filters) if self.settings.keyword_weight else {}
+                    keyword = self._keyword(query, depth, filters, allowed=allowed) if self.settings.keyword_weight else {}
                     phrases = (self._keyword(query, depth, filters, proximity=True)
                                if self.settings.proximity_weight else {})
                     exact = self._exact_ids(query, filters)
+                    chunks, shingles = self._prepare_while_encoding(vector_soon, exact, keyword, phrases)
                     vector = vector_soon.result()
                     dense = self._dense(vector, depth, allowed)
                     fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-                    hits = self._collapse_in_slices(query, fused, k)
+                    hits = self._collapse_in_slices(query, fused, k, chunks, shingles)
                     # Several chunks of one long document count once: when that leaves fewer than k
                     # places, look deeper rather than return short.
                     reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
@@ -234,8 +239,10 @@ class Searcher:
         vectors = self.reader.reconstruct(ids)
         return dict(zip(ids, (vectors @ vector[0]).tolist()))
 
-    def _keyword(self, query: str, depth: int, filters: Filters, proximity: bool = False) -> dict[int, float]:
-        """chunk id -> BM25 score (higher is better) of the best ``depth`` keyword matches.
+    def _keyword(self, query: str, depth: int, filters: Filters, proximity: bool = False,
+                 allowed: np.ndarray | None = None) -> dict[int, float]:
+        """chunk id -> BM25 score (higher is better) of the best ``depth`` keyword matches
+        (``allowed``: the chunk ids the filters leave, when they are active).
 
         With ``proximity``, only passages where consecutive question words occur close
         together count (FTS5 NEAR groups): the signal that a passage phrases it the same way.
@@ -243,6 +250,10 @@ class Searcher:
         terms = query_terms(query, self._languages)
         if not terms:
             return {}
+        if not proximity and self._postings:
+            if filters.active and allowed is None:
+                allowed = self._allowed_ids(filters)
+            return bm25_scores(self.reader.db, terms, depth, allowed)
         if proximity:
             ordered = query_terms(query, ("en",))
             pairs = [f'NEAR("{a}" "{b}", 2)' for a, b in zip(ordered, ordered[1:])]
@@ -350,17 +361,40 @@ class Searcher:
 
     # -- presentation -------------------------------------------------------------------
 
-    def _collapse_in_slices(self, query: str, fused: list[tuple[int, float]], k: int) -> list[Hit]:
-        """Collapse near-duplicates, reading candidate chunks from SQLite a slice at a time
-        (most questions need only the first few dozen)."""
+    def _prepare_while_encoding(self, vector_soon, *rankings) -> tuple[dict[int, StoredChunk], dict]:
+        """Read the passages the keyword rankings put first, and their word triples, while the
+        question is still being encoded on the other core: most of them are among the candidates
+        the results are drawn from, and this thread would otherwise wait (1-3 ms of a question's
+        presentation work moved off its critical path on corpus-real). Stops when the vector is ready."""
         chunks: dict[int, StoredChunk] = {}
-        shingles: dict[int, set[tuple[str, ...]]] = {}  # kept across slices: each is computed once
+        shingles: dict[int, set[tuple[str, ...]]] = {}
+        if vector_soon.done():
+            return chunks, shingles
+        wanted: dict[int, None] = {}
+        for ranking in rankings:
+            ordered = ranking if isinstance(ranking, list) else sorted(ranking, key=ranking.get, reverse=True)
+            wanted.update(dict.fromkeys(ordered[:_PREPARED_PER_RANKING]))
+        chunks.update(self.reader.chunks_by_id(wanted))
+        for cid, chunk in chunks.items():
+            if vector_soon.done():
+                break
+            shingles[cid] = _shingles(chunk.text)
+        return chunks, shingles
+
+    def _collapse_in_slices(self, query: str, fused: list[tuple[int, float]], k: int,
+                            chunks: dict[int, StoredChunk] | None = None,
+                            shingles: dict[int, set[tuple[str, ...]]] | None = None) -> list[Hit]:
+        """Collapse near-duplicates, reading candidate chunks from SQLite a slice at a time
+        (most questions need only the first few dozen); ``chunks`` and ``shingles``: some
+        already read and computed."""
+        chunks = {} if chunks is None else chunks
+        shingles = {} if shingles is None else shingles  # kept across slices: each is computed once
         # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
         # questions in one read.
         step = max(3 * k, 30)
         kept: list = []
         for first in range(0, len(fused), step):
-            chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step]))
+            chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step] if cid not in chunks))
             kept = self._collapse(fused[: first + step], chunks, k, shingles)
             if len(kept) >= k:
                 break
@@ -409,6 +443,8 @@ class Searcher:
 
 
 _WORDS = re.compile(r"\w+")
+#: Passages read ahead from the top of each keyword ranking while the question is encoded.
+_PREPARED_PER_RANKING = 15
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:

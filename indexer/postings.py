@@ -1,0 +1,216 @@
+"""The keyword index's postings, kept in the index's SQLite database and scored with NumPy.
+
+Why not only FTS5: an OR query makes FTS5 call ``bm25()`` once per matching row, through
+its auxiliary-function API. That is 4 ms a question on corpus-real (3,299 passages), about
+100 ms at 100k and 390 ms at 1M (benchmarks/bench_scale.py). Here each question term is one
+row read (its postings as packed arrays) and the BM25 sum is a few vector operations over
+them, so a question costs in proportion to how many passages hold its terms.
+
+FTS5 stays: it holds each passage's terms (read back when a file is removed) and answers the
+proximity (NEAR) queries. The BM25 here is FTS5's: k1 = 1.2, b = 0.75, idf
+``log((N - n + 0.5) / (n + 0.5))`` floored at 1e-6, lengths in terms.
+
+Layout::
+
+    keyword_postings(term, first_id, chunk_ids, counts)   one row a segment of a term's postings
+    keyword_totals(passages, terms)                       N and the total length, for idf and avgdl
+
+``chunk_ids`` are little-endian uint32 chunk ids in increasing order; ``counts`` packs, for
+each, the term's frequency in the passage (high 16 bits) and the passage's length in terms
+(low 16 bits), both capped at 65,535. A build appends one segment per term it touched (new
+chunk ids are always larger than old ones, so a term's segments are ordered by ``first_id``),
+rewrites the segments that held removed passages, and merges a term's segments into one
+when it has more than ``MAX_SEGMENTS``: a large build never rewrites the long postings of
+common words for every file, and a question never reads more than a few rows a term.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores"]
+
+K1 = 1.2
+B = 0.75
+#: A term's segments are merged into one when there are more than this many.
+MAX_SEGMENTS = 8
+#: Buffered postings written out at this many (about 40 MB of buffers; ~27k passages).
+_FLUSH_POSTINGS = 4_000_000
+_MAX_ID = 2**32 - 1
+_CAP = 0xFFFF
+
+# A passage's terms as FTS5 stored them (for an index written before the analysis split words
+# at underscores, this splits them as FTS5's tokenizer does).
+_STORED_TERM = re.compile(r"[^\W_]+")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keyword_postings (
+    term TEXT NOT NULL, first_id INTEGER NOT NULL, chunk_ids BLOB NOT NULL, counts BLOB NOT NULL,
+    PRIMARY KEY (term, first_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS keyword_totals (passages INTEGER NOT NULL, terms INTEGER NOT NULL);
+"""
+
+
+def has_postings(db: sqlite3.Connection) -> bool:
+    """True when the database holds the postings tables (indexes built before them do not)."""
+    return db.execute(
+        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('keyword_postings', 'keyword_totals')").fetchone()[0] == 2
+
+
+class PostingsWriter:
+    """Keeps ``keyword_postings`` in step with the passages an IndexWriter adds and removes.
+
+    ``add`` buffers a passage's terms; ``remove`` must be called while the passages' rows are
+    still in ``chunk_terms`` (their terms are read from there); ``flush`` writes everything
+    out and runs at the latest before the database is committed.
+    """
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        existed = has_postings(db)
+        db.executescript(_SCHEMA)
+        if not existed:
+            db.execute("INSERT INTO keyword_totals (passages, terms) VALUES (0, 0)")
+        self._ids: dict[str, array] = {}
+        self._counts: dict[str, array] = {}
+        self._buffered = 0
+        self._removed_ids: list[int] = []
+        self._removed_terms: set[str] = set()
+        self._passages = 0  # changes to keyword_totals not yet written
+        self._terms = 0
+        if not existed:
+            # An index built before the postings existed: index every passage it holds, once.
+            for rowid, text in db.execute("SELECT rowid, terms FROM chunk_terms ORDER BY rowid").fetchall():
+                self.add(rowid, _STORED_TERM.findall(text))
+
+    def add(self, chunk_id: int, terms: Sequence[str]) -> None:
+        if chunk_id > _MAX_ID:
+            raise ValueError(f"chunk id {chunk_id} does not fit the keyword index: rebuild the index")
+        length = min(len(terms), _CAP)
+        for term, count in Counter(terms).items():
+            ids = self._ids.get(term)
+            if ids is None:
+                ids = self._ids[term] = array("I")
+                self._counts[term] = array("I")
+            ids.append(chunk_id)
+            self._counts[term].append(min(count, _CAP) << 16 | length)
+        self._buffered += len(terms)
+        self._passages += 1
+        self._terms += len(terms)
+        if self._buffered >= _FLUSH_POSTINGS:
+            self.flush()
+
+    def remove(self, chunk_ids: Iterable[int]) -> None:
+        ids = [int(i) for i in chunk_ids]
+        if self._buffered:
+            self.flush()  # passages added in this build may be among them: removals apply to stored segments
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            for (text,) in self.db.execute(
+                    f"SELECT terms FROM chunk_terms WHERE rowid IN ({','.join('?' * len(part))})", part):
+                terms = _STORED_TERM.findall(text)
+                self._removed_terms.update(terms)
+                self._passages -= 1
+                self._terms -= len(terms)
+        self._removed_ids.extend(ids)
+
+    def flush(self) -> None:
+        """Write removals, buffered segments and the totals; merge terms with too many segments."""
+        if self._removed_ids:
+            self._apply_removals(np.unique(np.asarray(self._removed_ids, dtype=np.int64)))
+        rows = [(term, int(ids[0]), ids.tobytes(), self._counts[term].tobytes()) for term, ids in self._ids.items()]
+        self.db.executemany(
+            "INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)", rows)
+        # Only the terms just written can have gained a segment (counting every term's segments
+        # reads the whole table, which at 1M passages is most of the database, at every flush).
+        for term in self._ids:
+            if self.db.execute("SELECT COUNT(*) FROM keyword_postings WHERE term = ?", (term,)).fetchone()[0] > MAX_SEGMENTS:
+                self._merge(term)
+        if self._passages or self._terms:
+            self.db.execute("UPDATE keyword_totals SET passages = passages + ?, terms = terms + ?",
+                            (self._passages, self._terms))
+        self._ids, self._counts, self._buffered = {}, {}, 0
+        self._removed_ids, self._removed_terms = [], set()
+        self._passages = self._terms = 0
+
+    def _apply_removals(self, removed: np.ndarray) -> None:
+        for term in sorted(self._removed_terms):
+            for first_id, blob_ids, blob_counts in self.db.execute(
+                    "SELECT first_id, chunk_ids, counts FROM keyword_postings WHERE term = ?", (term,)).fetchall():
+                ids = np.frombuffer(blob_ids, dtype="<u4")
+                keep = ~np.isin(ids, removed, assume_unique=True)
+                if keep.all():
+                    continue
+                self.db.execute("DELETE FROM keyword_postings WHERE term = ? AND first_id = ?", (term, first_id))
+                if keep.any():
+                    counts = np.frombuffer(blob_counts, dtype="<u4")
+                    self.db.execute(
+                        "INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
+                        (term, int(ids[keep][0]), ids[keep].tobytes(), counts[keep].tobytes()))
+
+    def _merge(self, term: str) -> None:
+        rows = self.db.execute("SELECT chunk_ids, counts FROM keyword_postings WHERE term = ? ORDER BY first_id",
+                               (term,)).fetchall()
+        ids = b"".join(r[0] for r in rows)
+        counts = b"".join(r[1] for r in rows)
+        self.db.execute("DELETE FROM keyword_postings WHERE term = ?", (term,))
+        self.db.execute("INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
+                        (term, int(np.frombuffer(ids[:4], dtype="<u4")[0]), ids, counts))
+
+
+def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
+                allowed: np.ndarray | None = None) -> dict[int, float]:
+    """chunk id -> BM25 score (higher is better) of the ``depth`` best passages holding any of
+    ``terms`` (an OR query), among ``allowed`` chunk ids when given; ties go to the lower id.
+
+    Document frequencies and the average length are the whole index's, filtered or not, as
+    with FTS5.
+    """
+    if not terms or depth <= 0:
+        return {}
+    passages, total = db.execute("SELECT passages, terms FROM keyword_totals").fetchone()
+    if not passages:
+        return {}
+    average_length = total / passages
+    segments: dict[str, list[tuple[bytes, bytes]]] = {}
+    for term, blob_ids, blob_counts in db.execute(
+            f"SELECT term, chunk_ids, counts FROM keyword_postings WHERE term IN ({','.join('?' * len(terms))})"
+            " ORDER BY term, first_id", list(terms)):
+        segments.setdefault(term, []).append((blob_ids, blob_counts))
+    by_term = []
+    for parts in segments.values():
+        ids = np.frombuffer(b"".join(p[0] for p in parts), dtype="<u4")
+        counts = np.frombuffer(b"".join(p[1] for p in parts), dtype="<u4")
+        n = len(ids)
+        idf = max(math.log((passages - n + 0.5) / (n + 0.5)), 1e-6)
+        if allowed is not None:
+            keep = np.isin(ids, allowed)
+            ids, counts = ids[keep], counts[keep]
+        if len(ids):
+            by_term.append((idf, ids, counts))
+    if not by_term:
+        return {}
+    # Summed per passage in an array indexed by chunk id: a term lists a passage once, so plain
+    # fancy-index addition is exact, and it is 3x faster than sorting the ids (np.unique) when
+    # common words bring a million postings (1M passages).
+    totals = np.zeros(max(int(ids[-1]) for _, ids, _ in by_term) + 1)
+    for idf, ids, counts in by_term:
+        frequency = (counts >> 16).astype(np.float64)
+        length = (counts & _CAP).astype(np.float64)
+        totals[ids] += idf * frequency * (K1 + 1) / (frequency + K1 * (1 - B + B * length / average_length))
+    ids = np.flatnonzero(totals)
+    scores = totals[ids]
+    if len(ids) > depth:
+        # The depth best, with every passage tied with the last one, then ordered exactly.
+        cut = np.partition(scores, len(scores) - depth)[len(scores) - depth]
+        keep = scores >= cut
+        ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))[:depth]
+    return dict(zip(ids[order].tolist(), scores[order].tolist()))
