@@ -246,11 +246,36 @@ def corpus_route(corpus_dir: Path, allowed: set[str] | None) -> Route:
     return Route(f"/{CORPUS_ROUTE}/{{path:path}}", serve, methods=["GET", "HEAD"], name="corpus_file")
 
 
+@contextlib.contextmanager
+def _server_app_left_to_launch():
+    """Gradio (6.x) builds its FastAPI server app when a Blocks is created (through ``queue()``),
+    again when its ``with`` block closes, and once more in ``launch()``, the one that serves;
+    the first two are thrown away. Each costs about 0.25 s on 2 cores (some 80 routes, every
+    signature analysed by FastAPI), so the app skips those two: half a second of its cold start."""
+    from gradio.routes import App
+
+    build = App.__dict__["create_app"]
+    App.create_app = staticmethod(lambda *args, **kwargs: None)
+    try:
+        yield
+    finally:
+        App.create_app = build
+
+
 class SearchApp(gr.Blocks):
-    """gr.Blocks that also serves the corpus files (and the app's CSS) from ``launch()``."""
+    """gr.Blocks that also serves the corpus files (and the app's CSS) from ``launch()``, and
+    builds its server app once, there."""
 
     extra_routes: Sequence[Route] = ()
     export_root: Path | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        with _server_app_left_to_launch():
+            super().__init__(*args, **kwargs)
+
+    def __exit__(self, *args: Any):
+        with _server_app_left_to_launch():
+            return super().__exit__(*args)
 
     def launch(self, *args: Any, **kwargs: Any):
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})

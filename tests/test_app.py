@@ -370,3 +370,29 @@ def test_app_search_handler_end_to_end(tiny_site):
     assert "Paralegals help people resolve <mark>" in html or "<mark>Paralegals help people" in html
     assert "Show source: the whole page" in html
     assert app.NO_ANSWER not in app.render_summary("paralegals resolve land disputes", hits)
+
+
+def test_the_server_app_is_built_once_at_launch_and_serves(tiny_site, monkeypatch):
+    """Gradio would build its FastAPI app three times (on creation, at the end of the `with`
+    block, in launch); the app builds it once, in launch, and that app answers."""
+    from gradio.routes import App
+
+    root, searcher = tiny_site
+    build = App.__dict__["create_app"].__func__
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(App, "create_app", staticmethod(counted))
+    demo = app.build_app(searcher, root / "corpus")
+    assert calls == [] and demo.app is None
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        assert len(calls) == 1 and demo.app is not None
+        status, _, body = _raw_get(port, "/corpus/reports/note.pdf")
+        assert status == 200 and body.startswith(b"%PDF")
+    finally:
+        demo.close()
