@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
@@ -194,11 +195,11 @@ class Searcher:
                     phrases = (self._keyword(query, depth, filters, proximity=True)
                                if self.settings.proximity_weight else {})
                     exact = self._exact_ids(query, filters)
-                    chunks, shingles = self._prepare_while_encoding(vector_soon, exact, keyword, phrases)
+                    prepared = self._prepare_while_encoding(vector_soon, query, exact, keyword, phrases)
                     vector = vector_soon.result()
                     dense = self._dense(vector, depth, allowed)
                     fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-                    hits = self._collapse_in_slices(query, fused, k, chunks, shingles)
+                    hits = self._collapse_in_slices(query, fused, k, prepared)
                     # Several chunks of one long document count once: when that leaves fewer than k
                     # places, look deeper rather than return short.
                     reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
@@ -361,34 +362,38 @@ class Searcher:
 
     # -- presentation -------------------------------------------------------------------
 
-    def _prepare_while_encoding(self, vector_soon, *rankings) -> tuple[dict[int, StoredChunk], dict]:
-        """Read the passages the keyword rankings put first, and their word triples, while the
-        question is still being encoded on the other core: most of them are among the candidates
-        the results are drawn from, and this thread would otherwise wait (1-3 ms of a question's
-        presentation work moved off its critical path on corpus-real). Stops when the vector is ready."""
-        chunks: dict[int, StoredChunk] = {}
-        shingles: dict[int, set[tuple[str, ...]]] = {}
+    def _prepare_while_encoding(self, vector_soon, query: str, *rankings) -> _Prepared:
+        """Read the passages the keyword rankings put first, their word triples and their best
+        sentences, while the question is still being encoded on the other core: most of them
+        are among the candidates the results are drawn from, and this thread would otherwise
+        wait. Stops as soon as the vector is ready, so it never delays the question."""
+        prepared = _Prepared()
         if vector_soon.done():
-            return chunks, shingles
+            return prepared
         wanted: dict[int, None] = {}
-        for ranking in rankings:
-            ordered = ranking if isinstance(ranking, list) else sorted(ranking, key=ranking.get, reverse=True)
-            wanted.update(dict.fromkeys(ordered[:_PREPARED_PER_RANKING]))
-        chunks.update(self.reader.chunks_by_id(wanted))
-        for cid, chunk in chunks.items():
+        for ranking in rankings:  # each is best first
+            wanted.update(dict.fromkeys(list(ranking)[:_PREPARED_PER_RANKING]))
+        prepared.chunks.update(self.reader.chunks_by_id(wanted))
+        for cid in wanted:
+            chunk = prepared.chunks.get(cid)
+            # Hand the GIL over between passages: the encoding thread needs it for a moment after
+            # ONNX Runtime returns, and would otherwise wait up to Python's 5 ms switch interval
+            # (measured: without this, the read-ahead delayed the vector by 2-3 ms).
+            time.sleep(0)
             if vector_soon.done():
                 break
-            shingles[cid] = _shingles(chunk.text)
-        return chunks, shingles
+            if chunk is not None:
+                prepared.shingles[cid] = _shingles(chunk.text)
+                prepared.highlights[cid] = best_sentence(chunk.text, query, chunk.language)
+        return prepared
 
     def _collapse_in_slices(self, query: str, fused: list[tuple[int, float]], k: int,
-                            chunks: dict[int, StoredChunk] | None = None,
-                            shingles: dict[int, set[tuple[str, ...]]] | None = None) -> list[Hit]:
+                            prepared: _Prepared | None = None) -> list[Hit]:
         """Collapse near-duplicates, reading candidate chunks from SQLite a slice at a time
-        (most questions need only the first few dozen); ``chunks`` and ``shingles``: some
-        already read and computed."""
-        chunks = {} if chunks is None else chunks
-        shingles = {} if shingles is None else shingles  # kept across slices: each is computed once
+        (most questions need only the first few dozen); ``prepared``: what is already read
+        and computed for some of them."""
+        prepared = prepared or _Prepared()
+        chunks, shingles, highlights = prepared.chunks, prepared.shingles, prepared.highlights
         # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
         # questions in one read.
         step = max(3 * k, 30)
@@ -402,7 +407,8 @@ class Searcher:
             Hit(rank=rank, score=score, chunk_id=chunk.id, document_id=chunk.document_id,
                 provenance=chunk.provenance, text=chunk.text, char_start=chunk.char_start,
                 char_end=chunk.char_end, language=chunk.language,
-                highlight=best_sentence(chunk.text, query, chunk.language), also_in=tuple(also))
+                highlight=highlights.get(chunk.id) or best_sentence(chunk.text, query, chunk.language),
+                also_in=tuple(also))
             for rank, (chunk, score, _, also) in enumerate(kept, start=1)
         ]
 
@@ -440,6 +446,15 @@ class Searcher:
     def close(self) -> None:
         self._encoding_pool.shutdown(wait=True)
         self.reader.close()
+
+
+@dataclass
+class _Prepared:
+    """Per question: chunks read, and their word triples and best sentences computed, ahead of need."""
+
+    chunks: dict[int, StoredChunk] = field(default_factory=dict)
+    shingles: dict[int, set[tuple[str, ...]]] = field(default_factory=dict)
+    highlights: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
 _WORDS = re.compile(r"\w+")
