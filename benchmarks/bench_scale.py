@@ -32,7 +32,10 @@ Measured:
   depth 100), against the same OR query in FTS5 (the question's stems as an OR of quoted terms,
   ``ORDER BY bm25(chunk_terms) LIMIT 100``; the baseline, with how often both give the same top 10);
   and the proximity query (FTS5 NEAR pairs of consecutive stems, as ``Searcher._keyword`` builds
-  it). Questions: 4-8 content words of one chunk (plus a stopword).
+  it). Questions: 4-8 content words of one chunk (plus a stopword);
+* the whole question through ``Searcher.search`` (10 results) with the real ONNX encoder: question
+  encoding, keyword postings, proximity, vector search, fusion, near-duplicate collapse and best
+  sentences, as the CLI and the app ask it (``--no-search`` skips it).
 
 Each latency is the median over ``--repeats`` of each repeat's p50 / p95; a repeat whose p50 is more
 than 1.5x the median of the repeats' p50s is flagged (the machine is shared: other benchmarks run
@@ -73,6 +76,7 @@ import faiss  # noqa: E402
 
 from indexer.analysis import query_terms  # noqa: E402
 from indexer.postings import bm25_scores  # noqa: E402
+from search import Searcher  # noqa: E402
 from indexer.settings import Settings  # noqa: E402
 from indexer.store import (IndexReader, IndexWriter, _bulk_faiss, _flat_index, _ivf_index,  # noqa: E402
                            ivf_lists, vector_index_type)
@@ -393,6 +397,24 @@ def run_size(n: int, args, vocab: Vocabulary, work: Path) -> dict:
           flush=True)
     reader.close()
 
+    # The whole question through Searcher.search, as the CLI and the app ask it: the real encoder
+    # (the synthetic vectors have its dimension; what it finds is not the point, the time is),
+    # keyword postings, proximity, vector search, fusion, collapse, highlights; 10 results.
+    if args.encoder is not None:
+        searcher = Searcher(index_dir, Settings(nprobe=args.default_nprobe), encoder=args.encoder)
+        whole = Timing()
+        for _ in range(args.repeats):
+            whole.new_repeat()
+            for question in questions:
+                t = time.perf_counter()
+                found = searcher.search(question, 10)
+                whole.add(time.perf_counter() - t)
+                assert len(found) == 10
+        searcher.close()
+        out["search"] = {"p50": whole.p50, "p95": whole.p95, "noise": whole.noisy()}
+        print(f"  Searcher.search, whole question: p50 {ms(whole.p50)} ms p95 {ms(whole.p95)} ms {whole.noisy()}",
+              flush=True)
+
     # Memory of a process holding the index, and of one holding the exact index
     flat_path = work / f"flat-{n}.faiss"
     faiss.write_index(flat, str(flat_path))
@@ -436,8 +458,9 @@ def report(results: list[dict], args, started: str, loads: tuple) -> str:
         "## Summary", "",
         "| chunks | index chosen | FAISS in commit s | SQLite load s | exact p50 / p95 ms | chosen p50 / p95 ms "
         "| recall@10 | disk B/chunk (faiss + sqlite) | RSS holding it, B/chunk | 10-chunk metadata p50 / p95 ms "
-        "| keyword BM25 from postings p50 / p95 ms (FTS5 bm25() baseline) | proximity NEAR p50 / p95 ms |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| keyword BM25 from postings p50 / p95 ms (FTS5 bm25() baseline) | proximity NEAR p50 / p95 ms "
+        "| whole question (Searcher.search) p50 / p95 ms |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         exact = r["methods"][0]
@@ -450,7 +473,8 @@ def report(results: list[dict], args, started: str, loads: tuple) -> str:
             f"| {r['rss_bytes'] / r['n']:,.0f} ({r['rss_bytes'] / 2**20:,.0f} MB) "
             f"| {ms(r['meta']['p50'])} / {ms(r['meta']['p95'])} "
             f"| {ms(r['postings']['p50'])} / {ms(r['postings']['p95'])} ({ms(r['fts']['p50'])} / {ms(r['fts']['p95'])}) "
-            f"| {ms(r['near']['p50'])} / {ms(r['near']['p95'])} |")
+            f"| {ms(r['near']['p50'])} / {ms(r['near']['p95'])} "
+            f"| {ms(r['search']['p50']) + ' / ' + ms(r['search']['p95']) if 'search' in r else 'not run'} |")
     lines += ["", "## Vector search by index", ""]
     lines += ["| chunks | index | build s (median) | p50 ms | p95 ms | recall@10 | file B/chunk | RSS B/chunk | note |",
               "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
@@ -499,7 +523,15 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the built indexes")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "scale.md")
+    parser.add_argument("--no-search", action="store_true",
+                        help="skip the whole-question Searcher timing (it loads the ONNX encoder)")
     args = parser.parse_args()
+    args.encoder = None
+    if not args.no_search:
+        from indexer.embedding import load_encoder
+
+        args.encoder = load_encoder(defaults)
+        args.encoder.encode(["load the model once"])
     args.nprobe = sorted({int(x) for x in args.nprobe.split(",")} | {args.default_nprobe})
     sizes = [int(x) for x in args.sizes.split(",")]
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
