@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ["STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
-           "matching_stems_and_words", "query_terms"]
+           "matching_stems_and_words", "query_terms", "split_words"]
 
 #: ISO 639-1 code -> Snowball stemmer name.
 STEMMER_LANGUAGES = {
@@ -62,6 +62,12 @@ def _stem(language: str, word: str) -> str:
     # Snowball is pure Python (~60 us a word); words repeat, so a cache makes it nearly free.
     stemmer = _stemmer(language)
     return stemmer.stemWord(word) if stemmer else word
+
+
+def split_words(text: str) -> list[str]:
+    """The words of ``text`` as the keyword index splits them (letters and digits, as FTS5's
+    unicode61 tokenizer does), without folding or stemming: for stored, already analysed terms."""
+    return _WORD.findall(text)
 
 
 def keyword_terms(text: str, language: str = "en") -> list[str]:

@@ -27,11 +27,12 @@ common words for every file, and a question never reads more than a few rows a t
 from __future__ import annotations
 
 import math
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from .analysis import split_words
 
 __all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores"]
 
@@ -44,10 +45,6 @@ MAX_SEGMENTS = 8
 _FLUSH_POSTINGS = 4_000_000
 _MAX_ID = 2**32 - 1
 _CAP = 0xFFFF
-
-# A passage's terms as FTS5 stored them (for an index written before the analysis split words
-# at underscores, this splits them as FTS5's tokenizer does).
-_STORED_TERM = re.compile(r"[^\W_]+")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keyword_postings (
@@ -86,7 +83,7 @@ class PostingsWriter:
         if not existed:
             # An index built before the postings existed: index every passage it holds, once.
             for rowid, text in db.execute("SELECT rowid, terms FROM chunk_terms ORDER BY rowid").fetchall():
-                self.add(rowid, _STORED_TERM.findall(text))
+                self.add(rowid, split_words(text))
 
     def add(self, chunk_id: int, terms: Sequence[str]) -> None:
         """Buffer one passage's terms (chunk ids only grow: each is larger than every stored one)."""
@@ -107,7 +104,7 @@ class PostingsWriter:
             part = ids[start:start + 500]
             for (text,) in self.db.execute(
                     f"SELECT terms FROM chunk_terms WHERE rowid IN ({','.join('?' * len(part))})", part):
-                terms = _STORED_TERM.findall(text)
+                terms = split_words(text)
                 self._removed_terms.update(terms)
                 self._passages -= 1
                 self._terms -= len(terms)
@@ -122,8 +119,12 @@ class PostingsWriter:
             "INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)", rows)
         # Only the terms just written can have gained a segment (counting every term's segments
         # reads the whole table, which at 1M passages is most of the database, at every flush).
-        for term, *_ in rows:
-            if self.db.execute("SELECT COUNT(*) FROM keyword_postings WHERE term = ?", (term,)).fetchone()[0] > MAX_SEGMENTS:
+        written = [row[0] for row in rows]
+        for start in range(0, len(written), 500):
+            part = written[start:start + 500]
+            for (term,) in self.db.execute(
+                    f"SELECT term FROM keyword_postings WHERE term IN ({','.join('?' * len(part))})"
+                    " GROUP BY term HAVING COUNT(*) > ?", [*part, MAX_SEGMENTS]).fetchall():
                 self._merge(term)
         if self._passages or self._terms:
             self.db.execute("UPDATE keyword_totals SET passages = passages + ?, terms = terms + ?",

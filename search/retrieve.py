@@ -147,9 +147,6 @@ class Searcher:
         # BM25 from the index's postings (indexer/postings.py); an index built before they existed
         # is ranked by FTS5 instead, with the same formula, until its next build adds them.
         self._postings = has_postings(self.reader.db)
-        # The keyword index's vocabulary, readable as a table (lives in the connection's temp schema).
-        self.reader.db.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocabulary USING fts5vocab(main, 'chunk_terms', 'row')")
         # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
         # vector search 7.9 ms with them, 0.13 ms without, measured on 2 cores with 3,299 chunks).
         import faiss
@@ -282,7 +279,10 @@ class Searcher:
         return {r[0]: -float(r[1]) for r in self.reader.db.execute(sql, params)}
 
     def _indexed_terms(self, terms: list[str]) -> list[str]:
-        """The ``terms`` the keyword index holds, in the order given."""
+        """The ``terms`` the keyword index holds, in the order given (for the FTS5 ranking of an
+        index without postings; FTS5's vocabulary is made readable as a table on first use)."""
+        self.reader.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunk_vocabulary USING fts5vocab(main, 'chunk_terms', 'row')")
         rows = self.reader.db.execute(
             f"SELECT term FROM temp.chunk_vocabulary WHERE term IN ({','.join('?' * len(terms))})", terms)
         held = {r[0] for r in rows}
