@@ -11,8 +11,13 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
+__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
            "matching_stems_and_words", "query_terms", "split_words"]
+
+#: Changes whenever a text's terms change; an index built with another version is rebuilt
+#: (its stored terms would no longer match the questions'). 1: Snowball stems; 2: British and
+#: American spellings share a term.
+ANALYZER_VERSION = 2
 
 #: ISO 639-1 code -> Snowball stemmer name.
 STEMMER_LANGUAGES = {
@@ -61,7 +66,43 @@ def _stemmer(language: str):
 def _stem(language: str, word: str) -> str:
     # Snowball is pure Python (~60 us a word); words repeat, so a cache makes it nearly free.
     stemmer = _stemmer(language)
-    return stemmer.stemWord(word) if stemmer else word
+    if stemmer is None:
+        return word
+    if language == "en":
+        return _one_spelling(stemmer.stemWord(_american_word(word)))
+    return stemmer.stemWord(word)
+
+
+# British and American spellings of one word share a term, so a question that says
+# "programmes" finds a "Program" and "organization" finds "organisation". English only, at
+# build and at question time alike: the word is respelt before stemming (-our, -ise, -yse)
+# and a few stems after it (programme, -tre, -ence, -logue, judgement).
+_AMERICAN_WORD = re.compile(
+    r"^(?:(?P<our>lab|behavi|fav|hon|col|neighb|harb|rum|vig|endeav|hum|flav|arm|od|savi|parl)our(?P<our_end>[a-z]*)"
+    r"|(?P<ise>[a-z]{3,}?)(?P<vowel>[iy])s(?P<ise_end>e|es|ed|ing|ation|ations|ational|er|ers))$")
+# Words that end in -ise in American spelling too ("advise", "precise", "promise"): left
+# alone, so "revise" still meets "revision".
+_ISE_IN_BOTH = frozenset(
+    "adv rev superv telev dev improv compr comprom surpr enterpr exerc expert franch merchand prec conc exc inc "
+    "desp disgu prem prom otherw likew clockw cru treat chast dem parad circumc repr appra mort bru".split())
+_STEM_SPELLINGS = {"programm": "program", "centr": "center", "metr": "meter", "theatr": "theater",
+                   "litr": "liter", "fibr": "fiber", "defenc": "defens", "licenc": "licens",
+                   "offenc": "offens", "judgement": "judgment", "dialogu": "dialog", "catalogu": "catalog"}
+
+
+def _american_word(word: str) -> str:
+    match = _AMERICAN_WORD.match(word)
+    if match is None:
+        return word
+    if match["our"]:
+        return f"{match['our']}or{match['our_end']}"
+    if match["ise"] in _ISE_IN_BOTH:
+        return word
+    return f"{match['ise']}{match['vowel']}z{match['ise_end']}"
+
+
+def _one_spelling(stem: str) -> str:
+    return _STEM_SPELLINGS.get(stem, stem)
 
 
 def split_words(text: str) -> list[str]:

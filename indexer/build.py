@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .analysis import detect_language
+from .analysis import ANALYZER_VERSION, detect_language
 from .chunking import Chunker
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
@@ -148,6 +148,12 @@ def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | Non
     if not same:
         # Vectors from two runtimes (fp32 and int8) must not be mixed in one index.
         report.full_rebuild_reason = "the model, encoder backend or chunk settings changed since the last build"
+        previous.close()
+        return None
+    if m.analyzer != ANALYZER_VERSION:
+        # Old and new keyword terms must not be mixed either: a question is analysed one way.
+        report.full_rebuild_reason = (
+            f"this version analyses keywords differently (version {ANALYZER_VERSION}, the index has {m.analyzer})")
         previous.close()
         return None
     return previous

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import keyword_terms
+from .analysis import ANALYZER_VERSION, keyword_terms
 from .chunking import chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .postings import PostingsWriter, has_postings
@@ -105,6 +105,7 @@ class IndexManifest:
     versions: dict[str, str] = field(default_factory=dict)
     faiss_index: str = "IDMap2,Flat"
     backend: str = "torch"  # the encoder runtime the vectors came from; queries must use the same one
+    analyzer: int = 1  # indexer.analysis.ANALYZER_VERSION of the stored keyword terms (1 before it was recorded)
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexManifest:
@@ -571,6 +572,7 @@ class IndexWriter:
             kinds=kinds,
             built_at=_now(),
             faiss_index=describe_vectors(self.vectors),
+            analyzer=ANALYZER_VERSION,
             **manifest_fields,
         )
         manifest.write(self.index_dir)

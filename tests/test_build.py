@@ -420,6 +420,24 @@ def test_changed_chunk_settings_force_a_full_rebuild(copy, encoder):
     assert all(n <= 64 for (n,) in db_rows(smaller, "SELECT token_count FROM chunks"))
 
 
+def test_an_index_analysed_by_an_older_version_is_rebuilt(copy, encoder):
+    from indexer.analysis import ANALYZER_VERSION
+
+    path = copy.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["analyzer"] == ANALYZER_VERSION
+    del manifest["analyzer"]  # as written before the version was recorded
+    path.write_text(json.dumps(manifest))
+    reader = IndexReader(copy.index_dir)
+    assert reader.manifest.analyzer == 1  # still readable: searches keep working until the build
+    reader.close()
+    report = build(copy, encoder)
+    assert report.full_rebuild_reason and "analyses keywords differently" in report.full_rebuild_reason
+    assert sorted(report.added) == SOURCES
+    assert json.loads(path.read_text())["analyzer"] == ANALYZER_VERSION
+    assert build(copy, encoder).up_to_date
+
+
 def test_missing_corpus_folder_is_an_error(tmp_path, encoder):
     settings = Settings(corpus_dir=tmp_path / "nope", index_dir=tmp_path / "index")
     with pytest.raises(IndexerError, match="does not exist"):

@@ -1,0 +1,42 @@
+"""Keyword analysis: British and American spellings of a word meet; nothing else is merged."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.analysis import keyword_terms, matching_stems, query_terms
+
+
+@pytest.mark.parametrize("british, american", [
+    ("programmes", "programs"), ("programme", "program"), ("organisation", "organization"),
+    ("organised", "organized"), ("localising", "localizing"), ("prioritise", "prioritize"),
+    ("recognises", "recognizes"), ("analyse", "analyze"), ("labour", "labor"),
+    ("behavioural", "behavioral"), ("neighbourhoods", "neighborhoods"), ("centre", "center"),
+    ("defence", "defense"), ("licence", "license"), ("judgement", "judgment"), ("dialogue", "dialog"),
+])
+def test_british_and_american_spellings_share_a_term(british, american):
+    assert keyword_terms(british) == keyword_terms(american)
+
+
+@pytest.mark.parametrize("a, b", [("revise", "revision"), ("supervise", "supervision"),
+                                  ("precise", "precision"), ("advise", "advised")])
+def test_words_spelt_ise_in_both_still_meet_their_family(a, b):
+    # "revise" is American too: respelling it would part it from "revision".
+    assert keyword_terms(a) == keyword_terms(b)
+
+
+@pytest.mark.parametrize("a, b", [("hour", "hor"), ("four", "for"), ("crisis", "criz"), ("centre", "central"),
+                                  ("programme", "programmatic"), ("colour", "colonial")])
+def test_unrelated_words_stay_apart(a, b):
+    assert keyword_terms(a) != keyword_terms(b)
+
+
+def test_other_languages_are_not_respelt():
+    # Respelling is for English words: the French stemmer sees "programme" as written.
+    assert keyword_terms("programme organise", "fr") != keyword_terms("program organize", "fr")
+
+
+def test_a_question_in_british_spelling_finds_the_american_passage():
+    wanted = set(query_terms("local FOI programmes and their organisation"))
+    assert matching_stems("The Freedom of Information Program is organized by local governments.",
+                           wanted, ("en",)) == wanted - {"foi"}
