@@ -409,31 +409,37 @@ class Searcher:
                 char_end=chunk.char_end, language=chunk.language,
                 highlight=highlights.get(chunk.id) or best_sentence(chunk.text, query, chunk.language),
                 also_in=tuple(also))
-            for rank, (chunk, score, _, also) in enumerate(kept, start=1)
+            for rank, (chunk, score, also) in enumerate(kept, start=1)
         ]
 
     def _collapse(self, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
-                  shingles: dict[int, set[tuple[str, ...]]]) -> list[tuple[StoredChunk, float, set, list[Provenance]]]:
+                  shingles: dict[int, set[tuple[str, ...]]]) -> list[tuple[StoredChunk, float, list[Provenance]]]:
         """Keep the best of near-duplicate passages, the others listed under "also in":
-        (chunk, score, its word triples, also-in places) for at most ``k`` places, best first."""
-        kept: list[tuple[StoredChunk, float, set[tuple[str, ...]], list[Provenance]]] = []
+        (chunk, score, also-in places) for at most ``k`` places, best first."""
+        kept: list[tuple[StoredChunk, float, list[Provenance]]] = []
+
+        def words_of(cid: int) -> set[tuple[str, ...]]:
+            # Word triples only when a comparison needs them: a chunk that shares its page with a
+            # passage already kept (the common duplicate) is settled without them.
+            words = shingles.get(cid)
+            if words is None:
+                words = shingles[cid] = _shingles(chunks[cid].text)
+            return words
+
         for cid, score in fused:
             chunk = chunks.get(cid)
             if chunk is None:
                 continue
-            words = shingles.get(cid)
-            if words is None:
-                words = shingles[cid] = _shingles(chunk.text)
             duplicate_of = None
             for other in kept:
-                if _same_place(chunk, other[0]) or _similar(words, other[2]):
+                if _same_place(chunk, other[0]) or _similar(words_of(cid), words_of(other[0].id)):
                     duplicate_of = other
                     break
             if duplicate_of is not None:
-                if duplicate_of[0].provenance != chunk.provenance and chunk.provenance not in duplicate_of[3]:
-                    duplicate_of[3].append(chunk.provenance)
+                if duplicate_of[0].provenance != chunk.provenance and chunk.provenance not in duplicate_of[2]:
+                    duplicate_of[2].append(chunk.provenance)
                 continue
-            kept.append((chunk, score, words, []))
+            kept.append((chunk, score, []))
             if len(kept) >= k:
                 break
         return kept
