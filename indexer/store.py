@@ -585,6 +585,14 @@ class IndexWriter:
             (self.index_dir / name).unlink(missing_ok=True)
 
 
+_METADATA_DECODER = json.JSONDecoder()
+
+
+def _read_metadata(stored: str) -> dict:
+    """A document's metadata column (json.dumps output, so no surrounding whitespace to skip)."""
+    return {} if stored == "{}" else _METADATA_DECODER.raw_decode(stored)[0]
+
+
 def _keyword_text(chunk: Chunk) -> str:
     p = chunk.provenance
     extras = [chunk_heading(p), p.section or "", p.commitment_id or "", p.country or ""]
@@ -761,29 +769,34 @@ class IndexReader:
         marks = ",".join("?" * len(ids))
         # Named columns, not d.*: a document's whole text (a page, a commitment) is not needed
         # here and copying it out of SQLite for every candidate cost more than the rest of the row.
-        rows = self.db.execute(
+        # Plain tuples, read by position: a question reads 20-60 rows of 18 fields, and lookups
+        # by name on sqlite3.Row were a third of this method's time.
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(
             "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.source, d.kind, "
             "d.title, d.page, d.page_label, d.section, d.commitment_id, d.country, d.region, d.year, d.url, "
             f"d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
             ids,
         ).fetchall()
         areas: dict[int, list[str]] = {}
-        doc_ids = sorted({r["document_id"] for r in rows})
+        doc_ids = sorted({r[5] for r in rows})
         if doc_ids:
-            for doc_id, area in self.db.execute(
+            for doc_id, area in cursor.execute(
                 f"SELECT document_id, area FROM policy_areas WHERE document_id IN ({','.join('?' * len(doc_ids))})",
                 doc_ids,
             ):
                 areas.setdefault(doc_id, []).append(area)
         out = {}
-        for r in rows:
+        for (cid, text, char_start, char_end, language, document_id, source, kind, title, page, page_label,
+             section, commitment_id, country, region, year, url, metadata) in rows:
             provenance = Provenance(
-                source=r["source"], kind=r["kind"], title=r["title"], page=r["page"], page_label=r["page_label"],
-                section=r["section"], commitment_id=r["commitment_id"], country=r["country"], region=r["region"],
-                year=r["year"], url=r["url"], language=r["language"],
-                policy_areas=tuple(areas.get(r["document_id"], ())), metadata=json.loads(r["metadata"]),
+                source=source, kind=kind, title=title, page=page, page_label=page_label, section=section,
+                commitment_id=commitment_id, country=country, region=region, year=year, url=url,
+                language=language, policy_areas=tuple(areas.get(document_id, ())),
+                metadata=_read_metadata(metadata),
             )
-            out[r[0]] = StoredChunk(r[0], provenance, r[1], r[2], r[3], r[4], r[5])
+            out[cid] = StoredChunk(cid, provenance, text, char_start, char_end, language, document_id)
         return out
 
     def document_text(self, document_id: int) -> str:
