@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
-           "matching_stems_and_words", "query_terms", "split_words"]
+           "matching_stems_and_words", "matching_stems_in_spans", "query_terms", "split_words"]
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
 #: (its stored terms would no longer match the questions'). 1: Snowball stems; 2: British and
@@ -126,30 +126,29 @@ def matching_stems_and_words(text: str, wanted: set[str], languages: tuple[str, 
     when some stem matches; 0 otherwise).
 
     Only words that begin like some wanted stem are stemmed (Snowball stems keep a word's
-    first letters), and a regular expression finds those words, so the words of a passage
-    that cannot match are never looked at one by one in Python.
+    first letters).
     """
-    folded = _fold(text)
-    pattern = _words_starting(frozenset(t[:3] for t in wanted if t))
-    found: set[str] = set()
-    for word in pattern.findall(folded) if pattern else ():
-        found.update(_stem(language, word) for language in languages)
-    found &= wanted
-    return found, (len(_WORD.findall(folded)) if found else 0)
+    return matching_stems_in_spans(text, [(0, len(text))], wanted, languages)[0]
 
 
-@lru_cache(maxsize=256)
-def _words_starting(starts: frozenset[str]) -> re.Pattern | None:
-    """A pattern for the words (as ``_WORD`` splits them) whose first three letters are one of
-    ``starts``; a start shorter than three letters must be the whole word."""
-    alternatives = []
-    long = sorted(s for s in starts if len(s) >= 3)
-    short = sorted(s for s in starts if len(s) < 3)
-    if long:
-        alternatives.append(f"(?:{'|'.join(map(re.escape, long))})[^\\W_]*")
-    if short:
-        alternatives.append(f"(?:{'|'.join(map(re.escape, short))})(?![^\\W_])")
-    return re.compile(f"(?<![^\\W_])(?:{'|'.join(alternatives)})") if alternatives else None
+def matching_stems_in_spans(text: str, spans: list[tuple[int, int]], wanted: set[str],
+                            languages: tuple[str, ...]) -> list[tuple[set[str], int]]:
+    """``matching_stems_and_words`` for each ``(start, end)`` span of ``text`` (its sentences),
+    preparing the pattern, the languages and, for plain ASCII text, the folding once."""
+    # A word can only stem to a wanted stem if it begins with that stem's first three letters
+    # (Snowball keeps a word's beginning); a wanted stem shorter than that must be the whole word,
+    # and then ``word[:3]`` is the whole word too, so one set lookup settles both.
+    starts = frozenset(t[:3] for t in wanted if t)
+    languages = tuple(dict.fromkeys(languages))
+    # Lower-casing ASCII keeps every offset, so the whole text is folded once and sliced.
+    whole = text.lower() if text.isascii() else None
+    out: list[tuple[set[str], int]] = []
+    for start, end in spans:
+        words = _WORD.findall(whole[start:end] if whole is not None else _fold(text[start:end]))
+        found = {_stem(language, word) for word in words if word[:3] in starts for language in languages}
+        found &= wanted
+        out.append((found, len(words) if found else 0))
+    return out
 
 
 def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:

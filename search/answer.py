@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from indexer.analysis import matching_stems, matching_stems_and_words, query_terms
+from indexer.analysis import matching_stems, matching_stems_in_spans, query_terms
 from indexer.chunking import split_sentences
 
 __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
@@ -23,8 +23,8 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     languages = ("en", language) if language in ("es", "fr", "pt") else ("en",)
     wanted = set(query_terms(query, languages))
     best, best_score = spans[0][:2], 0.0
-    for start, end, _ in spans:
-        terms, words = matching_stems_and_words(text[start:end], wanted, (language, "en"))
+    matches = matching_stems_in_spans(text, [(start, end) for start, end, _ in spans], wanted, (language, "en"))
+    for (start, end, _), (terms, words) in zip(spans, matches):
         overlap = len(terms)
         # Prefer sentences that say more of the question, and mildly prefer focused sentences.
         score = overlap + (overlap / max(words, 1))
