@@ -234,6 +234,11 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                         offset += count
                     report.chunks_embedded += len(texts)
                     report.tokens_embedded += sum(c.token_count for c in chunks)
+                # A file that could not be read was neither added nor changed: it is listed as failed
+                # (a changed one keeps its old version in the index).
+                failed_now = {source for source, _ in report.failed}
+                report.added = [s for s in report.added if s not in failed_now]
+                report.changed = [s for s in report.changed if s not in failed_now]
                 if strict and report.failed:
                     listing = "; ".join(f"{s}: {r}" for s, r in report.failed)
                     raise StrictBuildError(

@@ -244,6 +244,8 @@ def test_cli_build_indexes_good_files_and_reports_each_bad_one(bad_corpus, tmp_p
         assert any(w in reason for w in words), (source, reason)
         assert "traceback" not in reason and "errno" not in reason
     assert f"{len(BAD_REASONS)} file(s) could not be read; everything else was indexed" in out
+    counts = re.search(r"files: (\d+) added, \d+ changed, \d+ removed, \d+ unchanged, (\d+) failed", out)
+    assert counts and (int(counts[1]), int(counts[2])) == (len(GOOD_TEXT), len(BAD_REASONS)), out  # none counted twice
 
     texts = chunk_texts(index)
     assert set(texts) == set(GOOD_TEXT), "every good file is indexed, no bad one"
@@ -299,6 +301,7 @@ def test_a_good_file_turned_bad_keeps_its_indexed_version(tmp_path, encoder, mon
     report = build_index(settings, progress=False, encoder=encoder)
     assert dict(report.failed).keys() == {"guides/access.md", "report.pdf"}
     assert "binary" in dict(report.failed)["guides/access.md"]
+    assert report.changed == [] and report.added == []  # failed, not changed: the summary counts each once
     texts = chunk_texts(settings.index_dir)
     assert "Paralegals explain court procedures." in texts["guides/access.md"]  # the old version is kept
     assert "Legal aid offices" in texts["report.pdf"]
