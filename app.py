@@ -62,6 +62,8 @@ def _load_searcher(args: argparse.Namespace):
 
     settings = load_settings(args.config, index_dir=args.index, corpus_dir=args.corpus)
     searcher = Searcher(settings.index_dir, settings)
+    if searcher.update_hint:
+        print(searcher.update_hint, flush=True)
     print(f"Loading the model {searcher.manifest.model} ...", flush=True)
     searcher.warm_up()
     return settings, searcher

@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         filters = Filters.from_strings(country=args.country, region=args.region, year=args.year, kind=args.kind,
                                        policy_area=args.policy_area, language=args.lang)
         searcher = Searcher(settings.index_dir, settings)
+        if searcher.update_hint:
+            print(searcher.update_hint, file=sys.stderr)
         if args.queries:
             for q in _read_queries(args.queries):
                 results = [h.to_dict() for h in searcher.search(q, args.k, filters)]

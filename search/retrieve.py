@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.analysis import STEMMER_LANGUAGES, query_terms
+from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, query_terms
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.postings import bm25_scores, has_postings
@@ -157,6 +157,15 @@ class Searcher:
     @property
     def manifest(self):
         return self.reader.manifest
+
+    @property
+    def update_hint(self) -> str | None:
+        """What to run when the index predates this version's keyword analysis (it still answers,
+        but a question's words in the other spelling miss its keyword terms); None when current."""
+        if self.manifest.analyzer == ANALYZER_VERSION:
+            return None
+        return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but run "
+                f"`python -m indexer build --index {self.reader.index_dir}` once to update its keyword index.")
 
     def warm_up(self) -> None:
         """Load the model now (it otherwise loads on the first question)."""

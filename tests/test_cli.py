@@ -144,6 +144,20 @@ def test_check_on_a_damaged_index_exits_2_and_says_rebuild(cli, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_search_on_an_index_from_an_earlier_version_answers_and_says_what_to_run(cli, tmp_path):
+    older = tmp_path / "index"
+    shutil.copytree(cli["index"], older)
+    manifest = json.loads((older / "manifest.json").read_text())
+    del manifest["analyzer"]  # written before the analyser version was recorded
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    result = run("search", "paralegal training", "--index", str(older), "--config", str(cli["config"]))
+    assert result.returncode == 0, result.stderr
+    assert "1. " in result.stdout and "Paralegal Guide" in result.stdout
+    assert f"python -m indexer build --index {older}" in result.stderr
+    current = _search(cli, "paralegal training")
+    assert current.returncode == 0 and "earlier version" not in current.stderr
+
+
 @pytest.mark.parametrize("command", [["indexer", "check"], ["search", "legal aid"],
                                      ["search.eval", "--gold", "GOLD"]])
 def test_missing_index_exits_2_and_says_how_to_build(cli, tmp_path, command):
