@@ -78,6 +78,9 @@ CREATE INDEX chunks_document ON chunks(document_id);
 CREATE INDEX chunks_source ON chunks(source);
 """
 
+#: SQLite page cache of a build's connection, in KiB (256 MiB).
+_BUILD_CACHE_KIB = 256 * 1024
+
 #: Indexes added after schema 1 was first released, created on the next build of an older index.
 _LATER_INDEXES = "CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);"
 
@@ -417,6 +420,10 @@ class IndexWriter:
         self.db = _connect(db_path)
         self.db.execute("PRAGMA synchronous = OFF")  # durability comes from the fsync before the swap
         self.db.execute("PRAGMA journal_mode = OFF")
+        # A build rewrites B-tree pages all over a large database (postings, FTS5); SQLite's default
+        # 2 MB page cache sent most of them back to disk and read them again: 1M passages' postings
+        # took 432 s with it, 328 s with this (memory is taken only as pages are used).
+        self.db.execute(f"PRAGMA cache_size = -{_BUILD_CACHE_KIB}")
         self.postings = PostingsWriter(self.db)  # creates (and for an older index fills) the BM25 postings
         self.dimension = dimension
         row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
