@@ -12,7 +12,7 @@ import unicodedata
 from functools import lru_cache
 
 __all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
-           "matching_stems_and_words", "matching_stems_in_spans", "query_terms", "split_words"]
+           "matching_stems_in_spans", "query_terms", "split_words"]
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
 #: (its stored terms would no longer match the questions'). 1: Snowball stems; 2: British and
@@ -69,7 +69,8 @@ def _stem(language: str, word: str) -> str:
     if stemmer is None:
         return word
     if language == "en":
-        return _one_spelling(stemmer.stemWord(_american_word(word)))
+        stem = stemmer.stemWord(_american_word(word))
+        return _STEM_SPELLINGS.get(stem, stem)
     return stemmer.stemWord(word)
 
 
@@ -101,10 +102,6 @@ def _american_word(word: str) -> str:
     return f"{match['ise']}{match['vowel']}z{match['ise_end']}"
 
 
-def _one_spelling(stem: str) -> str:
-    return _STEM_SPELLINGS.get(stem, stem)
-
-
 def split_words(text: str) -> list[str]:
     """The words of ``text`` as the keyword index splits them (letters and digits, as FTS5's
     unicode61 tokenizer does), without folding or stemming: for stored, already analysed terms."""
@@ -118,23 +115,15 @@ def keyword_terms(text: str, language: str = "en") -> list[str]:
 
 def matching_stems(text: str, wanted: set[str], languages: tuple[str, ...]) -> set[str]:
     """The stems of ``wanted`` that ``text`` contains, stemming its words in each of ``languages``."""
-    return matching_stems_and_words(text, wanted, languages)[0]
-
-
-def matching_stems_and_words(text: str, wanted: set[str], languages: tuple[str, ...]) -> tuple[set[str], int]:
-    """The stems of ``wanted`` that ``text`` contains, and how many words it has (counted only
-    when some stem matches; 0 otherwise).
-
-    Only words that begin like some wanted stem are stemmed (Snowball stems keep a word's
-    first letters).
-    """
-    return matching_stems_in_spans(text, [(0, len(text))], wanted, languages)[0]
+    return matching_stems_in_spans(text, [(0, len(text))], wanted, languages)[0][0]
 
 
 def matching_stems_in_spans(text: str, spans: list[tuple[int, int]], wanted: set[str],
                             languages: tuple[str, ...]) -> list[tuple[set[str], int]]:
-    """``matching_stems_and_words`` for each ``(start, end)`` span of ``text`` (its sentences),
-    preparing the pattern, the languages and, for plain ASCII text, the folding once."""
+    """For each ``(start, end)`` span of ``text`` (its sentences): the stems of ``wanted`` it
+    contains, and how many words it has (counted only when some stem matches; 0 otherwise).
+    The first letters wanted, the languages and, for plain ASCII text, the folding are prepared
+    once for all spans."""
     # A word can only stem to a wanted stem if it begins with that stem's first three letters
     # (Snowball keeps a word's beginning); a wanted stem shorter than that must be the whole word,
     # and then ``word[:3]`` is the whole word too, so one set lookup settles both.
