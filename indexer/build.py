@@ -6,12 +6,14 @@ embed only what changed, and write the next index generation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -19,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .analysis import ANALYZER_VERSION, detect_language
-from .chunking import Chunker
+from .chunking import Chunker, with_languages
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
 from .loaders import is_corpus_metadata, is_indexable, load_file, sidecar_citation_fields
@@ -210,30 +212,25 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
             to_read = sorted((current[s] for s in report.added + report.changed), key=lambda f: (f.size, f.source))
             changed = set(report.changed)
             writer = None
+            storing = _StoreAhead()
             try:
                 # Files are read and chunked in a background thread while the encoder (which
-                # releases the GIL) embeds what is ready: parsing no longer adds to embedding time.
+                # releases the GIL) embeds what is ready, and each run of embedded passages is
+                # stored on a third thread while the encoder embeds the next: neither parsing nor
+                # storing adds to embedding time.
                 for group in _read_in_background(to_read, encoder, settings, report, progress):
-                    chunks = [c for _, units in group for _, cs in units for c in cs]
-                    texts = [c.embedding_text for c in chunks]
-                    vectors = encoder.encode(texts, token_ids=[c.token_ids for c in chunks])
-                    if writer is None:
-                        writer = IndexWriter(index_dir, previous, vectors.shape[1], settings.exact_search_limit)
-                        writer.remove_sources(report.removed)
-                    offset = 0
-                    for corpus_file, units in group:
-                        count = sum(len(chunks) for _, chunks in units)
-                        if corpus_file.source in changed:  # its old version goes only once the new one is read
-                            writer.remove_sources([corpus_file.source])
-                        record = FileRecord(
-                            corpus_file.source, corpus_file.sha256, corpus_file.size,
-                            kind=units[0][0].provenance.kind, title=units[0][0].provenance.title,
-                            warnings=tuple(m for s, m in report.warnings if s == corpus_file.source),
-                        )
-                        writer.add_file(record, units, vectors[offset:offset + count])
-                        offset += count
-                    report.chunks_embedded += len(texts)
-                    report.tokens_embedded += sum(c.token_count for c in chunks)
+                    for run in _runs(group, report):
+                        chunks = [c for part in run for _, doc_chunks in part.units for c in doc_chunks]
+                        vectors = encoder.encode([c.embedding_text for c in chunks],
+                                                 token_ids=[c.token_ids for c in chunks])
+                        storing.wait()  # the previous run is stored; an error there is raised here
+                        if writer is None:
+                            writer = IndexWriter(index_dir, previous, vectors.shape[1], settings.exact_search_limit)
+                            writer.remove_sources(report.removed)
+                        storing.start(_store_run, writer, run, vectors, changed)
+                        report.chunks_embedded += len(chunks)
+                        report.tokens_embedded += sum(c.token_count for c in chunks)
+                storing.wait()
                 # A file that could not be read was neither added nor changed: it is listed as failed
                 # (a changed one keeps its old version in the index).
                 failed_now = {source for source, _ in report.failed}
@@ -257,9 +254,12 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     overlap_tokens=settings.overlap_tokens, versions=_versions(),
                 )
             except BaseException:
+                storing.close()  # a run being stored finishes before its files go
                 if writer is not None:
                     writer.discard()
                 raise
+            finally:
+                storing.close()
             report.total_files, report.total_chunks = manifest.files, manifest.chunks
         finally:
             if previous:
@@ -268,9 +268,12 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
     return report
 
 
-#: Chunks embedded per encoder call: big enough for torch's length-sorted batches, small enough
-#: that embedding starts while later files are still being read.
+#: Chunks the reading thread hands over at a time: big enough for torch's length-sorted batches,
+#: small enough that embedding starts while later files are still being read.
 _GROUP_CHUNKS = 256
+#: Chunks embedded per encoder call and then stored together; a larger group (one big file) is
+#: cut into runs of about this many, so its storing overlaps the embedding of the next run.
+_RUN_CHUNKS = 256
 #: ... except the first group, handed over as soon as it has this many, so embedding starts at once.
 _FIRST_GROUP_CHUNKS = 16
 _DONE = object()
@@ -285,8 +288,8 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
     """
     if not files:
         return
-    chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
-                      detect_language=detect_language)
+    # No language detection here: _store_run settles each chunk's language as it stores it.
+    chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
     ready: queue.Queue = queue.Queue(maxsize=4)
     stop = threading.Event()
 
@@ -340,6 +343,89 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
         stop.set()
         worker.join()
         bar.close()
+
+
+@dataclass(frozen=True)
+class _FilePart:
+    """Some or all of one file's documents, with their chunks, stored together."""
+
+    file: _CorpusFile
+    units: list[tuple[Document, list[Chunk]]]
+    first: bool  # the file's first part: a changed file's old version is removed just before it
+    record: FileRecord | None  # on the file's last part: its row, written after the part
+
+
+def _runs(group: list[tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]]],
+          report: BuildReport) -> Iterator[list[_FilePart]]:
+    """The group's files in runs of about ``_RUN_CHUNKS`` chunks (near-equal runs, cut between
+    documents), each file's parts in order."""
+    total = sum(len(chunks) for _, units in group for _, chunks in units)
+    target = total / max(1, round(total / _RUN_CHUNKS))
+    run: list[_FilePart] = []
+    count = 0
+    for corpus_file, units in group:
+        record = FileRecord(
+            corpus_file.source, corpus_file.sha256, corpus_file.size,
+            kind=units[0][0].provenance.kind, title=units[0][0].provenance.title,
+            documents=len(units), chunks=sum(len(chunks) for _, chunks in units),
+            warnings=tuple(m for s, m in report.warnings if s == corpus_file.source),
+        )
+        part: list[tuple[Document, list[Chunk]]] = []
+        for position, unit in enumerate(units):
+            part.append(unit)
+            count += len(unit[1])
+            last = position == len(units) - 1
+            if last or count >= target:
+                run.append(_FilePart(corpus_file, part, first=len(part) == position + 1,
+                                     record=record if last else None))
+                part = []
+            if count >= target:
+                yield run
+                run, count = [], 0
+    if run:
+        yield run
+
+
+def _store_run(writer: IndexWriter, run: list[_FilePart], vectors, changed: set[str]) -> None:
+    """Store one run of embedded passages (on the storing thread); ``vectors`` in chunk order."""
+    offset = 0
+    for part in run:
+        if part.first and part.file.source in changed:  # its old version goes only once the new one is read
+            writer.remove_sources([part.file.source])
+        # Languages are detected here rather than while chunking: the encoder does not need them,
+        # and its first passages no longer wait for the language model to load (0.8 s).
+        units = with_languages(part.units, detect_language)
+        count = sum(len(chunks) for _, chunks in units)
+        writer.add_documents(units, vectors[offset:offset + count])
+        offset += count
+        if part.record is not None:
+            writer.record_file(part.record)
+
+
+class _StoreAhead:
+    """Runs one storing step at a time on a thread of its own while the caller embeds the next
+    run. At most one step is in flight, so memory stays bounded and an error in storing is
+    raised at the next ``wait``. The writer is used by one thread at a time: this one while a
+    step runs, the caller's only after ``wait``."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="indexer-store")
+        self._pending: Future | None = None
+
+    def start(self, step, *args) -> None:
+        self.wait()
+        self._pending = self._pool.submit(step, *args)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Let the step in flight finish (its error dropped: the build is failing already), then stop."""
+        with contextlib.suppress(BaseException):
+            self.wait()
+        self._pool.shutdown(wait=True)
 
 
 def _load_one(corpus_file: _CorpusFile, chunker: Chunker,

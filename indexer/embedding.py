@@ -163,7 +163,7 @@ class SentenceTransformerEncoder:
 
 _EXPORT_FORMAT = 1  # bump when the exported graph changes, so old cached exports are not reused
 _BULK = 64  # from this many texts, encode on the one-thread sessions side by side
-_PIECE = 16  # texts per piece of work handed to a session (and per progress update)
+_PIECE = 8  # texts per piece of work handed to a session (and per progress update)
 
 
 def _model_fingerprint(path: str) -> str:
@@ -380,11 +380,14 @@ class OnnxEncoder:
         free: queue.SimpleQueue = queue.SimpleQueue()
         for session in sessions:
             free.put(session)
+        # Longest texts first: the last pieces are the shortest, so the sessions finish together
+        # instead of one idling while the other runs a full piece.
+        order = sorted(range(len(texts)), key=lambda row: len(id_lists[row]), reverse=True)
 
         def encode_piece(first: int) -> int:
             session = free.get()
             try:
-                for row in range(first, min(first + _PIECE, len(texts))):
+                for row in order[first:first + _PIECE]:
                     out[row] = self._run(session, id_lists[row])
             finally:
                 free.put(session)

@@ -34,7 +34,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -214,11 +214,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+def _connect(path: Path, readonly: bool = False, shared: bool = False) -> sqlite3.Connection:
+    """A connection to ``path``; ``shared``: usable from any thread (the caller keeps to one at a time)."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     else:
-        conn = sqlite3.connect(path)
+        conn = sqlite3.connect(path, check_same_thread=not shared)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -417,7 +418,9 @@ class IndexWriter:
         # New vectors go straight into a flat index; into an IVF one only at commit, which may
         # retrain it: until then they wait here at full precision.
         self._pending = _flat_index(dimension) if faiss.try_extract_index_ivf(self.vectors) is not None else None
-        self.db = _connect(db_path)
+        # The build stores one run of passages on a thread of its own while it embeds the next, and
+        # commits from the main thread: one thread at a time, never two (indexer/build.py).
+        self.db = _connect(db_path, shared=True)
         self.db.execute("PRAGMA synchronous = OFF")  # durability comes from the fsync before the swap
         self.db.execute("PRAGMA journal_mode = OFF")
         # A build rewrites B-tree pages all over a large database (postings, FTS5); SQLite's default
@@ -460,6 +463,13 @@ class IndexWriter:
 
     def add_file(self, record: FileRecord, units: list[tuple[Document, list[Chunk]]], vectors: np.ndarray) -> None:
         """Store one file's documents and their chunks, with one vector per chunk in the same order."""
+        self.add_documents(units, vectors)
+        self.record_file(replace(record, documents=len(units), chunks=sum(len(chunks) for _, chunks in units)))
+
+    def add_documents(self, units: list[tuple[Document, list[Chunk]]], vectors: np.ndarray) -> None:
+        """Store documents and their chunks, one vector per chunk in the same order: all of a file's
+        or some of them (a large file is stored in parts as its vectors arrive; ``record_file``
+        follows its last part)."""
         chunks = [chunk for _, doc_chunks in units for chunk in doc_chunks]
         if len(chunks) != len(vectors):
             raise ValueError("one vector per chunk is required")
@@ -495,11 +505,14 @@ class IndexWriter:
             self.postings.add(i, t)
         if len(chunks):
             self.add_vectors(ids, vectors)
+
+    def record_file(self, record: FileRecord) -> None:
+        """The file's row (hash, counts, warnings), written once all its documents are stored."""
         self.db.execute(
             "INSERT OR REPLACE INTO files (source, sha256, size, kind, title, documents, chunks, warnings, indexed_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (record.source, record.sha256, record.size, record.kind, record.title, len(units),
-             len(chunks), json.dumps(list(record.warnings), ensure_ascii=False), _now()),
+            (record.source, record.sha256, record.size, record.kind, record.title, record.documents,
+             record.chunks, json.dumps(list(record.warnings), ensure_ascii=False), _now()),
         )
 
     def add_vectors(self, ids: np.ndarray, vectors: np.ndarray) -> None:

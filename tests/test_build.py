@@ -348,7 +348,8 @@ def _boom(*args, **kwargs):
     raise RuntimeError("disk full (injected)")
 
 
-@pytest.mark.parametrize("where", ["IndexWriter.commit", "faiss.write_index", "IndexWriter.add_file"])
+@pytest.mark.parametrize("where", ["IndexWriter.commit", "faiss.write_index", "IndexWriter.add_documents",
+                                   "IndexWriter.record_file"])
 def test_a_crash_mid_write_leaves_the_previous_index_working(copy, encoder, monkeypatch, where):
     import faiss
 
@@ -360,8 +361,7 @@ def test_a_crash_mid_write_leaves_the_previous_index_working(copy, encoder, monk
     (copy.corpus_dir / PDF).unlink()
     make_pdf(copy.corpus_dir / PDF, ["Completely different first page.", "And a second one."], title="New")
     (copy.corpus_dir / TXT).unlink()
-    target = {"IndexWriter.commit": IndexWriter, "faiss.write_index": faiss,
-              "IndexWriter.add_file": IndexWriter}[where]
+    target = faiss if where == "faiss.write_index" else IndexWriter
     monkeypatch.setattr(target, where.split(".")[1], _boom)
     with pytest.raises(RuntimeError, match="injected"):
         build(copy, encoder)
@@ -442,3 +442,66 @@ def test_missing_corpus_folder_is_an_error(tmp_path, encoder):
     settings = Settings(corpus_dir=tmp_path / "nope", index_dir=tmp_path / "index")
     with pytest.raises(IndexerError, match="does not exist"):
         build(settings, encoder)
+
+
+# -- storing in runs, beside the encoder ------------------------------------------------------------
+
+
+def _stored(settings) -> dict[str, list]:
+    """What an index holds, without its chunk ids (an incremental build numbers chunks anew)."""
+    reader = IndexReader(settings.index_dir)
+    try:
+        rows = db_rows(settings, "SELECT c.id, c.source, c.ordinal, c.char_start, c.char_end, c.language, "
+                                 "c.token_count, c.text, t.terms FROM chunks c JOIN chunk_terms t ON t.rowid = c.id")
+        vectors = reader.reconstruct([r[0] for r in rows])
+        chunks = sorted((*r[1:], tuple(round(float(x), 5) for x in v)) for r, v in zip(rows, vectors))
+    finally:
+        reader.close()
+    return {
+        "chunks": chunks,
+        "documents": sorted(db_rows(settings, "SELECT source, kind, title, page, section, commitment_id, "
+                                              "language, text FROM documents")),
+        "files": sorted(db_rows(settings, "SELECT source, sha256, kind, title, documents, chunks, warnings "
+                                          "FROM files")),
+    }
+
+
+def test_a_file_stored_in_several_runs_gives_the_same_index(tmp_path, encoder, monkeypatch):
+    """A big file (the commitments export) is embedded and stored in runs; languages are settled as
+    runs are stored. Cut into runs of two chunks, the index must hold exactly what one run gives."""
+    import indexer.build as build_module
+
+    rows = [*COMMITMENTS, ("CR0016", "Costa Rica", "2019", "Apertura de datos",
+                           "Publicar los datos de las instituciones públicas en formatos abiertos y reutilizables.")]
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / CSV).write_text(_csv(rows), encoding="utf-8")
+    whole = Settings(corpus_dir=corpus, index_dir=tmp_path / "whole")
+    build(whole, encoder)
+
+    encoded: list[int] = []
+    original_encode = encoder.encode
+
+    def counting_encode(texts, *args, **kwargs):
+        encoded.append(len(texts))
+        return original_encode(texts, *args, **kwargs)
+
+    monkeypatch.setattr(encoder, "encode", counting_encode)
+    monkeypatch.setattr(build_module, "_RUN_CHUNKS", 2)
+    in_runs = Settings(corpus_dir=corpus, index_dir=tmp_path / "runs")
+    report = build(in_runs, encoder)
+    assert max(encoded) <= 3 and len(encoded) >= 4, encoded  # really cut into small runs
+    assert report.chunks_embedded == sum(encoded)
+    assert _stored(in_runs) == _stored(whole)
+    languages = dict(db_rows(in_runs, "SELECT d.commitment_id, c.language FROM chunks c "
+                                      "JOIN documents d ON d.id = c.document_id WHERE d.commitment_id IS NOT NULL"))
+    assert languages["CR0016"] == "es" and languages["MK0164"] == "en"
+
+    # A changed big file, stored in runs again: its old version goes, the new one is whole.
+    rows[1] = ("AR0013", "Argentina", "2017", "Open judiciary data", "Publish every court ruling within a week.")
+    (corpus / CSV).write_text(_csv(rows), encoding="utf-8")
+    report = build(in_runs, encoder)
+    assert report.changed == [CSV] and report.unchanged == 3
+    fresh = Settings(corpus_dir=corpus, index_dir=tmp_path / "fresh")
+    monkeypatch.undo()
+    build(fresh, encoder)
+    assert _stored(in_runs) == _stored(fresh)

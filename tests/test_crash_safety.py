@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import faiss
@@ -123,16 +124,18 @@ def _child(settings: Settings, encoder, kill_at, phase, conn, pause_on_add) -> N
 
     torch.set_num_threads(1)  # torch's OpenMP pool from the parent hangs after fork
     if pause_on_add:
-        original = IndexWriter.add_file
+        original = IndexWriter.add_documents
 
-        def add_file_after_go(self, *args, **kwargs):
+        def add_documents_after_go(self, *args, **kwargs):
             conn.send(("paused", os.getpid()))
             conn.recv()  # the parent says go
-            IndexWriter.add_file = original
+            IndexWriter.add_documents = original
             return original(self, *args, **kwargs)
 
-        IndexWriter.add_file = add_file_after_go
+        IndexWriter.add_documents = add_documents_after_go
     switch = KillSwitch(kill_at, phase)
+    # Every thread the build starts counts too: it reads files on one and stores passages on another.
+    threading.setprofile(switch)
     sys.setprofile(switch)
     try:
         build_index(settings, progress=False, encoder=encoder)
@@ -295,7 +298,7 @@ def test_a_second_build_is_refused_with_a_clear_message_while_the_first_finishes
     first = FORK.Process(target=_child, args=(first_settings, encoder, None, "build", child, True))
     first.start()
     try:
-        assert parent.poll(60), "the first build never reached add_file"
+        assert parent.poll(60), "the first build never reached add_documents"
         event, pid = parent.recv()
         assert event == "paused"
 
