@@ -221,6 +221,29 @@ def test_share_query_round_trip():
         ["North Macedonia"], ["Atlantis"])
 
 
+def test_importing_the_app_skips_gradio_stub_writing_only(tmp_path):
+    """The import hook turns off Gradio's .pyi regeneration and nothing else: components still
+    build and the app module is complete. Run in a fresh interpreter, where Gradio is not yet
+    imported (in this test session it is)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.argv = ['app.py']\n"
+        "import app, gradio, gradio.component_meta as meta\n"
+        "assert 'find_spec' in meta.create_or_modify_pyi.__qualname__, meta.create_or_modify_pyi\n"
+        "assert meta.create_or_modify_pyi(gradio.Textbox, 'Textbox', []) is None\n"
+        "assert not any(isinstance(h, app._SkipGradioStubWriting) for h in sys.meta_path)\n"
+        "box = gradio.Textbox(label='question')\n"
+        "print('ok', box.label, callable(app.build_app))\n"
+    )
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=os.path.dirname(app.__file__), env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok", "question", "True"]
+
+
 def test_cli_help_and_auth(capsys):
     with pytest.raises(SystemExit):
         app.main(["--help"])
