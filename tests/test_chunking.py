@@ -46,6 +46,9 @@ def assert_well_formed(chunks, document, tokenizer, limit=HARD_LIMIT):
         n = pieces(tokenizer, c.embedding_text)
         assert n <= limit, f"chunk {i} has {n} word pieces > {limit}: {c.embedding_text[:120]!r}"
         assert c.token_count == n
+        # The ids handed to the encoder are exactly the model's own tokenisation of the text it
+        # would be given (chunking cuts them from the whole document's ids when it can).
+        assert list(c.token_ids) == tokenizer.encode(c.embedding_text, add_special_tokens=True).ids
         assert c.embedding_text.endswith(c.text)
     starts = [c.char_start for c in chunks]
     ends = [c.char_end for c in chunks]
