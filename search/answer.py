@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from indexer.analysis import matching_stems, matching_stems_in_spans, query_terms
 from indexer.chunking import split_sentences
@@ -21,7 +22,7 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     if not spans:
         return 0, len(text)
     languages = ("en", language) if language in ("es", "fr", "pt") else ("en",)
-    wanted = set(query_terms(query, languages))
+    wanted = _wanted_stems(query, languages)
     best, best_score = spans[0][:2], 0.0
     matches = matching_stems_in_spans(text, [(start, end) for start, end, _ in spans], wanted, (language, "en"))
     for (start, end, _), (terms, words) in zip(spans, matches):
@@ -31,6 +32,12 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
         if score > best_score:
             best, best_score = (start, end), score
     return best
+
+
+@lru_cache(maxsize=256)
+def _wanted_stems(query: str, languages: tuple[str, ...]) -> frozenset[str]:
+    # One search asks for the best sentence of a dozen passages with the same question: stem it once.
+    return frozenset(query_terms(query, languages))
 
 
 @dataclass(frozen=True)
