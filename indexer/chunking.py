@@ -118,29 +118,24 @@ class Chunker:
         self.overlap_tokens = overlap_tokens
         self.detect_language = detect_language or (lambda text: "und")
 
-    def count(self, texts: list[str]) -> list[int]:
-        if not texts:
-            return []
-        return [len(e.ids) for e in self.tokenizer.encode_batch(texts, add_special_tokens=False)]
-
     def chunk(self, document: Document) -> list[Chunk]:
         """All chunks of one document, in order, each within the model's window."""
         text = document.text
         heading = chunk_heading(document.provenance)
-        heading_tokens = self.count([heading])[0] if heading else 0
-        if heading_tokens > self.chunk_tokens // 4:
+        head = self._heading_encoding(heading)
+        if head is not None and len(head.ids) > self.chunk_tokens // 4:
             # A very long title must not crowd out the passage: keep its first word pieces only
             # (cut by the tokenizer's offsets, so a title without spaces is cut too).
-            offsets = self.tokenizer.encode_batch([heading], add_special_tokens=False)[0].offsets
-            heading = heading[: offsets[self.chunk_tokens // 4 - 1][1]].rstrip()
-            heading_tokens = self.count([heading])[0] if heading else 0
-        budget = max(16, self.chunk_tokens - heading_tokens - 1)
+            heading = heading[: head.offsets[self.chunk_tokens // 4 - 1][1]].rstrip()
+            head = self._heading_encoding(heading)
+        head_ids = head.ids if head is not None else []
+        budget = max(16, self.chunk_tokens - len(head_ids) - 1)
 
         raw = split_sentences(text)
         # One tokenisation of the whole text: its offsets give every sentence's size, and slices of
         # its ids are the chunks' ids (see _ids_by_slicing).
         whole = self.tokenizer.encode_batch([text], add_special_tokens=False)[0] if raw else None
-        token_starts = [start for start, _ in whole.offsets] if whole else []
+        token_starts = [start for start, _ in whole.offsets] if whole is not None else []
         counts = [bisect_left(token_starts, end) - bisect_left(token_starts, start) for start, end, _ in raw]
         spans: list[_Span] = []
         for (start, end, para), tokens in zip(raw, counts):
@@ -155,14 +150,11 @@ class Chunker:
         bodies = [(group[0].start, group[-1].end) for group in groups]
         encoded: list[list[int] | None] = [None] * len(bodies)
         if self._ids_by_slicing and whole is not None:
-            head = self._heading_ids(heading)
-            before, after = self._special_ids
             for at, (s, e) in enumerate(bodies):
                 # Only a chunk with whitespace at both edges: one cut inside a word (an over-long
                 # "sentence" with no spaces) starts with a word piece the word alone would not have.
                 if (s == 0 or text[s - 1].isspace()) and (e == len(text) or text[e].isspace()):
-                    first, last = bisect_left(token_starts, s), bisect_left(token_starts, e)
-                    encoded[at] = [*before, *head, *whole.ids[first:last], *after]
+                    encoded[at] = self._sliced_ids(head_ids, whole.ids, token_starts, s, e)
         missing = [at for at, ids in enumerate(encoded) if ids is None]
         for at, ids in zip(missing, self._encode_for_model(
                 [_embedding_text(heading, text[bodies[at][0]:bodies[at][1]]) for at in missing])):
@@ -211,10 +203,17 @@ class Chunker:
                 return marked[:at], marked[at + len(plain):]
         return [], []
 
-    def _heading_ids(self, heading: str) -> list[int]:
-        if not heading:
-            return []
-        return self.tokenizer.encode_batch([heading], add_special_tokens=False)[0].ids
+    def _heading_encoding(self, heading: str):
+        """The heading's tokenisation (ids and offsets), None for no heading."""
+        return self.tokenizer.encode_batch([heading], add_special_tokens=False)[0] if heading else None
+
+    def _sliced_ids(self, head_ids: list[int], text_ids: list[int], token_starts: list[int],
+                    start: int, end: int) -> list[int]:
+        """The model's ids for the heading, a line break and ``text[start:end]``, from the heading's
+        ids and the whole text's (``token_starts``: each token's first character)."""
+        before, after = self._special_ids
+        body = text_ids[bisect_left(token_starts, start):bisect_left(token_starts, end)]
+        return [*before, *head_ids, *body, *after]
 
     @cached_property
     def _ids_by_slicing(self) -> bool:
@@ -234,8 +233,7 @@ class Chunker:
         heading = "Access to justice — Legal aid"
         whole = self.tokenizer.encode_batch([text], add_special_tokens=False)[0]
         starts = [start for start, _ in whole.offsets]
-        before, after = self._special_ids
-        sliced = [*before, *self._heading_ids(heading), *whole.ids[bisect_left(starts, cut):], *after]
+        sliced = self._sliced_ids(self._heading_encoding(heading).ids, whole.ids, starts, cut, len(text))
         return sliced == self._encode_for_model([_embedding_text(heading, text[cut:])])[0]
 
     def _encode_for_model(self, texts: list[str]) -> list[list[int]]:
