@@ -21,7 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .analysis import ANALYZER_VERSION, detect_language
-from .chunking import Chunker, with_languages
+from .chunking import CHUNKER_VERSION, Chunker, with_languages
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
 from .loaders import is_corpus_metadata, is_indexable, load_file, sidecar_citation_fields
@@ -150,6 +150,12 @@ def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | Non
     if not same:
         # Vectors from two runtimes (fp32 and int8) must not be mixed in one index.
         report.full_rebuild_reason = "the model, encoder backend or chunk settings changed since the last build"
+        previous.close()
+        return None
+    if m.chunker != CHUNKER_VERSION:
+        # Chunks cut two ways would make an incremental build answer unlike a fresh one.
+        report.full_rebuild_reason = (
+            f"this version cuts passages differently (version {CHUNKER_VERSION}, the index has {m.chunker})")
         previous.close()
         return None
     if m.analyzer != ANALYZER_VERSION:

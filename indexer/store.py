@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import ANALYZER_VERSION, keyword_terms
-from .chunking import chunk_heading
+from .chunking import CHUNKER_VERSION, chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .postings import PostingsWriter, has_postings
 from .records import Chunk, Document, Provenance
@@ -109,6 +109,7 @@ class IndexManifest:
     faiss_index: str = "IDMap2,Flat"
     backend: str = "torch"  # the encoder runtime the vectors came from; queries must use the same one
     analyzer: int = 1  # indexer.analysis.ANALYZER_VERSION of the stored keyword terms (1 before it was recorded)
+    chunker: int = 1  # indexer.chunking.CHUNKER_VERSION that cut the stored chunks (1 before it was recorded)
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexManifest:
@@ -593,6 +594,7 @@ class IndexWriter:
             built_at=_now(),
             faiss_index=describe_vectors(self.vectors),
             analyzer=ANALYZER_VERSION,
+            chunker=CHUNKER_VERSION,
             **manifest_fields,
         )
         manifest.write(self.index_dir)

@@ -438,6 +438,24 @@ def test_an_index_analysed_by_an_older_version_is_rebuilt(copy, encoder):
     assert build(copy, encoder).up_to_date
 
 
+def test_an_index_chunked_by_an_older_version_is_rebuilt(copy, encoder):
+    from indexer.chunking import CHUNKER_VERSION
+
+    path = copy.index_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["chunker"] == CHUNKER_VERSION
+    del manifest["chunker"]  # as written before the version was recorded
+    path.write_text(json.dumps(manifest))
+    reader = IndexReader(copy.index_dir)
+    assert reader.manifest.chunker == 1  # still readable: searches keep working until the build
+    reader.close()
+    report = build(copy, encoder)
+    assert report.full_rebuild_reason and "cuts passages differently" in report.full_rebuild_reason
+    assert sorted(report.added) == SOURCES
+    assert json.loads(path.read_text())["chunker"] == CHUNKER_VERSION
+    assert build(copy, encoder).up_to_date
+
+
 def test_missing_corpus_folder_is_an_error(tmp_path, encoder):
     settings = Settings(corpus_dir=tmp_path / "nope", index_dir=tmp_path / "index")
     with pytest.raises(IndexerError, match="does not exist"):

@@ -260,3 +260,42 @@ def test_characters_the_tokenizer_drops_stay_inside_a_chunk(tokenizer):
     assert len(chunks) > 1
     assert all(c.text == text[c.char_start:c.char_end] for c in chunks)
     assert_covers_non_space(chunks, text)
+
+
+# -- numbered sections (the commitments of an action plan) ------------------------------------
+
+def _commitment(number: int, topic: str, sentences: int) -> str:
+    body = " ".join(f"The {topic} work item {i} is reviewed by the ministry and reported each quarter."
+                    for i in range(sentences))
+    return f"Commitment {number}\n{body}\nTimescales\nThe {topic} work finishes by the end of 2015."
+
+
+def test_a_numbered_commitment_starts_a_new_chunk_without_carrying_the_last_one(chunker, tokenizer):
+    # A summary plan prints commitments back to back with single line breaks: no blank line, so
+    # no paragraph end, and the heading line runs on into the commitment's first sentence.
+    text = "\n".join([_commitment(17, "science dialogue", 4), _commitment(18, "draft legislation", 4)])
+    document = doc(text, kind="report", page=22)
+    chunks = chunker.chunk(document)
+    assert_well_formed(chunks, document, tokenizer)
+    assert_covers_non_space(chunks, text)
+    assert [c.text.split("\n", 1)[0] for c in chunks] == ["Commitment 17", "Commitment 18"]
+    assert "science" not in chunks[1].text and "legislation" not in chunks[0].text
+
+
+def test_a_page_number_before_the_commitment_heading_stays_with_it(chunker):
+    # Under a quarter of a chunk before the heading (a page number): it is not cut off alone.
+    text = "42\n\nCommitment 18\n\n" + " ".join(f"Sentence {i} about publishing bills in draft." for i in range(5))
+    chunks = chunker.chunk(doc(text, kind="report", page=42))
+    assert len(chunks) == 1 and chunks[0].text.startswith("42\n\nCommitment 18")
+
+
+def test_only_capitalised_short_heading_lines_open_a_section(chunker):
+    # "section 4 of the Act" wrapped onto a new line mid-sentence, and a long line that merely
+    # begins with "Commitment 3", are text, not headings: chunks are cut as before.
+    filler = " ".join(f"The tribunal heard case {i} and published its decision online." for i in range(8))
+    wrapped = f"{filler} The duty comes from\nsection 4 of the Act on open courts. {filler}"
+    long_line = f"{filler}\nCommitment 3 " + "was discussed at length by the panel and " * 4 + f"agreed. {filler}"
+    for text in (wrapped, long_line):
+        plain = doc(text.replace("\nsection", " section").replace("\nCommitment", " Commitment"))
+        assert [(c.char_start, c.char_end) for c in chunker.chunk(doc(text))] == \
+            [(c.char_start, c.char_end) for c in chunker.chunk(plain)]
