@@ -342,6 +342,27 @@ def test_one_long_document_cannot_starve_the_results(tmp_path, encoder):
         searcher.close()
 
 
+def test_proximity_ranking_when_turned_on_favours_the_question_phrasing(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    # Both hold every question word; only one says them side by side.
+    (corpus / "together.txt").write_text("The ministry will publish court decisions online within a month.",
+                                         encoding="utf-8")
+    (corpus / "apart.txt").write_text("Decisions on budgets are online; the court will publish its calendar.",
+                                      encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    assert settings.proximity_weight == 0.0  # off by default
+    only_phrasing = settings.with_overrides(proximity_weight=1.0, dense_weight=0.0, keyword_weight=0.0)
+    searcher = Searcher(settings.index_dir, only_phrasing, encoder=encoder)
+    try:
+        hits = searcher.search("publish court decisions online", k=2)
+        assert [h.provenance.source for h in hits] == ["together.txt", "apart.txt"]
+        assert hits[0].score > hits[1].score  # ranked by the phrasing, not tied and ordered by id
+    finally:
+        searcher.close()
+
+
 def test_searcher_on_missing_index_says_how_to_build(tmp_path):
     with pytest.raises(IndexNotFoundError) as info:
         Searcher(tmp_path / "nowhere")
