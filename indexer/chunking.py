@@ -10,7 +10,7 @@ A chunk never spans two Documents, so never two pages or two commitments.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -18,7 +18,8 @@ from typing import Protocol
 
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "document_language", "with_languages"]
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "document_language",
+           "with_languages"]
 
 
 #: Changes whenever the same text and settings would give other chunks; an index chunked by
@@ -123,9 +124,12 @@ def _split_at_sections(text: str, spans: list[tuple[int, int, bool]], starts: se
     blank line) cut at that line's start (one of ``starts``), which then starts a paragraph."""
     if not starts:
         return spans
+    ordered = sorted(starts)
     out: list[tuple[int, int, bool]] = []
     for start, end, para in spans:
-        for at in sorted(a for a in starts if start < a < end):
+        # Only the headings inside this span (bisect: linear overall, however many headings).
+        first = bisect_right(ordered, start)
+        for at in ordered[first:bisect_left(ordered, end, lo=first)]:
             stop = at
             while stop > start and text[stop - 1].isspace():
                 stop -= 1
