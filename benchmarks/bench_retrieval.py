@@ -102,6 +102,8 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=Path("real-index"))
     parser.add_argument("--gold", type=Path, default=Path("../shared/eval/dev.jsonl"))
     parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--per-question", action="store_true",
+                        help="also print each question's first relevant rank under every retriever")
     args = parser.parse_args()
     if not args.corpus.is_dir() or not args.gold.is_file():
         print(f"needs {args.corpus} and {args.gold} (the team's shared corpus)", file=sys.stderr)
@@ -169,6 +171,11 @@ def main() -> int:
           f"hybrid / bare vector lookup: {ours[2] / bare_p50:.2f}x")
     for qid, q, got in ours[1].misses:
         print(f"miss {qid}: {q} -> {got[:2]}")
+    if args.per_question:
+        print("\nfirst relevant rank (- = not in the top 10): BM25 / dense / ours dense-only / ours hybrid")
+        for g in gold:
+            ranks = [r.first_relevant_rank.get(g.id) for _, r, _, _ in rows]
+            print(f"  {g.id}: {' / '.join(str(x or '-') for x in ranks)}  {g.q}")
     return 0
 
 

@@ -16,8 +16,8 @@ __all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "keyword_
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
 #: (its stored terms would no longer match the questions'). 1: Snowball stems; 2: British and
-#: American spellings share a term.
-ANALYZER_VERSION = 2
+#: American spellings share a term; 3: a hyphenated word is also indexed joined up.
+ANALYZER_VERSION = 3
 
 #: ISO 639-1 code -> Snowball stemmer name.
 STEMMER_LANGUAGES = {
@@ -35,6 +35,11 @@ _STOPWORDS = set(
 # Letters and digits; the underscore separates words, as FTS5's unicode61 tokenizer has it, so
 # "acceso_informacion" (from a file name or URL) is two terms in both keyword rankings.
 _WORD = re.compile(r"[^\W_]+")
+# A word written with hyphens ("re-offending", "co-creation") is also a term joined up
+# ("reoffend"), after the passage's other terms, so a question that writes it either way finds it
+# (its parts stay terms too). Letters only: "2012-13" is a range, not a word.
+_COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010\u2011][^\W\d_]+)+")
+_HYPHENS = str.maketrans("", "", "-\u2010\u2011")
 
 
 def _fold(text: str) -> str:
@@ -110,7 +115,12 @@ def split_words(text: str) -> list[str]:
 
 def keyword_terms(text: str, language: str = "en") -> list[str]:
     """The terms indexed for ``text``: folded words, stemmed in ``language`` where a stemmer exists."""
-    return [_stem(language, w) for w in _WORD.findall(_fold(text))]
+    folded = _fold(text)
+    return [_stem(language, w) for w in [*_WORD.findall(folded), *_joined_compounds(folded)]]
+
+
+def _joined_compounds(folded: str) -> list[str]:
+    return [c.translate(_HYPHENS) for c in _COMPOUND.findall(folded)] if "-" in folded or "\u2010" in folded else []
 
 
 def matching_stems(text: str, wanted: set[str], languages: tuple[str, ...]) -> set[str]:
@@ -146,9 +156,11 @@ def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     A question's language cannot be told reliably from a few words, so each word is
     stemmed in every language the index has; a stem no passage contains costs nothing.
     """
-    words = [w for w in _WORD.findall(_fold(query)) if w not in _STOPWORDS]
+    folded = _fold(query)
+    words = [w for w in _WORD.findall(folded) if w not in _STOPWORDS]
     if not words:
-        words = _WORD.findall(_fold(query))
+        words = _WORD.findall(folded)
+    words += _joined_compounds(folded)
     terms: dict[str, None] = {}
     for language in languages:
         for word in words:

@@ -40,3 +40,17 @@ def test_a_question_in_british_spelling_finds_the_american_passage():
     wanted = set(query_terms("local FOI programmes and their organisation"))
     assert matching_stems("The Freedom of Information Program is organized by local governments.",
                            wanted, ("en",)) == wanted - {"foi"}
+
+
+@pytest.mark.parametrize("hyphenated, joined", [("re-offending", "reoffending"), ("co-creation", "cocreation"),
+                                                ("e‑justice", "ejustice")])  # the last with U+2011
+def test_a_hyphenated_word_is_also_a_term_joined_up(hyphenated, joined):
+    terms = keyword_terms(f"Access to {hyphenated} data")
+    assert set(keyword_terms(joined)) <= set(terms)
+    assert set(keyword_terms(hyphenated.replace("‑", "-").replace("-", " "))) <= set(terms)  # the parts stay
+    assert set(query_terms(f"{joined} data")) <= set(terms)  # either spelling of the question finds it
+    assert set(query_terms(f"{hyphenated} data")) >= set(query_terms(f"{joined} data"))
+
+
+def test_number_ranges_are_not_joined():
+    assert keyword_terms("from 2012-13 to 2014") == ["from", "2012", "13", "to", "2014"]

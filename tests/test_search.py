@@ -363,6 +363,23 @@ def test_proximity_ranking_when_turned_on_favours_the_question_phrasing(tmp_path
         searcher.close()
 
 
+def test_a_question_without_the_hyphen_finds_the_hyphenated_word(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "hyphen.txt").write_text("Providers get access to re-offending rates.", encoding="utf-8")
+    (corpus / "other.txt").write_text("Providers get access to sentencing rates.", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    keywords_only = settings.with_overrides(dense_weight=0.0)
+    searcher = Searcher(settings.index_dir, keywords_only, encoder=encoder)
+    try:
+        hits = searcher.search("reoffending", k=2)
+        assert [h.provenance.source for h in hits] == ["hyphen.txt", "other.txt"]
+        assert hits[0].score > hits[1].score
+    finally:
+        searcher.close()
+
+
 def test_searcher_on_missing_index_says_how_to_build(tmp_path):
     with pytest.raises(IndexNotFoundError) as info:
         Searcher(tmp_path / "nowhere")
