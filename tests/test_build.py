@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from conftest import make_pdf
 
+from indexer.analysis import ANALYZER_VERSION
 from indexer.build import build_index
+from indexer.chunking import CHUNKER_VERSION
 from indexer.embedding import SentenceTransformerEncoder
 from indexer.errors import IndexerError, IndexLockedError, IndexMismatchError
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
@@ -420,39 +422,23 @@ def test_changed_chunk_settings_force_a_full_rebuild(copy, encoder):
     assert all(n <= 64 for (n,) in db_rows(smaller, "SELECT token_count FROM chunks"))
 
 
-def test_an_index_analysed_by_an_older_version_is_rebuilt(copy, encoder):
-    from indexer.analysis import ANALYZER_VERSION
-
+@pytest.mark.parametrize("field, current, reason", [
+    ("analyzer", ANALYZER_VERSION, "analyses keywords differently"),
+    ("chunker", CHUNKER_VERSION, "cuts passages differently"),
+])
+def test_an_index_made_by_an_older_analyser_or_chunker_is_rebuilt(copy, encoder, field, current, reason):
     path = copy.index_dir / "manifest.json"
     manifest = json.loads(path.read_text())
-    assert manifest["analyzer"] == ANALYZER_VERSION
-    del manifest["analyzer"]  # as written before the version was recorded
+    assert manifest[field] == current
+    del manifest[field]  # as written before the version was recorded
     path.write_text(json.dumps(manifest))
     reader = IndexReader(copy.index_dir)
-    assert reader.manifest.analyzer == 1  # still readable: searches keep working until the build
+    assert getattr(reader.manifest, field) == 1  # still readable: searches keep working until the build
     reader.close()
     report = build(copy, encoder)
-    assert report.full_rebuild_reason and "analyses keywords differently" in report.full_rebuild_reason
+    assert report.full_rebuild_reason and reason in report.full_rebuild_reason
     assert sorted(report.added) == SOURCES
-    assert json.loads(path.read_text())["analyzer"] == ANALYZER_VERSION
-    assert build(copy, encoder).up_to_date
-
-
-def test_an_index_chunked_by_an_older_version_is_rebuilt(copy, encoder):
-    from indexer.chunking import CHUNKER_VERSION
-
-    path = copy.index_dir / "manifest.json"
-    manifest = json.loads(path.read_text())
-    assert manifest["chunker"] == CHUNKER_VERSION
-    del manifest["chunker"]  # as written before the version was recorded
-    path.write_text(json.dumps(manifest))
-    reader = IndexReader(copy.index_dir)
-    assert reader.manifest.chunker == 1  # still readable: searches keep working until the build
-    reader.close()
-    report = build(copy, encoder)
-    assert report.full_rebuild_reason and "cuts passages differently" in report.full_rebuild_reason
-    assert sorted(report.added) == SOURCES
-    assert json.loads(path.read_text())["chunker"] == CHUNKER_VERSION
+    assert json.loads(path.read_text())[field] == current
     assert build(copy, encoder).up_to_date
 
 
