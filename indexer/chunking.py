@@ -22,10 +22,11 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_
            "with_languages"]
 
 
-#: Changes whenever the same text and settings would give other chunks; an index chunked by
-#: another version is rebuilt in full, so an incremental build still equals a fresh one.
-#: 1: sentence and paragraph boundaries; 2: numbered commitments and chapters start a chunk.
-CHUNKER_VERSION = 2
+#: Changes whenever the same files and settings would give other chunks (chunking here, or how a
+#: loader cuts a file into Documents); an index chunked by another version is rebuilt in full, so
+#: an incremental build still equals a fresh one. 1: sentence and paragraph boundaries;
+#: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines.
+CHUNKER_VERSION = 3
 
 
 class Tokenizer(Protocol):

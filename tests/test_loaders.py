@@ -365,6 +365,49 @@ def test_text_utf8_and_markdown_links_reduced(tmp_path):
     assert loaded.warnings == []
 
 
+TERMS = """The Justice Coalition
+
+Terms of Reference
+
+May 2025
+
+The Coalition brings governments and civil society together. It was founded in 2019.
+
+Membership
+
+Any member with a justice commitment may join.
+
+- Members agree to share progress.
+
+Part Two
+
+Meetings
+
+The Coalition will meet twice a year, online when needed.
+"""
+
+
+def test_text_with_heading_lines_is_one_document_per_section(tmp_path):
+    path = tmp_path / "terms.txt"
+    path.write_text(TERMS, encoding="utf-8")
+    docs = _load(path, "coalition/terms.txt").documents
+    # The title block stays with the opening prose; "Part Two" has nothing under it and joins
+    # "Meetings"; the bullet and the sentences are not headings.
+    assert [d.provenance.section for d in docs] == [None, "Membership", "Meetings"]
+    assert docs[0].text.startswith("The Justice Coalition\n\nTerms of Reference\n\nMay 2025\n\nThe Coalition brings")
+    assert docs[1].text == "Membership\n\nAny member with a justice commitment may join.\n\n- Members agree to share progress."
+    assert docs[2].text == "Part Two\n\nMeetings\n\nThe Coalition will meet twice a year, online when needed."
+    assert {d.provenance.title for d in docs} == {"Terms"} and {d.provenance.kind for d in docs} == {"text"}
+
+
+def test_text_without_heading_lines_stays_one_document(tmp_path):
+    path = tmp_path / "notes.txt"
+    body = "About\nThe Coalition meets yearly.\nRelated Content\nCosta Rica pilot.\n\nIt reports to the Steering Committee."
+    path.write_text(body, encoding="utf-8")
+    (doc,) = _load(path).documents
+    assert doc.text == body and doc.provenance.section is None
+
+
 def test_text_falls_back_to_windows_1252_with_a_warning(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes("Café fees rose by 5 € — “quoted”.".encode("cp1252"))

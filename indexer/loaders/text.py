@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import LoaderError
@@ -61,6 +62,43 @@ def strip_inline_markdown(text: str) -> str:
 
 
 def load_text(path: Path, source: str) -> tuple[list[Document], list[str]]:
+    """A plain text file: one Document, or one per section when it has heading lines (below)."""
     warnings: list[str] = []
     body = strip_inline_markdown(read_text_file(path, source, warnings)).strip()
-    return [Document(Provenance(source=source, kind="text", title=title_from_filename(path)), body)], warnings
+    base = Provenance(source=source, kind="text", title=title_from_filename(path))
+    return [Document(replace(base, section=heading), text) for heading, text in plain_text_sections(body)], warnings
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
+_BULLET = re.compile(r"^[-*•❖▪–]|^\d{1,3}[.)]\s")
+
+
+def _is_heading(paragraph: str) -> bool:
+    """A paragraph that is one short line, capitalised, without closing punctuation or a bullet:
+    "Meetings", "Leadership and Membership"."""
+    return ("\n" not in paragraph and len(paragraph) <= 80 and len(paragraph.split()) <= 8
+            and paragraph[:1].isupper() and paragraph[-1] not in ".,;:!?…\"'”’)" and not _BULLET.match(paragraph))
+
+
+def plain_text_sections(body: str) -> list[tuple[str | None, str]]:
+    """(heading, text) parts of a plain text file, split at heading lines set off by blank lines.
+
+    Headings before the first paragraph of prose are the file's title block and stay with the
+    opening part (heading None); a heading with nothing under it joins the next part. A file
+    without such lines is one part, as before, so a reader is sent to the section, not the file.
+    """
+    paragraphs = [p.strip() for p in _BLANK_LINES.split(body) if p.strip()]
+    first_prose = next((i for i, p in enumerate(paragraphs) if not _is_heading(p)), len(paragraphs))
+    parts: list[tuple[str | None, list[str]]] = [(None, paragraphs[:first_prose + 1])]
+    for paragraph in paragraphs[first_prose + 1:]:
+        heading, lines = parts[-1]
+        if _is_heading(paragraph):
+            if heading is not None and lines == [heading]:
+                parts[-1] = (paragraph, [heading, paragraph])  # an empty section: its line joins this one
+            else:
+                parts.append((paragraph, [paragraph]))
+        else:
+            lines.append(paragraph)
+    if len(parts) == 1:
+        return [(None, body)] if body else []
+    return [(heading, "\n\n".join(lines)) for heading, lines in parts if lines]
