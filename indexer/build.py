@@ -137,34 +137,33 @@ def _open_previous(settings: Settings, report: BuildReport) -> IndexReader | Non
     except IndexerError as exc:
         report.full_rebuild_reason = f"the old index could not be used ({exc})"
         return None
+    reason = _why_not_reusable(previous, settings)
+    if reason:
+        report.full_rebuild_reason = reason
+        previous.close()
+        return None
+    return previous
+
+
+def _why_not_reusable(previous: IndexReader, settings: Settings) -> str | None:
+    """Why the old index cannot be built upon (None when it can): the new build starts afresh."""
     # An incremental build copies the old database page by page and would carry damage forward.
     # The deep check reads every page once, about what that copy costs anyway.
     problems = previous.verify(deep=True)
     if problems:
-        report.full_rebuild_reason = f"the old index could not be used ({'; '.join(problems)})"
-        previous.close()
-        return None
+        return f"the old index could not be used ({'; '.join(problems)})"
     m = previous.manifest
-    same = (m.model, m.backend, m.max_tokens, m.chunk_tokens, m.overlap_tokens) == (
-        settings.model, settings.backend, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
-    if not same:
+    if (m.model, m.backend, m.max_tokens, m.chunk_tokens, m.overlap_tokens) != (
+            settings.model, settings.backend, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens):
         # Vectors from two runtimes (fp32 and int8) must not be mixed in one index.
-        report.full_rebuild_reason = "the model, encoder backend or chunk settings changed since the last build"
-        previous.close()
-        return None
+        return "the model, encoder backend or chunk settings changed since the last build"
     if m.chunker != CHUNKER_VERSION:
         # Chunks cut two ways would make an incremental build answer unlike a fresh one.
-        report.full_rebuild_reason = (
-            f"this version cuts passages differently (version {CHUNKER_VERSION}, the index has {m.chunker})")
-        previous.close()
-        return None
+        return f"this version cuts passages differently (version {CHUNKER_VERSION}, the index has {m.chunker})"
     if m.analyzer != ANALYZER_VERSION:
         # Old and new keyword terms must not be mixed either: a question is analysed one way.
-        report.full_rebuild_reason = (
-            f"this version analyses keywords differently (version {ANALYZER_VERSION}, the index has {m.analyzer})")
-        previous.close()
-        return None
-    return previous
+        return f"this version analyses keywords differently (version {ANALYZER_VERSION}, the index has {m.analyzer})"
+    return None
 
 
 def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder | None = None,

@@ -45,9 +45,9 @@ _PARAGRAPH_END = re.compile(r"\n[ \t]*\n\s*")
 # alone (on corpus-real the summary plan's "Commitment 18" passage went from the 61st to the
 # 9th closest to a question on it, no longer sharing a chunk with Commitment 17).
 _SECTION_START = re.compile(
-    r"^[ \t]*(?=(?:commitments?|compromisos?|engagements?|chapters?|chapitres?|cap[ií]tulos?|sections?|"
+    r"^[ \t]*(?P<line>(?=(?:commitments?|compromisos?|engagements?|chapters?|chapitres?|cap[ií]tulos?|sections?|"
     r"secci[oó]n|parts?|partie|annex|annexe|anexo|appendix|milestones?|hitos?)[ \t]+\d{1,3}[a-z]?\b)"
-    r"[^\n]{1,100}$", re.I | re.M)
+    r"[^\n]{1,100})$", re.I | re.M)
 #: Language is detected once a document (a page, a section, a commitment: one language in
 #: practice), from its first characters, and every chunk of it records that language. py3langid
 #: on every whole chunk took 2.3 s of CPU on corpus-real, a third of the build's own work beside
@@ -115,7 +115,7 @@ def split_sentences(text: str) -> list[tuple[int, int, bool]]:
 def _section_starts(text: str) -> set[int]:
     """Where the lines that open a numbered commitment, chapter, section or annex begin (a
     capitalised label: "section 4 of the Act" wrapped onto a new line is not a heading)."""
-    starts = (m.end() - len(m.group().lstrip()) for m in _SECTION_START.finditer(text))
+    starts = (m.start("line") for m in _SECTION_START.finditer(text))
     return {at for at in starts if text[at].isupper()}
 
 

@@ -66,7 +66,7 @@ def load_text(path: Path, source: str) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     body = strip_inline_markdown(read_text_file(path, source, warnings)).strip()
     base = Provenance(source=source, kind="text", title=title_from_filename(path))
-    return [Document(replace(base, section=heading), text) for heading, text in plain_text_sections(body)], warnings
+    return [Document(replace(base, section=heading), text) for heading, text in _sections(body)], warnings
 
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
@@ -80,7 +80,7 @@ def _is_heading(paragraph: str) -> bool:
             and paragraph[:1].isupper() and paragraph[-1] not in ".,;:!?…\"'”’)" and not _BULLET.match(paragraph))
 
 
-def plain_text_sections(body: str) -> list[tuple[str | None, str]]:
+def _sections(body: str) -> list[tuple[str | None, str]]:
     """(heading, text) parts of a plain text file, split at heading lines set off by blank lines.
 
     Headings before the first paragraph of prose are the file's title block and stay with the
@@ -88,11 +88,12 @@ def plain_text_sections(body: str) -> list[tuple[str | None, str]]:
     without such lines is one part, as before, so a reader is sent to the section, not the file.
     """
     paragraphs = [p.strip() for p in _BLANK_LINES.split(body) if p.strip()]
-    first_prose = next((i for i, p in enumerate(paragraphs) if not _is_heading(p)), len(paragraphs))
+    headings = [_is_heading(p) for p in paragraphs]
+    first_prose = headings.index(False) if False in headings else len(paragraphs)
     parts: list[tuple[str | None, list[str]]] = [(None, paragraphs[:first_prose + 1])]
-    for paragraph in paragraphs[first_prose + 1:]:
+    for paragraph, is_heading in zip(paragraphs[first_prose + 1:], headings[first_prose + 1:]):
         heading, lines = parts[-1]
-        if _is_heading(paragraph):
+        if is_heading:
             if heading is not None and lines == [heading]:
                 parts[-1] = (paragraph, [heading, paragraph])  # an empty section: its line joins this one
             else:
