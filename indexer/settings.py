@@ -77,6 +77,9 @@ class Settings:
         0.0, "Weight of the ranking by question words found close together (phrasing match); 0 turns it off.")
     metadata_weight: float = _setting(
         0.5, "Bonus, in first-place fusion scores, for a passage whose country or year the question names.")
+    join_adjacent: float = _setting(
+        0.85, "Show a result's passage joined to the passage next to it in the same place when that one scores "
+        "at least this fraction of it, so an answer cut in two is shown whole; above 1 never joins.")
     fusion: str = _setting("rrf", "How dense and keyword rankings combine: convex (weighted normalised scores) or rrf.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
 

@@ -825,6 +825,12 @@ class IndexReader:
         row = self.db.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
         return row[0] if row else ""
 
+    def document_span(self, document_id: int, start: int, end: int) -> str:
+        """``document_text(document_id)[start:end]``, without reading the rest of the document."""
+        row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                              (start + 1, max(end - start, 0), document_id)).fetchone()
+        return row[0] if row else ""
+
     def close(self) -> None:
         self.db.close()
 

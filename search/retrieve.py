@@ -412,20 +412,32 @@ class Searcher:
             kept = self._collapse(fused[: first + step], chunks, k, shingles)
             if len(kept) >= k:
                 break
-        return [
-            Hit(rank=rank, score=score, chunk_id=chunk.id, document_id=chunk.document_id,
-                provenance=chunk.provenance, text=chunk.text, char_start=chunk.char_start,
-                char_end=chunk.char_end, language=chunk.language,
-                highlight=highlights.get(chunk.id) or best_sentence(chunk.text, query, chunk.language),
-                also_in=tuple(also))
-            for rank, (chunk, score, also) in enumerate(kept, start=1)
-        ]
+        hits = []
+        for rank, place in enumerate(kept, start=1):
+            chunk, joined = place.chunk, place.joined
+            text, start, end = chunk.text, chunk.char_start, chunk.char_end
+            highlight = highlights.get(chunk.id)
+            if joined is not None:  # one passage from the first chunk's start to the second's end
+                start, end = min(start, joined.char_start), max(end, joined.char_end)
+                text = self.reader.document_span(chunk.document_id, start, end)
+                highlight = None
+            hits.append(Hit(
+                rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
+                provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
+                highlight=highlight or best_sentence(text, query, chunk.language), also_in=tuple(place.also_in)))
+        return hits
 
     def _collapse(self, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
-                  shingles: dict[int, set[tuple[str, ...]]]) -> list[tuple[StoredChunk, float, list[Provenance]]]:
-        """Keep the best of near-duplicate passages, the others listed under "also in":
-        (chunk, score, also-in places) for at most ``k`` places, best first."""
-        kept: list[tuple[StoredChunk, float, list[Provenance]]] = []
+                  shingles: dict[int, set[tuple[str, ...]]]) -> list[_Place]:
+        """Keep the best of near-duplicate passages, the others listed under "also in", for at
+        most ``k`` places, best first.
+
+        A place's second chunk is joined to its first when the two are next to each other and
+        the second scores nearly as well (``join_adjacent``): the answer often runs across the
+        cut, and a reader shown only the first half would miss it (measured on corpus-real:
+        the coalition's new co-lead and the hackathon licence sat in the second chunk).
+        """
+        kept: list[_Place] = []
 
         def words_of(cid: int) -> set[tuple[str, ...]]:
             # Word triples only when a comparison needs them: a chunk that shares its page with a
@@ -441,14 +453,17 @@ class Searcher:
                 continue
             duplicate_of = None
             for other in kept:
-                if _same_place(chunk, other[0]) or _similar(words_of(cid), words_of(other[0].id)):
+                if _same_place(chunk, other.chunk) or _similar(words_of(cid), words_of(other.chunk.id)):
                     duplicate_of = other
                     break
             if duplicate_of is not None:
-                if duplicate_of[0].provenance != chunk.provenance and chunk.provenance not in duplicate_of[2]:
-                    duplicate_of[2].append(chunk.provenance)
+                if duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
+                    duplicate_of.also_in.append(chunk.provenance)
+                elif (duplicate_of.joined is None and _next_to(chunk, duplicate_of.chunk)
+                      and score >= self.settings.join_adjacent * duplicate_of.score):
+                    duplicate_of.joined = chunk
                 continue
-            kept.append((chunk, score, []))
+            kept.append(_Place(chunk, score))
             if len(kept) >= k:
                 break
         return kept
@@ -461,6 +476,17 @@ class Searcher:
     def close(self) -> None:
         self._encoding_pool.shutdown(wait=True)
         self.reader.close()
+
+
+@dataclass
+class _Place:
+    """A result being assembled: its best chunk, the neighbouring chunk joined to it, and
+    where else the same passage appears."""
+
+    chunk: StoredChunk
+    score: float
+    also_in: list[Provenance] = field(default_factory=list)
+    joined: StoredChunk | None = None
 
 
 @dataclass
@@ -487,6 +513,11 @@ def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float 
     if not a or not b:
         return False
     return len(a & b) / min(len(a), len(b)) >= threshold
+
+
+def _next_to(a: StoredChunk, b: StoredChunk) -> bool:
+    """Two chunks of one place that overlap or follow each other in its text."""
+    return a.document_id == b.document_id and a.char_start <= b.char_end + 2 and b.char_start <= a.char_end + 2
 
 
 def _same_place(a: StoredChunk, b: StoredChunk) -> bool:

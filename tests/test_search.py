@@ -499,3 +499,72 @@ def test_load_gold(tmp_path):
         load_gold(path)
     with pytest.raises(IndexerError, match="Cannot read"):
         load_gold(tmp_path / "missing.jsonl")
+
+
+# -- an answer cut in two: neighbouring chunks of one place are shown together ----------------
+
+
+def _two_chunk_notice(tmp_path) -> Settings:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    first = " ".join(f"The district {i} legal aid clinic — the « clinique » — opens on weekdays and advises tenants facing eviction."
+                     for i in range(9))
+    second = " ".join(f"Tenants facing eviction in district {i} can ask the legal aid clinic for a free lawyer."
+                      for i in range(9))
+    (corpus / "notice.txt").write_text(f"{first}\n\n{second}\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    return settings
+
+
+def test_neighbouring_chunks_of_one_place_are_joined_into_one_passage(tmp_path, encoder):
+    settings = _two_chunk_notice(tmp_path)
+    build_index(settings, progress=False, encoder=encoder)
+    always = Searcher(settings.index_dir, settings.with_overrides(join_adjacent=0.0), encoder=encoder)
+    never = Searcher(settings.index_dir, settings.with_overrides(join_adjacent=2.0), encoder=encoder)
+    try:
+        chunks = [tuple(r) for r in _db(always, "SELECT char_start, char_end FROM chunks ORDER BY char_start")]
+        assert len(chunks) == 2, chunks
+        (joined,) = always.search("legal aid clinic for tenants facing eviction", k=3)
+        whole = always.document_text(joined.document_id)
+        # one passage from the first chunk's start to the second's end, locatable in the source
+        # (offsets count characters, so the dashes and quotes must not shift them)
+        assert (joined.char_start, joined.char_end) == (chunks[0][0], chunks[1][1])
+        assert joined.text == whole[joined.char_start:joined.char_end]
+        assert "district 0 legal aid" in joined.text and "district 8 can ask" in joined.text
+        assert joined.best_sentence and joined.best_sentence in joined.text
+        (single,) = never.search("legal aid clinic for tenants facing eviction", k=3)
+        assert (single.char_start, single.char_end) in chunks
+        assert single.text == whole[single.char_start:single.char_end]
+    finally:
+        always.close()
+        never.close()
+
+
+def test_only_a_nearly_as_strong_neighbour_is_joined():
+    from types import SimpleNamespace
+
+    from indexer.records import Provenance
+    from indexer.store import StoredChunk
+
+    place = Provenance(source="notes/a.txt", kind="text", title="A")
+    other = Provenance(source="notes/b.txt", kind="text", title="B")
+
+    def chunk(cid, document_id, start, end, provenance=place):
+        return StoredChunk(id=cid, provenance=provenance, text=f"passage number {cid} " * 3, char_start=start,
+                           char_end=end, language="en", document_id=document_id)
+
+    chunks = {1: chunk(1, 1, 0, 500), 2: chunk(2, 1, 480, 1000), 3: chunk(3, 1, 2000, 2500),
+              4: chunk(4, 2, 0, 400, other)}
+
+    def collapse(fused, ratio=0.85):
+        owner = SimpleNamespace(settings=Settings(join_adjacent=ratio))
+        return Searcher._collapse(owner, fused, chunks, 10, {})
+
+    near, weak = collapse([(1, 1.0), (4, 0.95), (2, 0.9)]), collapse([(1, 1.0), (4, 0.95), (2, 0.8)])
+    assert [p.chunk.id for p in near] == [1, 4] and near[0].joined is chunks[2]
+    assert [p.chunk.id for p in weak] == [1, 4] and weak[0].joined is None
+    # a chunk of the same place that is not next to it is never joined, however strong
+    far = collapse([(1, 1.0), (3, 0.99)])
+    assert [p.chunk.id for p in far] == [1] and far[0].joined is None
+    # only one neighbour: the passage is at most two chunks long
+    assert collapse([(2, 1.0), (1, 0.99), (3, 0.98)], ratio=0.0)[0].joined is chunks[1]
