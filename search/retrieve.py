@@ -406,12 +406,20 @@ class Searcher:
         # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
         # questions in one read.
         step = max(3 * k, 30)
-        kept: list = []
+        kept: list[_Place] = []
         for first in range(0, len(fused), step):
             chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step] if cid not in chunks))
             kept = self._collapse(fused[: first + step], chunks, k, shingles)
             if len(kept) >= k:
                 break
+        # A neighbour strong enough to be joined may come after the k-th place: read up to the
+        # lowest score that could still join, so a passage is the same whatever k is asked for.
+        if len(kept) >= k:
+            floor = self.settings.join_adjacent * kept[-1].score
+            unread = [cid for cid, score in fused if score >= floor and cid not in chunks]
+            if unread:
+                chunks.update(self.reader.chunks_by_id(unread))
+                kept = self._collapse(fused, chunks, k, shingles)
         hits = []
         for rank, place in enumerate(kept, start=1):
             chunk, joined = place.chunk, place.joined
@@ -451,6 +459,15 @@ class Searcher:
             chunk = chunks.get(cid)
             if chunk is None:
                 continue
+            if len(kept) >= k:  # all places found: only a neighbour to join may follow
+                if score < self.settings.join_adjacent * kept[-1].score:
+                    break
+                for place in kept:
+                    if (place.joined is None and _next_to(chunk, place.chunk)
+                            and score >= self.settings.join_adjacent * place.score):
+                        place.joined = chunk
+                        break
+                continue
             duplicate_of = None
             for other in kept:
                 if _same_place(chunk, other.chunk) or _similar(words_of(cid), words_of(other.chunk.id)):
@@ -464,8 +481,6 @@ class Searcher:
                     duplicate_of.joined = chunk
                 continue
             kept.append(_Place(chunk, score))
-            if len(kept) >= k:
-                break
         return kept
 
     def document_text(self, document_id: int) -> str:

@@ -532,6 +532,9 @@ def test_neighbouring_chunks_of_one_place_are_joined_into_one_passage(tmp_path, 
         assert joined.text == whole[joined.char_start:joined.char_end]
         assert "district 0 legal aid" in joined.text and "district 8 can ask" in joined.text
         assert joined.best_sentence and joined.best_sentence in joined.text
+        assert (always.search("legal aid clinic for tenants facing eviction", k=1)[0].char_start,
+                always.search("legal aid clinic for tenants facing eviction", k=1)[0].char_end) == (
+                    joined.char_start, joined.char_end)
         (single,) = never.search("legal aid clinic for tenants facing eviction", k=3)
         assert (single.char_start, single.char_end) in chunks
         assert single.text == whole[single.char_start:single.char_end]
@@ -568,3 +571,8 @@ def test_only_a_nearly_as_strong_neighbour_is_joined():
     assert [p.chunk.id for p in far] == [1] and far[0].joined is None
     # only one neighbour: the passage is at most two chunks long
     assert collapse([(2, 1.0), (1, 0.99), (3, 0.98)], ratio=0.0)[0].joined is chunks[1]
+    # the passage does not depend on how many results are asked for: a neighbour ranked after the
+    # k-th place is still joined
+    owner = SimpleNamespace(settings=Settings(join_adjacent=0.85))
+    (only,) = Searcher._collapse(owner, [(1, 1.0), (4, 0.95), (2, 0.9)], chunks, 1, {})
+    assert only.chunk is chunks[1] and only.joined is chunks[2]
