@@ -116,6 +116,8 @@ def test_inconsistent_chunk_settings_are_refused():
         load_settings(write(Path("c.toml"), "chunk_tokens = 300\n"))
     with pytest.raises(SettingsError, match="overlap_tokens"):
         load_settings(overlap_tokens=120)
+    with pytest.raises(SettingsError, match="join_adjacent must be at least 0"):
+        load_settings(join_adjacent=-0.5)
 
 
 def test_missing_or_broken_config_file():
