@@ -18,7 +18,7 @@ from typing import Protocol
 
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "document_language",
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "numbered_part", "document_language",
            "with_languages"]
 
 
@@ -117,6 +117,27 @@ def _section_starts(text: str) -> set[int]:
     capitalised label: "section 4 of the Act" wrapped onto a new line is not a heading)."""
     starts = (m.start("line") for m in _SECTION_START.finditer(text))
     return {at for at in starts if text[at].isupper()}
+
+
+def numbered_part(text: str, at: int, reach: int = 120) -> str | None:
+    """The numbered part ("Commitment 18", "Chapter 2") of ``text`` (a page) that a passage
+    starting at offset ``at`` belongs to: the last numbered heading line before ``at``, or one
+    that opens the passage after no more than a page number or running header (``reach``
+    characters without a full stop). None when the page shows no such heading before it."""
+    found = None
+    for match in _SECTION_START.finditer(text, 0, min(len(text), at + reach)):
+        start = match.start("line")
+        if not text[start].isupper():
+            continue
+        if start > at and "." in text[at:start]:
+            break
+        found = _PART_LABEL.match(text, start)
+        if start > at:
+            break
+    return " ".join(found.group(0).split()) if found else None
+
+
+_PART_LABEL = re.compile(r"\w+[ \t]+\d{1,3}[a-z]?\b")
 
 
 def _split_at_sections(text: str, spans: list[tuple[int, int, bool]], starts: set[int]) -> list[tuple[int, int, bool]]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, query_terms
+from indexer.chunking import numbered_part
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.postings import bm25_scores, has_postings
@@ -67,10 +68,13 @@ class Hit:
     language: str
     highlight: tuple[int, int]  # best sentence, as offsets into ``text``
     also_in: tuple[Provenance, ...] = field(default=())
+    # The numbered part of a report page the passage is in ("Commitment 18"), when the page shows it.
+    part: str | None = None
 
     @property
     def citation(self) -> str:
-        return citation_label(self.provenance)
+        label = citation_label(self.provenance)
+        return f"{label}, {self.part}" if self.part else label
 
     @property
     def best_sentence(self) -> str:
@@ -98,6 +102,7 @@ class Hit:
             "page": p.page,
             "page_label": p.page_label,
             "section": p.section,
+            "part": self.part,
             "commitment_id": p.commitment_id,
             "country": p.country,
             "region": p.region,
@@ -144,6 +149,7 @@ class Searcher:
         names = sorted(self._country_names, key=len, reverse=True)
         self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
         self._lock = threading.Lock()  # one SQLite connection and one FAISS index, shared
+        self._page_texts: dict[int, str] = {}  # report pages read for their numbered headings
         # BM25 from the index's postings (indexer/postings.py); an index built before they existed
         # is ranked by FTS5 instead, with the same formula, until its next build adds them.
         self._postings = has_postings(self.reader.db)
@@ -432,8 +438,23 @@ class Searcher:
             hits.append(Hit(
                 rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
                 provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
-                highlight=highlight or best_sentence(text, query, chunk.language), also_in=tuple(place.also_in)))
+                highlight=highlight or best_sentence(text, query, chunk.language), also_in=tuple(place.also_in),
+                part=self._numbered_part(chunk, start)))
         return hits
+
+    def _numbered_part(self, chunk: StoredChunk, start: int) -> str | None:
+        """"Commitment 18" for a passage of an action plan's page that shows that heading above it.
+
+        Pages only: a page is short, so its heading is found there or not at all (carrying one over
+        from earlier pages would label an annex with the last commitment before it)."""
+        if chunk.provenance.page is None:
+            return None
+        text = self._page_texts.get(chunk.document_id)
+        if text is None:
+            if len(self._page_texts) >= _PAGE_TEXTS_KEPT:
+                self._page_texts.clear()
+            text = self._page_texts[chunk.document_id] = self.reader.document_text(chunk.document_id)
+        return numbered_part(text, start)
 
     def _collapse(self, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
                   shingles: dict[int, set[tuple[str, ...]]]) -> list[_Place]:
@@ -514,6 +535,8 @@ class _Prepared:
 
 
 _WORDS = re.compile(r"\w+")
+#: Report pages kept in memory for their numbered headings (a few MB at most).
+_PAGE_TEXTS_KEPT = 2048
 #: Passages read ahead from the top of each keyword ranking while the question is encoded.
 _PREPARED_PER_RANKING = 15
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.chunking import Chunker, chunk_heading, split_sentences
+from indexer.chunking import Chunker, chunk_heading, numbered_part, split_sentences
 from indexer.records import Document, Provenance
 
 HARD_LIMIT = 254  # 256-token window minus [CLS] and [SEP]
@@ -299,3 +299,16 @@ def test_only_capitalised_short_heading_lines_open_a_section(chunker):
         plain = doc(text.replace("\nsection", " section").replace("\nCommitment", " Commitment"))
         assert [(c.char_start, c.char_end) for c in chunker.chunk(doc(text))] == \
             [(c.char_start, c.char_end) for c in chunker.chunk(plain)]
+
+
+def test_numbered_part_names_the_heading_a_passage_sits_under():
+    page = ("42\n\nCommitment 18\n\nThe UK government will publish draft laws. It will ask for comment.\n\n"
+            "Commitment 19: Open data\nDepartments will publish data under section 4 of the\nAct.")
+    assert numbered_part(page, 0) == "Commitment 18"  # the page number above the heading is skipped
+    assert numbered_part(page, page.index("It will ask")) == "Commitment 18"
+    assert numbered_part(page, page.index("Commitment 19")) == "Commitment 19"
+    assert numbered_part(page, page.index("Departments")) == "Commitment 19"  # "section 4 of the" is no heading
+    # a passage that starts in the prose before a heading is not labelled with the next one
+    assert numbered_part("The tail of the last commitment. \nCommitment 4\nNew text.", 0) is None
+    assert numbered_part("Running header of the plan 2013 to 2015 22\nCompromiso 3\nTexto.", 0) == "Compromiso 3"
+    assert numbered_part("No heading on this page at all.", 10) is None

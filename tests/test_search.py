@@ -576,3 +576,28 @@ def test_only_a_nearly_as_strong_neighbour_is_joined():
     owner = SimpleNamespace(settings=Settings(join_adjacent=0.85))
     (only,) = Searcher._collapse(owner, [(1, 1.0), (4, 0.95), (2, 0.9)], chunks, 1, {})
     assert only.chunk is chunks[1] and only.joined is chunks[2]
+
+
+def test_a_report_passage_is_cited_with_the_numbered_commitment_it_sits_under(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    fees = " ".join(f"Court fees for case type {i} will be published online with the rules that set them."
+                    for i in range(8))
+    make_pdf(corpus / "plan.pdf", [
+        f"Commitment 3\n{fees}\nCommitment 4\nThe ministry will train paralegals in rural districts to advise "
+        "tenants about eviction.",
+        "Annex\nA table of milestones, owners and dates for the whole plan.",
+    ], title="National Action Plan")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        top = searcher.search("train paralegals in rural districts", k=1)[0]
+        assert (top.provenance.page, top.part) == (1, "Commitment 4")
+        assert top.citation == "National Action Plan, p. 1, Commitment 4"
+        assert top.to_dict()["part"] == "Commitment 4" and top.to_dict()["citation"] == top.citation
+        fees_hit = searcher.search("publish court fees online", k=1)[0]
+        assert (fees_hit.provenance.page, fees_hit.part) == (1, "Commitment 3")
+        annex = searcher.search("table of milestones owners and dates", k=1)[0]
+        assert annex.provenance.page == 2 and annex.part is None and "Commitment" not in annex.citation
+    finally:
+        searcher.close()
