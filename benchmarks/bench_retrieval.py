@@ -12,6 +12,9 @@ lookup's latency.
 
     python benchmarks/bench_retrieval.py --corpus ../shared/corpus-real --index real-index \
         --gold ../shared/eval/dev.jsonl
+
+Several --gold files are measured in one run (the baselines' chunks are embedded once), each in
+its own table, then MRR@10 and Success@1 over all their questions together.
 """
 
 from __future__ import annotations
@@ -101,20 +104,45 @@ def latency(ask, questions, passes: int = 5) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
+def print_table(gold_file: Path, gold, rows, bare: tuple[float, float], naive_chunks: int, project_chunks: int,
+                corpus: Path, per_question: bool) -> None:
+    print(f"\n{gold_file}: {len(gold)} questions, corpus {corpus}, {naive_chunks} naive chunks, "
+          f"{project_chunks} project chunks\n")
+    print("| retriever | MRR@10 | S@1 | S@3 | S@5 | S@10 | Cov@10 | p50 ms | p95 ms |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r, p50, p95 in rows:
+        s = r.success
+        print(f"| {name} | {r.mrr10:.3f} | {s[1]:.3f} | {s[3]:.3f} | {s[5]:.3f} | {s[10]:.3f} | "
+              f"{r.coverage10:.3f} | {p50:.1f} | {p95:.1f} |")
+    print(f"| bare vector lookup on the project index (encoding + FAISS, no passages) | | | | | | | "
+          f"{bare[0]:.1f} | {bare[1]:.1f} |")
+    ours, dense_only = rows[-1], rows[-2]
+    print(f"\nhybrid / dense-only search latency, p50: {ours[2] / dense_only[2]:.2f}x (target <= 1.5x); "
+          f"hybrid / bare vector lookup: {ours[2] / bare[0]:.2f}x")
+    for qid, q, got in ours[1].misses:
+        print(f"miss {qid}: {q} -> {got[:2]}")
+    if per_question:
+        print("\nfirst relevant rank (- = not in the top 10): BM25 / dense / naive hybrid / ours dense-only / ours hybrid")
+        for g in gold:
+            ranks = [r.first_relevant_rank.get(g.id) for _, r, _, _ in rows]
+            print(f"  {g.id}: {' / '.join(str(x or '-') for x in ranks)}  {g.q}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=Path("../shared/corpus-real"))
     parser.add_argument("--index", type=Path, default=Path("real-index"))
-    parser.add_argument("--gold", type=Path, default=Path("../shared/eval/dev.jsonl"))
+    parser.add_argument("--gold", type=Path, action="append",
+                        help="gold question file (JSON Lines); repeat for several (default: ../shared/eval/dev.jsonl)")
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--per-question", action="store_true",
                         help="also print each question's first relevant rank under every retriever")
     args = parser.parse_args()
-    if not args.corpus.is_dir() or not args.gold.is_file():
-        print(f"needs {args.corpus} and {args.gold} (the team's shared corpus)", file=sys.stderr)
+    gold_files = args.gold or [Path("../shared/eval/dev.jsonl")]
+    missing = [str(p) for p in [args.corpus, *gold_files] if not p.exists()]
+    if missing:
+        print(f"needs {', '.join(missing)} (the team's shared corpus and gold questions)", file=sys.stderr)
         return 2
-    gold = load_gold(args.gold)
-    questions = [g.q for g in gold]
     encoder = SentenceTransformerEncoder(PACKAGED_MODEL_NAME)
 
     print("cutting the naive 1,000-character chunks ...", file=sys.stderr)
@@ -157,37 +185,28 @@ def main() -> int:
         # Question encoding and the FAISS lookup only: no passages read, nothing cited.
         return searcher._dense(searcher.encode_query(q), 10, None)
 
-    rows = []
-    for name, ask in (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
-                      ("BM25 + dense half and half, 1,000-char chunks", ask_naive_hybrid),
-                      ("this project, dense only (same output, keyword rankings off)", ask_our_dense_only),
-                      ("this project (hybrid)", ask_ours)):
-        report = evaluate(gold, ask)
-        p50, p95 = latency(ask, questions, args.passes)
-        rows.append((name, report, p50, p95))
-    dense_p50 = rows[3][2]
-    bare_p50, bare_p95 = latency(bare_vector_lookup, questions, args.passes)
-
-    print(f"\n{len(gold)} questions, corpus {args.corpus}, {len(chunks)} naive chunks, "
-          f"{searcher.manifest.chunks} project chunks\n")
-    print(f"| retriever | MRR@10 | S@1 | S@3 | S@5 | S@10 | Cov@10 | p50 ms | p95 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, r, p50, p95 in rows:
-        s = r.success
-        print(f"| {name} | {r.mrr10:.3f} | {s[1]:.3f} | {s[3]:.3f} | {s[5]:.3f} | {s[10]:.3f} | "
-              f"{r.coverage10:.3f} | {p50:.1f} | {p95:.1f} |")
-    print(f"| bare vector lookup on the project index (encoding + FAISS, no passages) | | | | | | | "
-          f"{bare_p50:.1f} | {bare_p95:.1f} |")
-    ours = rows[-1]
-    print(f"\nhybrid / dense-only search latency, p50: {ours[2] / dense_p50:.2f}x (target <= 1.5x); "
-          f"hybrid / bare vector lookup: {ours[2] / bare_p50:.2f}x")
-    for qid, q, got in ours[1].misses:
-        print(f"miss {qid}: {q} -> {got[:2]}")
-    if args.per_question:
-        print("\nfirst relevant rank (- = not in the top 10): BM25 / dense / naive hybrid / ours dense-only / ours hybrid")
-        for g in gold:
-            ranks = [r.first_relevant_rank.get(g.id) for _, r, _, _ in rows]
-            print(f"  {g.id}: {' / '.join(str(x or '-') for x in ranks)}  {g.q}")
+    retrievers = (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
+                  ("BM25 + dense half and half, 1,000-char chunks", ask_naive_hybrid),
+                  ("this project, dense only (same output, keyword rankings off)", ask_our_dense_only),
+                  ("this project (hybrid)", ask_ours))
+    totals = {name: [0.0, 0.0, 0] for name, _ in retrievers}  # reciprocal ranks, firsts, questions
+    for gold_file in gold_files:
+        gold = load_gold(gold_file)
+        questions = [g.q for g in gold]
+        rows = []
+        for name, ask in retrievers:
+            report = evaluate(gold, ask)
+            p50, p95 = latency(ask, questions, args.passes)
+            rows.append((name, report, p50, p95))
+            totals[name][0] += report.mrr10 * report.questions
+            totals[name][1] += report.success[1] * report.questions
+            totals[name][2] += report.questions
+        print_table(gold_file, gold, rows, latency(bare_vector_lookup, questions, args.passes), len(chunks),
+                    searcher.manifest.chunks, args.corpus, args.per_question)
+    if len(gold_files) > 1:
+        print(f"\nall {totals[retrievers[0][0]][2]} questions of {len(gold_files)} sets: MRR@10 / S@1")
+        for name, (reciprocal, first, n) in totals.items():
+            print(f"  {name}: {reciprocal / n:.3f} / {first / n:.3f}")
     return 0
 
 
