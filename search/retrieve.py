@@ -443,7 +443,8 @@ class Searcher:
         return hits
 
     def _numbered_part(self, chunk: StoredChunk, start: int) -> str | None:
-        """"Commitment 18" for a passage of an action plan's page that shows that heading above it.
+        """The numbered part of a report page ("Commitment 18") whose heading the page shows above
+        the passage starting at ``start``; None otherwise.
 
         Pages only: a page is short, so its heading is found there or not at all (carrying one over
         from earlier pages would label an annex with the last commitment before it)."""
