@@ -18,8 +18,8 @@ from typing import Protocol
 
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "numbered_part", "document_language",
-           "with_languages"]
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "numbered_part",
+           "PART_HEADING_REACH", "document_language", "with_languages"]
 
 
 #: Changes whenever the same files and settings would give other chunks (chunking here, or how a
@@ -112,23 +112,29 @@ def split_sentences(text: str) -> list[tuple[int, int, bool]]:
     return spans
 
 
+def _heading_lines(text: str, end: int | None = None):
+    """Where the lines that open a numbered commitment, chapter, section or annex begin, up to
+    ``end`` (a capitalised label: "section 4 of the Act" wrapped onto a new line is not a heading)."""
+    for match in _SECTION_START.finditer(text, 0, len(text) if end is None else min(len(text), end)):
+        if text[match.start("line")].isupper():
+            yield match.start("line")
+
+
 def _section_starts(text: str) -> set[int]:
-    """Where the lines that open a numbered commitment, chapter, section or annex begin (a
-    capitalised label: "section 4 of the Act" wrapped onto a new line is not a heading)."""
-    starts = (m.start("line") for m in _SECTION_START.finditer(text))
-    return {at for at in starts if text[at].isupper()}
+    return set(_heading_lines(text))
 
 
-def numbered_part(text: str, at: int, reach: int = 120) -> str | None:
+#: How far below a passage's start its part's heading may sit (a page number or running header).
+PART_HEADING_REACH = 120
+
+
+def numbered_part(text: str, at: int, reach: int = PART_HEADING_REACH) -> str | None:
     """The numbered part ("Commitment 18", "Chapter 2") of ``text`` (a page) that a passage
     starting at offset ``at`` belongs to: the last numbered heading line before ``at``, or one
     that opens the passage after no more than a page number or running header (``reach``
     characters without a full stop). None when the page shows no such heading before it."""
     found = None
-    for match in _SECTION_START.finditer(text, 0, min(len(text), at + reach)):
-        start = match.start("line")
-        if not text[start].isupper():
-            continue
+    for start in _heading_lines(text, at + reach):
         if start > at and "." in text[at:start]:
             break
         found = _PART_LABEL.match(text, start)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, query_terms
-from indexer.chunking import numbered_part
+from indexer.chunking import PART_HEADING_REACH, numbered_part
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.postings import bm25_scores, has_postings
@@ -149,7 +149,6 @@ class Searcher:
         names = sorted(self._country_names, key=len, reverse=True)
         self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
         self._lock = threading.Lock()  # one SQLite connection and one FAISS index, shared
-        self._page_texts: dict[int, str] = {}  # report pages read for their numbered headings
         # BM25 from the index's postings (indexer/postings.py); an index built before they existed
         # is ranked by FTS5 instead, with the same formula, until its next build adds them.
         self._postings = has_postings(self.reader.db)
@@ -450,12 +449,8 @@ class Searcher:
         from earlier pages would label an annex with the last commitment before it)."""
         if chunk.provenance.page is None:
             return None
-        text = self._page_texts.get(chunk.document_id)
-        if text is None:
-            if len(self._page_texts) >= _PAGE_TEXTS_KEPT:
-                self._page_texts.clear()
-            text = self._page_texts[chunk.document_id] = self.reader.document_text(chunk.document_id)
-        return numbered_part(text, start)
+        # Only the page up to the passage (and the few characters a heading may sit below it).
+        return numbered_part(self.reader.document_span(chunk.document_id, 0, start + PART_HEADING_REACH), start)
 
     def _collapse(self, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
                   shingles: dict[int, set[tuple[str, ...]]]) -> list[_Place]:
@@ -485,9 +480,7 @@ class Searcher:
                 if score < self.settings.join_adjacent * kept[-1].score:
                     break
                 for place in kept:
-                    if (place.joined is None and _next_to(chunk, place.chunk)
-                            and score >= self.settings.join_adjacent * place.score):
-                        place.joined = chunk
+                    if place.join(chunk, score, self.settings.join_adjacent):
                         break
                 continue
             duplicate_of = None
@@ -498,9 +491,8 @@ class Searcher:
             if duplicate_of is not None:
                 if duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
                     duplicate_of.also_in.append(chunk.provenance)
-                elif (duplicate_of.joined is None and _next_to(chunk, duplicate_of.chunk)
-                      and score >= self.settings.join_adjacent * duplicate_of.score):
-                    duplicate_of.joined = chunk
+                else:
+                    duplicate_of.join(chunk, score, self.settings.join_adjacent)
                 continue
             kept.append(_Place(chunk, score))
         return kept
@@ -525,6 +517,14 @@ class _Place:
     also_in: list[Provenance] = field(default_factory=list)
     joined: StoredChunk | None = None
 
+    def join(self, chunk: StoredChunk, score: float, ratio: float) -> bool:
+        """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
+        place's chunk, and it scores at least ``ratio`` of it; True when taken."""
+        if self.joined is None and _next_to(chunk, self.chunk) and score >= ratio * self.score:
+            self.joined = chunk
+            return True
+        return False
+
 
 @dataclass
 class _Prepared:
@@ -536,8 +536,6 @@ class _Prepared:
 
 
 _WORDS = re.compile(r"\w+")
-#: Report pages kept in memory for their numbered headings (a few MB at most).
-_PAGE_TEXTS_KEPT = 2048
 #: Passages read ahead from the top of each keyword ranking while the question is encoded.
 _PREPARED_PER_RANKING = 15
 
@@ -556,7 +554,7 @@ def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float 
 
 def _next_to(a: StoredChunk, b: StoredChunk) -> bool:
     """Two chunks of one place that overlap or follow each other in its text."""
-    return a.document_id == b.document_id and a.char_start <= b.char_end + 2 and b.char_start <= a.char_end + 2
+    return _same_place(a, b) and a.char_start <= b.char_end + 2 and b.char_start <= a.char_end + 2
 
 
 def _same_place(a: StoredChunk, b: StoredChunk) -> bool:
