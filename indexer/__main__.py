@@ -6,13 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import build_index
+from .build import build_index, recorded_corpus
 from .errors import IndexerError, StrictBuildError
 from .settings import BACKENDS, Settings, load_settings
 from .store import IndexReader
 
 EXAMPLES = """examples:
-  python -m indexer build                              index ./corpus into ./index
+  python -m indexer build                              index ./corpus into ./index (or update it)
+  python -m indexer build --index real-index           update an index from the folder it was built from
   python -m indexer build --corpus ../shared/corpus-real --index real-index
   python -m indexer build --model /models/my-sbert      use another sentence-transformers model
   python -m indexer build --backend torch              sentence-transformers fp32 instead of ONNX int8
@@ -43,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     for p in (build, check):
         p.add_argument("--index", type=Path, help="index folder (default: index)")
         p.add_argument("--config", type=Path, help="TOML settings file (default: ./justice-search.toml if present)")
-    build.add_argument("--corpus", type=Path, help="folder of documents (default: corpus)")
+    build.add_argument("--corpus", type=Path,
+                       help="folder of documents (default: the folder the index was built from, else corpus)")
+    build.add_argument("--replace", action="store_true",
+                       help="let a build from another corpus folder replace the documents the index holds")
     build.add_argument("--model", help="sentence-transformers model name or path")
     build.add_argument("--backend", choices=BACKENDS,
                        help="encoder runtime (default onnx-int8; torch for a GPU or to skip the ONNX export)")
@@ -69,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             return _check(settings)
         if args.command in ("fetch", "add"):
             return _fetch(args, settings) if args.command == "fetch" else _add(args, settings)
-        report = build_index(settings, progress=not args.quiet, strict=args.strict)
+        settings = _with_recorded_corpus(args, settings)
+        report = build_index(settings, progress=not args.quiet, strict=args.strict, replace=args.replace)
     except StrictBuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1  # unreadable files, as without --strict; but nothing was written
@@ -83,6 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"\nReady. Ask a question: python -m search \"your question\" --index {settings.index_dir}")
     return 0
+
+
+def _with_recorded_corpus(args: argparse.Namespace, settings: Settings) -> Settings:
+    """``settings`` reading the corpus the index was built from, when neither --corpus nor the
+    settings file names one: `build --index real-index` updates that index from its own folder."""
+    if args.corpus is not None or settings.corpus_dir != Settings().corpus_dir:
+        return settings
+    recorded = recorded_corpus(settings.index_dir)
+    if recorded is None or (Path(settings.corpus_dir).is_dir() and recorded.samefile(settings.corpus_dir)):
+        return settings
+    print(f"corpus: {recorded} (the folder this index was built from; --corpus reads another)")
+    return settings.with_overrides(corpus_dir=recorded)
 
 
 def _check(settings: Settings) -> int:

@@ -27,9 +27,9 @@ from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNot
 from .loaders import is_corpus_metadata, is_indexable, load_file, sidecar_citation_fields
 from .records import Chunk, Document
 from .settings import Settings
-from .store import FileRecord, IndexReader, IndexWriter, index_lock
+from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 
-__all__ = ["BuildReport", "build_index", "scan_corpus"]
+__all__ = ["BuildReport", "build_index", "recorded_corpus", "scan_corpus"]
 
 
 @dataclass
@@ -166,14 +166,47 @@ def _why_not_reusable(previous: IndexReader, settings: Settings) -> str | None:
     return None
 
 
+def recorded_corpus(index_dir: Path) -> Path | None:
+    """The corpus folder the index at ``index_dir`` was last built from, when its manifest says so
+    and that folder still exists (None for an index built before it was recorded, or moved)."""
+    try:
+        recorded = IndexManifest.read(Path(index_dir)).corpus
+    except (IndexerError, OSError):
+        return None
+    if not recorded:
+        return None
+    folder = (Path(index_dir) / recorded).resolve()  # a relative record is relative to the index folder
+    return folder if folder.is_dir() else None
+
+
+def _corpus_record(corpus_dir: Path, index_dir: Path) -> str:
+    """How the manifest names the corpus: relative to the index folder, so a project folder that
+    is moved or copied whole (corpus and index together) still finds it; absolute across drives."""
+    try:
+        return os.path.relpath(corpus_dir.resolve(), index_dir.resolve())
+    except ValueError:
+        return str(corpus_dir.resolve())
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder | None = None,
-                strict: bool = False) -> BuildReport:
+                strict: bool = False, replace: bool = False) -> BuildReport:
     """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
     Unchanged files (same SHA-256) are neither re-read nor re-embedded. A file that fails
     to load is reported and, if an older version of it was indexed, that version is kept.
     The new index replaces the old one atomically; a failed build leaves the old one as it was.
     With ``strict``, any unreadable file raises ``IndexerError`` and nothing is written.
+
+    An index remembers the corpus folder it was built from. A build from another folder would drop
+    every document of the first, so it is refused unless ``replace`` (the usual cause is a forgotten
+    ``--corpus``); so is one that would remove every file of an index that predates the record.
     """
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
@@ -182,6 +215,12 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
         raise IndexerError(f"The corpus folder {corpus_dir} does not exist. Create it and put documents in it.")
 
     with index_lock(index_dir):
+        earlier_corpus = recorded_corpus(index_dir)
+        if not replace and earlier_corpus is not None and not _same_folder(earlier_corpus, corpus_dir):
+            raise IndexerError(
+                f"The index at {index_dir} holds the documents of {earlier_corpus}, not of {corpus_dir}; this build "
+                f"would drop them. To update it: `python -m indexer build --corpus {earlier_corpus} --index "
+                f"{index_dir}`. To replace them with the documents in {corpus_dir}, add --replace.")
         previous = _open_previous(settings, report)
         try:
             old_hashes = previous.file_hashes() if previous else {}
@@ -203,6 +242,11 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
             report.unchanged = sum(1 for s in current if old_hashes.get(s) == current[s].sha256)
             # Failure records of files that are gone must be cleared, which needs a new generation.
             stale_failures = [s for s in old_failures if s not in current and s not in unreadable]
+            if not replace and earlier_corpus is None and old_hashes and len(report.removed) == len(old_hashes):
+                raise IndexerError(
+                    f"This build would remove all {len(old_hashes)} files of the index at {index_dir}: none of them "
+                    f"is in {corpus_dir}. Was the index built from another folder? Give that folder with --corpus, "
+                    f"or add --replace to rebuild the index from {corpus_dir}.")
             if report.up_to_date and previous is not None and not stale_failures:
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
@@ -257,6 +301,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     model=settings.model, backend=settings.backend, max_tokens=settings.max_tokens,
                     chunk_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.overlap_tokens, versions=_versions(),
+                    corpus=_corpus_record(corpus_dir, index_dir),
                 )
             except BaseException:
                 storing.close()  # a run being stored finishes before its files go

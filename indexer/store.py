@@ -110,6 +110,7 @@ class IndexManifest:
     backend: str = "torch"  # the encoder runtime the vectors came from; queries must use the same one
     analyzer: int = 1  # indexer.analysis.ANALYZER_VERSION of the stored keyword terms (1 before it was recorded)
     chunker: int = 1  # indexer.chunking.CHUNKER_VERSION that cut the stored chunks (1 before it was recorded)
+    corpus: str | None = None  # the corpus folder it was built from, relative to the index (None: not recorded)
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexManifest:
@@ -147,7 +148,9 @@ class IndexManifest:
         wrong = []
         for f in fields(self):
             value = getattr(self, f.name)
-            kind = {"int": int, "str": str}.get(str(f.type), dict)
+            if str(f.type).endswith("| None") and value is None:
+                continue
+            kind = {"int": int, "str": str, "str | None": str}.get(str(f.type), dict)
             if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
                 wrong.append(f.name)
             elif f.name.endswith("_file") and (not value or Path(value).name != value):

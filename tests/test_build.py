@@ -4,6 +4,7 @@ failures, strict mode, the lock, crash safety and refusal of mismatched indexes.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -509,3 +510,49 @@ def test_a_file_stored_in_several_runs_gives_the_same_index(tmp_path, encoder, m
     monkeypatch.undo()
     build(fresh, encoder)
     assert _stored(in_runs) == _stored(fresh)
+
+
+# -- the corpus an index was built from -------------------------------------------------------------
+
+
+def test_a_build_from_another_corpus_folder_is_refused_unless_replacing(copy, encoder, tmp_path):
+    other = tmp_path / "other"
+    (other / "notes").mkdir(parents=True)
+    (other / "notes" / "kenya.md").write_text("# Kenya\n\nParalegals in Kenya help people in court.\n",
+                                              encoding="utf-8")
+    before = index_files(copy)
+    with pytest.raises(IndexerError, match=r"holds the documents of .*corpus.*--corpus .*--replace"):
+        build(dataclasses.replace(copy, corpus_dir=other), encoder)
+    assert index_files(copy) == before  # nothing dropped
+    report = build(dataclasses.replace(copy, corpus_dir=other), encoder, replace=True)
+    assert report.added == ["notes/kenya.md"] and len(report.removed) == 4
+    # From then on the index belongs to the new folder, and the old one is refused in turn.
+    with pytest.raises(IndexerError, match="holds the documents of"):
+        build(copy, encoder)
+
+
+def test_the_corpus_is_recorded_relative_to_the_index_so_a_moved_project_still_finds_it(copy, encoder, tmp_path):
+    from indexer.build import recorded_corpus
+
+    assert json.loads((copy.index_dir / "manifest.json").read_text())["corpus"] == "../corpus"
+    assert recorded_corpus(copy.index_dir) == copy.corpus_dir.resolve()
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for name in ("corpus", "index"):
+        shutil.move(tmp_path / name, moved / name)
+    assert recorded_corpus(moved / "index") == (moved / "corpus").resolve()
+    assert build(Settings(corpus_dir=moved / "corpus", index_dir=moved / "index"), encoder).up_to_date
+
+
+def test_an_index_without_a_recorded_corpus_is_not_emptied_by_a_build_from_another_folder(copy, encoder, tmp_path):
+    manifest_path = copy.index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest.pop("corpus")  # as written before the corpus was recorded
+    manifest_path.write_text(json.dumps(manifest))
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "only.md").write_text("# Only\n\nA single page about mediation.\n", encoding="utf-8")
+    with pytest.raises(IndexerError, match=r"would remove all 4 files .* --corpus.*--replace"):
+        build(dataclasses.replace(copy, corpus_dir=other), encoder)
+    assert build(copy, encoder).up_to_date  # its own folder still updates it
+    assert build(dataclasses.replace(copy, corpus_dir=other), encoder, replace=True).added == ["only.md"]

@@ -125,6 +125,17 @@ def test_build_again_without_the_broken_file_exits_0(cli):
     assert "FAILED" not in second.stdout
 
 
+def test_build_without_corpus_updates_the_index_from_the_folder_it_was_built_from(cli, tmp_path):
+    # Run from the repository, whose own ./corpus is another folder: that one must not replace it.
+    result = run("indexer", "build", "--index", str(cli["index"]), "--config", str(cli["config"]), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"corpus: {cli['corpus'].resolve()}" in result.stdout
+    assert "0 removed, 3 unchanged" in result.stdout
+    other = run("indexer", "build", "--corpus", "corpus", "--index", str(cli["index"]), "--config",
+                str(cli["config"]), "--quiet")
+    assert other.returncode == 2 and "--replace" in other.stderr and "Traceback" not in other.stderr
+
+
 def test_check_reports_a_consistent_index(cli):
     result = run("indexer", "check", "--index", str(cli["index"]), "--config", str(cli["config"]))
     assert result.returncode == 0, result.stderr
