@@ -18,15 +18,16 @@ from typing import Protocol
 
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "numbered_part",
-           "PART_HEADING_REACH", "document_language", "with_languages"]
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "is_part_heading",
+           "numbered_part", "PART_HEADING_REACH", "document_language", "with_languages"]
 
 
 #: Changes whenever the same files and settings would give other chunks (chunking here, or how a
 #: loader cuts a file into Documents); an index chunked by another version is rebuilt in full, so
 #: an incremental build still equals a fresh one. 1: sentence and paragraph boundaries;
-#: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines.
-CHUNKER_VERSION = 3
+#: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines;
+#: 4: PDF running headers and footers dropped; a heading line is a sentence of its own.
+CHUNKER_VERSION = 4
 
 
 class Tokenizer(Protocol):
@@ -104,12 +105,50 @@ def split_sentences(text: str) -> list[tuple[int, int, bool]]:
             stop = end
             while stop > start and text[stop - 1].isspace():
                 stop -= 1
-            if stop > start:
-                spans.append((start, stop, first))
+            for piece_start, piece_end in _without_heading_line(text, start, stop):
+                spans.append((piece_start, piece_end, first))
                 first = False
             cursor = match.end() if match else para_end
         para_start = para_match.end() if para_match else len(text)
     return spans
+
+
+#: A heading line is short: at most this many words.
+_HEADING_WORDS = 10
+_LINE_END_PUNCTUATION = tuple(".!?:;,")
+#: ... and shorter than this share of the line after it.
+_HEADING_SHARE_OF_NEXT_LINE = 0.7
+
+
+def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, int]]:
+    """``text[start:stop]`` (one sentence) as pieces, with any heading lines that open it cut off.
+
+    PDF text and plain text often put a heading on its own line with no blank line after it
+    ("Funding legal aid sustainably\nLegal aid budgets are..."); as one sentence the heading
+    would be quoted as part of the answer. A heading here is a whole line (it starts a line) of
+    a few words without closing punctuation, starting with a capital or digit, followed by a
+    line that starts with a capital and is clearly longer: a line wrapped mid-sentence goes on in
+    lower case, or is about as long as the next line of its paragraph."""
+    pieces = []
+    while start == 0 or text[start - 1] == "\n":
+        newline = text.find("\n", start, stop)
+        if newline < 0:
+            break
+        line = text[start:newline].rstrip()
+        after = newline + 1
+        while after < stop and text[after].isspace():
+            after += 1
+        next_end = text.find("\n", after, stop)
+        next_line = text[after:stop if next_end < 0 else next_end]
+        if not (line and len(line.split()) <= _HEADING_WORDS and not line.endswith(_LINE_END_PUNCTUATION)
+                and (line[0].isupper() or line[0].isdigit()) and next_line[:1].isupper()
+                and len(line) < _HEADING_SHARE_OF_NEXT_LINE * len(next_line)):
+            break
+        pieces.append((start, start + len(line)))
+        start = after
+    if stop > start:
+        pieces.append((start, stop))
+    return pieces
 
 
 def _heading_lines(text: str, end: int | None = None):
@@ -118,6 +157,11 @@ def _heading_lines(text: str, end: int | None = None):
     for match in _SECTION_START.finditer(text, 0, len(text) if end is None else min(len(text), end)):
         if text[match.start("line")].isupper():
             yield match.start("line")
+
+
+def is_part_heading(line: str) -> bool:
+    """Whether ``line`` opens a numbered commitment, chapter, section or annex ("Commitment 18")."""
+    return next(_heading_lines(line.strip()), None) == 0
 
 
 def _section_starts(text: str) -> set[int]:

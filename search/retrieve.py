@@ -545,10 +545,18 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return set(zip(words, words[1:], words[2:])) if len(words) >= 3 else {tuple(words)}
 
 
+#: Below this many word triples a passage is too short to call a copy of another by its share of
+#: triples: a running title's few words would make it a copy of every page that prints them.
+_FEWEST_TRIPLES = 8
+
+
 def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float = 0.6) -> bool:
-    """True when most of the smaller passage's word triples appear in the other."""
+    """True when most of the smaller passage's word triples appear in the other (a passage of a few
+    words only when the two are the same words)."""
     if not a or not b:
         return False
+    if min(len(a), len(b)) < _FEWEST_TRIPLES:
+        return a == b
     return len(a & b) / min(len(a), len(b)) >= threshold
 
 

@@ -213,6 +213,23 @@ def test_split_sentences_spans():
     assert [p for _, _, p in spans] == [True, False, False, True, False, False]
 
 
+def test_a_heading_line_is_a_sentence_of_its_own_but_wrapped_lines_are_not():
+    text = ("Funding legal aid sustainably\n"
+            "Legal aid budgets are often among the first to be cut when public finances are under\n"
+            "pressure, and a stable allocation protects the service. The\n"
+            "Ministry of Justice publishes its figures every year in a report to the\n"
+            "Parliament. Quality standards\nare needed as well.\n"
+            "Short line\nNext.")
+    assert [text[s:e] for s, e, _ in split_sentences(text)] == [
+        "Funding legal aid sustainably",  # short, no full stop, a longer capitalised line follows
+        "Legal aid budgets are often among the first to be cut when public finances are under\n"
+        "pressure, and a stable allocation protects the service.",
+        "The\nMinistry of Justice publishes its figures every year in a report to the\nParliament.",  # mid-line start
+        "Quality standards\nare needed as well.",  # the next line goes on in lower case
+        "Short line\nNext.",  # the next line is no longer than the heading would be
+    ]
+
+
 def test_split_sentences_keeps_closing_quotes_and_brackets():
     text = "He said \u201cstop.\u201d Then \u2018go!\u2019 (Done.) End"
     assert [text[s:e] for s, e, _ in split_sentences(text)] == [

@@ -140,6 +140,29 @@ def test_image_only_pdf_needs_ocr(tmp_path):
     assert "needs OCR" in err.reason
 
 
+def test_pdf_running_headers_and_footers_are_dropped_but_numbered_headings_kept(tmp_path):
+    body = ["Courts publish their statistics every quarter.", "Judges explain delays in open session.",
+            "Clerks answer questions about fees.", "Mediators report settlement rates."]
+    pages = [f"UNCLASSIFIED\n{n + 1}\nCommitment {n + 1}\n{text}\nCourt Data for Open Justice - page {n + 21}"
+             for n, text in enumerate(body)]
+    pages.append("Annex\nThe same words, Court Data for Open Justice, inside a sentence stay.\nCourt Data for Open "
+                 "Justice - page 25")
+    loaded = _load(make_pdf(tmp_path / "court-data.pdf", pages))
+    texts = [d.text for d in loaded.documents]
+    assert texts[0] == "Commitment 1\nCourts publish their statistics every quarter."
+    assert all("page 2" not in t and "UNCLASSIFIED" not in t for t in texts)
+    assert all(t.startswith(f"Commitment {n + 1}\n") for n, t in enumerate(texts[:4]))  # on every page, kept
+    assert "inside a sentence stay." in texts[4]
+    assert [d.provenance.page for d in loaded.documents] == [1, 2, 3, 4, 5]
+
+
+def test_pdf_lines_repeated_on_few_pages_are_kept(tmp_path):
+    pages = ["Access to justice\nLegal aid helps people.", "Access to justice\nCourts hear cases.",
+             "Budgets\nMoney is tight.", "Staff\nJudges are few.", "Data\nCourts publish data."]
+    texts = [d.text for d in _load(make_pdf(tmp_path / "note.pdf", pages)).documents]
+    assert texts[0] == "Access to justice\nLegal aid helps people."  # two of five pages: not a running line
+
+
 def test_pdf_with_some_empty_pages_keeps_text_pages_and_warns(tmp_path):
     from fpdf import FPDF
 

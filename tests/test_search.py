@@ -601,3 +601,61 @@ def test_a_report_passage_is_cited_with_the_numbered_commitment_it_sits_under(tm
         assert annex.provenance.page == 2 and annex.part is None and "Commitment" not in annex.citation
     finally:
         searcher.close()
+
+
+def test_the_same_passage_in_two_documents_is_one_result_listing_the_other(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    shared = ("The ministry will publish every court fee schedule online, with the rule that sets each fee and "
+              "the date it changed, so that people can see what a case will cost before they file it.")
+    (corpus / "plans").mkdir(parents=True)
+    (corpus / "plans" / "full-plan.md").write_text(
+        f"# Full plan\n\n## Court fees\n\n{shared} Regional courts report quarterly.\n\n"
+        "## Prisons\n\nInspectors will visit every prison twice a year and publish their findings.\n",
+        encoding="utf-8")
+    (corpus / "plans" / "summary.md").write_text(f"# Summary\n\n## Fees\n\n{shared}\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        hits = searcher.search("see court fee schedules online before filing a case", k=3)
+        fee_hits = [h for h in hits if "fee schedule" in h.text]
+        assert len(fee_hits) == 1, [h.citation for h in hits]  # one place, not two
+        other = {"plans/full-plan.md", "plans/summary.md"} - {fee_hits[0].provenance.source}
+        assert [a.source for a in fee_hits[0].also_in] == sorted(other)
+        assert any(h.provenance.section and "Prisons" in h.provenance.section for h in hits)
+    finally:
+        searcher.close()
+
+
+def test_a_pdf_footer_is_neither_the_quoted_answer_nor_a_reason_to_merge_pages(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    topics = ["Court statistics tell a story when clearance rates are published for every court each quarter.",
+              "Open data standards let anyone compare the time courts take to decide civil cases.",
+              "Anonymised judgments are published within thirty days so researchers can study court data.",
+              "Court users are surveyed each year about the fees, the waiting times and the staff."]
+    make_pdf(corpus / "court-data.pdf", [f"{t}\nCourt Data for Open Justice - page {n + 21}"
+                                         for n, t in enumerate(topics)], title="Court Data Note")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        hits = searcher.search("open court data", k=4)
+        assert sorted(h.provenance.page for h in hits) == [1, 2, 3, 4]  # every page its own result
+        assert all(not h.also_in for h in hits)
+        assert all("page 2" not in h.text and h.best_sentence in topics for h in hits), [h.best_sentence for h in hits]
+    finally:
+        searcher.close()
+
+
+def test_short_passages_are_copies_only_when_they_say_the_same_words():
+    from search.retrieve import _shingles, _similar
+
+    footer_a, footer_b = _shingles("Court Data for Open Justice - page 23"), _shingles("Court Data for Open Justice - page 24")
+    page = _shingles("Clearance rates are published quarterly for every court in the country, with the backlog. "
+                     "Court Data for Open Justice - page 24")
+    assert not _similar(footer_a, page) and not _similar(footer_a, footer_b)
+    assert _similar(_shingles("Registro: Cargando…"), _shingles("Registro: Cargando…"))
+    long = "the ministry will publish every court fee schedule online with the rule that sets each fee"
+    assert _similar(_shingles(long), _shingles(long + " and the date it changed"))
+    assert not _similar(_shingles(long), _shingles("inspectors will visit every prison twice a year and "
+                                                   "publish their findings in full on the website"))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
+from ..chunking import is_part_heading
 from ..errors import LoaderError
 from ..records import Document, Provenance
 from .text import title_from_filename
@@ -87,7 +91,52 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
         raise LoaderError(source, "no extractable text: needs OCR (the pages look like scanned images)")
     if empty_pages:
         warnings.append(f"{empty_pages} of {page_count} pages had no extractable text (images?)")
-    return documents, warnings
+    return _without_running_lines(documents), warnings
+
+
+#: A running header or footer sits in a page's first or last few lines ...
+_EDGE_LINES = 2
+#: ... and recurs, numbers aside, on at least this share of the pages (and on three at least).
+_RUNNING_SHARE = 0.5
+_NUMBER = re.compile(r"\d+")
+
+
+def _running_key(line: str) -> str:
+    return _NUMBER.sub("#", " ".join(line.lower().split()))
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Positions of the first and last ``_EDGE_LINES`` non-empty lines."""
+    filled = [at for at, line in enumerate(lines) if line.strip()]
+    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+
+
+def _without_running_lines(documents: list[Document]) -> list[Document]:
+    """Pages without the lines printed on most of them: page numbers, running titles ("Court Data
+    for Open Justice - page 23"), markings ("UNCLASSIFIED").
+
+    Left in, such a line is quoted as the answer to a question that shares its words, and makes
+    every page's last passage look like a copy of the others. Only a page's first and last lines
+    are candidates, and numbered headings ("Commitment 18") are never dropped: a plan that opens
+    most pages with one still needs it to say which commitment a passage belongs to.
+    """
+    if len(documents) < 3:
+        return documents
+    pages = [d.text.split("\n") for d in documents]
+    seen: Counter[str] = Counter()
+    for lines in pages:
+        seen.update({_running_key(lines[at]) for at in _edges(lines)})
+    needed = max(3, math.ceil(_RUNNING_SHARE * len(documents)))
+    running = {key for key, count in seen.items() if count >= needed}
+    if not running:
+        return documents
+    out = []
+    for document, lines in zip(documents, pages):
+        drop = {at for at in _edges(lines) if _running_key(lines[at]) in running and not is_part_heading(lines[at])}
+        text = clean_pdf_text("\n".join(line for at, line in enumerate(lines) if at not in drop))
+        if text:  # a page of nothing but its header and footer has nothing to cite
+            out.append(replace(document, text=text))
+    return out
 
 
 def _page_labels(reader, page_count: int) -> list[str]:
