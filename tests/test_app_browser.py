@@ -140,6 +140,54 @@ def test_question_finds_the_known_passage(site, page, key, expected):
         _screenshot(page, "search-results.png")
 
 
+def test_a_citation_number_in_the_answer_scrolls_to_its_result_and_keeps_the_search(site, page):
+    url, _ = site
+    page.goto(url)
+    found = ask(page, "how should courts publish judgments and anonymise them?")
+    assert len(found) >= 3
+    address = page.url
+    assert "q=" in address
+    refs = page.locator("#jx-summary a.jx-ref")
+    assert refs.count() >= 1
+    number = refs.last.inner_text().strip("[]")
+    page.evaluate("window.__still_here = true")  # gone if the click loads another page
+    refs.last.click()
+    page.wait_for_function(
+        "n => { const r = document.getElementById('result-' + n).getBoundingClientRect();"
+        " return r.top >= -2 && r.top < window.innerHeight; }", arg=number)
+    assert page.evaluate("window.__still_here === true")
+    assert page.url == address
+    assert page.locator("#jx-results article.jx-hit").count() == len(found)
+
+
+CONTRAST_JS = """
+(selector) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = (c) => { const v = rgb(c).map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    let bg = el, color = getComputedStyle(el).backgroundColor;
+    while (bg && (color === 'rgba(0, 0, 0, 0)' || color === 'transparent')) {
+      bg = bg.parentElement; color = bg ? getComputedStyle(bg).backgroundColor : 'rgb(255, 255, 255)';
+    }
+    const [a, b] = [lum(getComputedStyle(el).color), lum(color)].sort((x, y) => y - x);
+    out.push((a + 0.05) / (b + 0.05));
+  }
+  return out;
+}
+"""
+
+
+def test_secondary_text_is_readable(site, page):
+    url, _ = site
+    page.goto(url)
+    ask(page, "free legal aid eligibility")
+    for selector in (".jx-meta", ".jx-count", ".jx-rank"):
+        ratios = page.evaluate(CONTRAST_JS, selector)
+        assert ratios and min(ratios) >= 4.5, (selector, ratios[:3])  # WCAG AA for normal-size text
+
+
 def test_unanswerable_question_says_so(site, page):
     url, _ = site
     page.goto(url)
