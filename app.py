@@ -125,6 +125,7 @@ from starlette.routing import Route  # noqa: E402
 from indexer.errors import IndexerError  # noqa: E402
 from indexer.records import citation_label  # noqa: E402
 from search import Filters, Hit, Searcher, compare, extractive_summary, parse_year_range  # noqa: E402
+from search.filters import LANGUAGE_NAMES, match_known  # noqa: E402
 from search.briefing import Pin, briefing_docx, briefing_markdown, commitments_csv, safe_url  # noqa: E402
 
 __all__ = ["build_app", "main", "render_card", "render_results", "render_summary", "resolve_corpus_file"]
@@ -137,9 +138,6 @@ COMPARE_LIMIT = 20
 NO_ANSWER = "No passage answers this closely; try other words or fewer filters."
 KIND_LABELS = {"report": "Report (PDF page)", "guide": "Guide section", "commitment": "OGP commitment",
                "text": "Text"}
-LANGUAGE_NAMES = {"und": "Undetermined", "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese",
-                  "ar": "Arabic", "ru": "Russian", "uk": "Ukrainian", "ka": "Georgian", "hy": "Armenian",
-                  "id": "Indonesian"}
 #: URL parameters of a shared search: filter field -> accepted names (the first is written).
 URL_PARAMS = (("country", ("country",)), ("region", ("region",)), ("kind", ("type", "kind")),
               ("policy_area", ("policy_area", "policy-area")), ("language", ("lang", "language")))
@@ -538,35 +536,10 @@ def _db_lock(searcher: Searcher):
 
 
 def _facets(searcher: Searcher) -> dict[str, list]:
-    db = searcher.reader.db
-
-    def values(sql: str) -> list:
-        return [r[0] for r in db.execute(sql).fetchall() if r[0] not in (None, "")]
-
+    facets = searcher.facets()
     with _db_lock(searcher):
-        return {
-            "country": values("SELECT DISTINCT country FROM documents ORDER BY 1"),
-            "region": values("SELECT DISTINCT region FROM documents ORDER BY 1"),
-            "kind": values("SELECT DISTINCT kind FROM documents ORDER BY 1"),
-            "policy_area": values("SELECT DISTINCT area FROM policy_areas ORDER BY 1"),
-            "language": values("SELECT DISTINCT language FROM chunks ORDER BY 1"),
-            "year": values("SELECT DISTINCT year FROM documents ORDER BY 1"),
-            "sources": values("SELECT source FROM files"),
-        }
-
-
-def _match(values: Sequence[str], choices: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Values mapped onto the known choices case-insensitively: (matched, unknown)."""
-    lower = {str(c).lower(): c for c in choices}
-    matched, unknown = [], []
-    for value in values:
-        hit = lower.get(value.strip().lower())
-        if hit is not None:
-            if hit not in matched:
-                matched.append(hit)
-        elif value.strip():
-            unknown.append(value.strip())
-    return matched, unknown
+        facets["sources"] = [r[0] for r in searcher.reader.db.execute("SELECT source FROM files")]
+    return facets
 
 
 def _param_list(params, name: str, choices: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -578,7 +551,8 @@ def _param_list(params, name: str, choices: Sequence[str]) -> tuple[list[str], l
         if item is None:
             continue
         values.extend([item] if item.strip().lower() in known else item.split(","))
-    return _match(values, choices)
+    matched, unknown = match_known(values, choices)
+    return matched, [value for value, _ in unknown]
 
 
 def share_query(question: str, k: int, countries, regions, year_from, year_to, kinds, areas, langs) -> str:

@@ -20,7 +20,8 @@ EXAMPLES = """examples:
   python -m indexer check --index real-index           verify an index and say how to repair it
 
 exit status: 0 success; 1 some files could not be read (the rest were indexed; with
---strict nothing is written); 2 the build or check itself failed.
+--strict nothing is written); 2 the build or check itself failed; 130 interrupted (Ctrl-C:
+the index is as it was).
 """
 
 
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted: nothing was written, and the index is as it was before this build.", file=sys.stderr)
+        return 130
     print(report.summary())
     if report.failed:
         print(f"\n{len(report.failed)} file(s) could not be read; everything else was indexed. "

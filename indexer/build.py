@@ -74,6 +74,9 @@ class BuildReport:
             lines.append(f"  warning {source}: {message}")
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)} files of unsupported types (e.g. {self.skipped[0]})")
+        if not self.total_files and not self.failed:
+            lines.append("  The index holds no documents: the corpus has no files of the types the indexer reads "
+                         "(.pdf, .md, .html, .txt, commitments .csv). Add some and build again.")
         return "\n".join(lines)
 
 
@@ -211,8 +214,13 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
     started = time.perf_counter()
     corpus_dir, index_dir = Path(settings.corpus_dir), Path(settings.index_dir)
     report = BuildReport(index_dir=index_dir)
+    if corpus_dir.exists() and not corpus_dir.is_dir():
+        raise IndexerError(f"The corpus {corpus_dir} is a file, not a folder: give the folder that holds the documents.")
     if not corpus_dir.is_dir():
         raise IndexerError(f"The corpus folder {corpus_dir} does not exist. Create it and put documents in it.")
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexerError(f"The index {index_dir} is a file, not a folder: give a folder for the index "
+                           f"(it is created if missing).")
 
     with index_lock(index_dir):
         earlier_corpus = recorded_corpus(index_dir)

@@ -141,6 +141,9 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(f"fusion must be 'rrf' or 'convex', got {merged.fusion!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
+    for name in ("results", "candidates", "batch_size"):
+        if getattr(merged, name) < 1:
+            raise SettingsError(f"{name} must be at least 1, got {getattr(merged, name)}.")
     if merged.join_adjacent < 0:
         raise SettingsError(f"join_adjacent must be at least 0 (above 1 never joins), got {merged.join_adjacent}.")
     return merged

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -22,6 +24,12 @@ EXAMPLES = """examples:
   python -m search "legal aid" --country "North Macedonia,Albania" --year 2016-2024
   python -m search --queries questions.txt > answers.jsonl      one question a line, or JSON Lines with "q"
   python -m search compare "free legal aid for poor people" --policy-area "Access to Justice"
+
+compare QUESTION lists one row per matching commitment, grouped by country:
+  country | id | year | title | lead institution | IRM potential impact | IRM completion | URL
+(the IRM ratings as the OGP export gives them; "-" where it has none).
+
+exit status: 0 answered (also when nothing matched); 2 bad input, or no usable index.
 """
 
 
@@ -35,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("question", nargs="*", help="the question (or: compare QUESTION)")
     parser.add_argument("--index", type=Path, help="index folder (default: index)")
     parser.add_argument("--config", type=Path, help="TOML settings file")
-    parser.add_argument("-k", type=int, default=None, help="number of results (default 10)")
+    parser.add_argument("-k", type=_at_least_one, default=None, help="number of results (default 10)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.add_argument("--queries", type=Path, help="file of questions; writes JSON Lines to stdout")
     parser.add_argument("--country", help="only these countries (comma-separated)")
@@ -47,9 +55,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _read_queries(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise IndexerError(f"the questions file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexerError(f"the questions file {path} cannot be read ({exc})") from None
     questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
@@ -61,6 +85,9 @@ def _read_queries(path: Path) -> list[str]:
                 raise IndexerError(f"{path}: a JSON line without a 'q' field: {line[:60]}") from None
         questions.append(line)
     return questions
+
+
+_WORD = re.compile(r"[^\W_]")
 
 
 def _render(hits: list[Hit]) -> str:
@@ -85,19 +112,28 @@ def main(argv: list[str] | None = None) -> int:
     if words and words[0] == "compare":
         mode, words = "compare", words[1:]
     question = " ".join(words).strip()
-    if not question and not args.queries:
+    example = 'python -m search compare "free legal aid"' if mode == "compare" else 'python -m search "free legal aid"'
+    if not args.queries and not _WORD.search(question):
         _parser().print_usage(sys.stderr)
-        print('error: give a question, e.g. python -m search "free legal aid"', file=sys.stderr)
+        print(f"error: give a question in words, e.g. {example}", file=sys.stderr)
+        return 2
+    if args.queries and question:
+        print("error: give either a question or --queries FILE, not both", file=sys.stderr)
+        return 2
+    if mode == "compare" and args.kind:
+        print("error: compare lists commitments only; --type does not apply to it", file=sys.stderr)
         return 2
     try:
         settings = load_settings(args.config, index_dir=args.index)
         filters = Filters.from_strings(country=args.country, region=args.region, year=args.year, kind=args.kind,
                                        policy_area=args.policy_area, language=args.lang)
+        questions = _read_queries(args.queries) if args.queries else []
         searcher = Searcher(settings.index_dir, settings)
         if searcher.update_hint:
             print(searcher.update_hint, file=sys.stderr)
+        filters = searcher.check_filters(filters)
         if args.queries:
-            for q in _read_queries(args.queries):
+            for q in questions:
                 results = [h.to_dict() for h in searcher.search(q, args.k, filters)]
                 print(json.dumps({"query": q, "results": results}, ensure_ascii=False), flush=True)
             return 0
@@ -106,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
             else:
+                if rows:
+                    print("country | id | year | title | lead institution | IRM potential impact | IRM completion | URL")
                 for r in rows:
                     print(f"{r.country} | {r.commitment_id} | {r.year} | {r.title} | {r.lead_institution or '-'} | "
                           f"impact: {r.irm_potential_impact or '-'} | completion: {r.irm_completion or '-'} | {r.url or ''}")
@@ -124,5 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _run() -> int:
+    try:
+        return main()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error. Point stdout at nothing so that
+        # Python's flush at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_run())

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from indexer.errors import IndexerError
 
-__all__ = ["Filters", "parse_year_range"]
+__all__ = ["Filters", "LANGUAGE_NAMES", "UnknownFilterValueError", "match_known", "parse_year_range"]
+
+#: Language codes the indexer detects -> English names (shown in the app; accepted by --lang).
+LANGUAGE_NAMES = {"und": "Undetermined", "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese",
+                  "ar": "Arabic", "ru": "Russian", "uk": "Ukrainian", "ka": "Georgian", "hy": "Armenian",
+                  "id": "Indonesian"}
+#: Below this many values, a message about an unknown value lists them all.
+_LIST_ALL_UNDER = 13
+
+#: Filter fields that name values from the index, and how a message names each.
+VALUE_FIELDS = {"country": "country", "region": "region", "kind": "document type", "policy_area": "policy area",
+                "language": "language"}
+
+
+class UnknownFilterValueError(IndexerError):
+    """A filter names a value the index does not hold (it would match nothing); the message names
+    each such value with the closest ones the index does hold."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +80,35 @@ class Filters:
             params.extend(v.lower() for v in self.policy_area)
         return (" AND ".join(clauses) or "1"), params
 
+    def matched_to(self, known: Mapping[str, Iterable[str]],
+                   aliases: Mapping[str, Mapping[str, str]] | None = None) -> Filters:
+        """These filters with each value spelt as the index spells it (``known``: field -> the index's
+        values), ignoring case, accents, spacing and apostrophe style; ``aliases``: field -> other
+        names for some values ("uk" -> "United Kingdom", "Spanish" -> "es").
+
+        Raises UnknownFilterValueError naming every value that matches nothing, with suggestions:
+        such a filter would return nothing, and the reader would not know why."""
+        changes: dict[str, tuple[str, ...]] = {}
+        problems: list[str] = []
+        for name, label in VALUE_FIELDS.items():
+            values = getattr(self, name)
+            if not values:
+                continue
+            choices = [str(v) for v in known.get(name, ())]
+            matched, unknown = match_known(values, choices, (aliases or {}).get(name))
+            for value, suggestions in unknown:
+                if suggestions:
+                    hint = f" (did you mean {' or '.join(repr(v) for v in suggestions)}?)"
+                elif len(choices) < _LIST_ALL_UNDER:
+                    hint = f" (it holds {', '.join(choices) or 'none'})"
+                else:
+                    hint = ""
+                problems.append(f"no {label} '{value}' in this index{hint}")
+            changes[name] = tuple(matched)
+        if problems:
+            raise UnknownFilterValueError("; ".join(problems) + ": a filter on it would match nothing.")
+        return replace(self, **changes)
+
     def to_query(self) -> dict[str, str]:
         """The filters as URL/CLI-style strings (for shareable links and JSON output)."""
         out = {}
@@ -99,3 +147,39 @@ def parse_year_range(text: str) -> tuple[int | None, int | None]:
     if first and last and first > last:
         raise IndexerError(f"Year range '{text}' ends before it starts.")
     return first, last
+
+
+def _comparable(value: str) -> str:
+    """A value as compared with the index's: lower case, no accents, straight apostrophes, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", value.replace("\u2019", "'").replace("\u2018", "'"))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.lower().split())
+
+
+def match_known(values: Iterable[str], known: Iterable[str], aliases: Mapping[str, str] | None = None,
+                ) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """``values`` mapped onto ``known`` (case, accents, spacing and apostrophes aside; ``aliases``
+    maps other names onto known values): (matched, [(unknown value, up to three suggestions)])."""
+    by_form = {_comparable(str(k)): str(k) for k in known}
+    for alias, target in (aliases or {}).items():
+        if _comparable(target) in by_form:
+            by_form.setdefault(_comparable(alias), by_form[_comparable(target)])
+    matched: list[str] = []
+    unknown: list[tuple[str, list[str]]] = []
+    for value in values:
+        value = value.strip()
+        if not value:
+            continue
+        form = _comparable(value)
+        hit = by_form.get(form)
+        if hit is not None:
+            if hit not in matched:
+                matched.append(hit)
+            continue
+        # Suggest known values that contain the value as a word ("Africa" -> "Africa and the Middle
+        # East"), then the closest spellings ("Slovakia" -> "Slovak Republic").
+        containing = [k for f, k in by_form.items() if re.search(rf"\b{re.escape(form)}\b", f)]
+        close = [by_form[f] for f in difflib.get_close_matches(form, list(by_form), n=3, cutoff=0.6)]
+        suggestions = list(dict.fromkeys([*containing, *close]))[:3]
+        unknown.append((value, suggestions))
+    return matched, unknown

@@ -19,17 +19,18 @@ from indexer.chunking import PART_HEADING_REACH, numbered_part
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.postings import bm25_scores, has_postings
-from indexer.records import Provenance, citation_label
+from indexer.records import DOCUMENT_KINDS, Provenance, citation_label
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
 from indexer.store import IndexReader, StoredChunk
 
 from .answer import best_sentence
-from .filters import Filters
+from .filters import LANGUAGE_NAMES, Filters
 
 __all__ = ["Hit", "Searcher"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_ANY_WORD = re.compile(r"[^\W_]")
 _COMMITMENT_NUMBER = re.compile(r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
 # Short names people use for members whose export name is longer.
 _COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
@@ -185,10 +186,34 @@ class Searcher:
             )
         return vector
 
+    def facets(self) -> dict[str, list]:
+        """The values each filter can take in this index (and the years present), sorted."""
+        def values(sql: str) -> list:
+            return [r[0] for r in self.reader.db.execute(sql).fetchall() if r[0] not in (None, "")]
+
+        with self._lock:
+            return {
+                "country": values("SELECT DISTINCT country FROM documents ORDER BY 1"),
+                "region": values("SELECT DISTINCT region FROM documents ORDER BY 1"),
+                "kind": values("SELECT DISTINCT kind FROM documents ORDER BY 1"),
+                "policy_area": values("SELECT DISTINCT area FROM policy_areas ORDER BY 1"),
+                "language": values("SELECT DISTINCT language FROM chunks ORDER BY 1"),
+                "year": values("SELECT DISTINCT year FROM documents ORDER BY 1"),
+            }
+
+    def check_filters(self, filters: Filters) -> Filters:
+        """``filters`` spelt as this index spells its values ("cote d'ivoire" -> "Côte d'Ivoire",
+        "UK" -> "United Kingdom"); UnknownFilterValueError, with suggestions, for a value it
+        does not hold. ``search`` itself takes any value (an unknown one matches nothing)."""
+        facets = self.facets()
+        facets["kind"] = sorted({*facets["kind"], *DOCUMENT_KINDS})
+        languages = {name: code for code, name in LANGUAGE_NAMES.items()}
+        return filters.matched_to(facets, {"country": _COUNTRY_ALIASES, "language": languages})
+
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query`` that satisfy ``filters``, best first."""
         query = (query or "").strip()
-        if not query:
+        if not _ANY_WORD.search(query):  # "", "???": nothing to search for
             return []
         k = k or self.settings.results
         filters = filters or Filters()

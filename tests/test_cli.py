@@ -265,6 +265,52 @@ def test_search_rejects_bad_input_before_loading_anything(cli, tmp_path):
         assert "Traceback" not in result.stderr
 
 
+def test_search_names_unknown_filter_values_with_suggestions(cli):
+    # The tiny index holds North Macedonia, Albania and Kenya; regions Europe and Africa.
+    result = _search(cli, "legal aid", "--country", "Macedonia,Kenia", "--region", "Afri", "--type", "pdf")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "no country 'Kenia' in this index (did you mean 'Kenya'?)" in result.stderr
+    assert "Macedonia" not in result.stderr.replace("'Kenia'", "")  # a known short name is accepted
+    assert "no region 'Afri'" in result.stderr and "no document type 'pdf'" in result.stderr
+    assert "commitment, guide, report, text" in result.stderr  # few choices: all listed
+
+
+def test_search_filter_values_match_without_case_accents_or_full_names(cli):
+    result = _search(cli, "legal aid", "--country", "NORTH MACEDÓNIA", "--lang", "English", "--json", "-k", "2")
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["filters"] == {"country": "North Macedonia", "language": "en"}
+    assert [r["commitment_id"] for r in answer["results"]] == ["MK0164"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["legal aid", "-k", "0"], "must be at least 1"),
+    (["legal aid", "-k", "-1"], "must be at least 1"),
+    (["???"], "give a question in words"),
+    (["--queries", "no-such-file.txt"], "no-such-file.txt does not exist"),
+    (["legal aid", "--queries", "no-such-file.txt"], "not both"),
+    (["compare", "legal aid", "--type", "report"], "commitments only"),
+    (["compare"], 'python -m search compare "'),
+])
+def test_search_refuses_unusable_input_with_a_message(cli, args, message):
+    result = _search(cli, *args)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_search_output_piped_into_a_reader_that_stops_early_is_not_an_error(cli, tmp_path):
+    questions = tmp_path / "many.txt"
+    questions.write_text("legal aid for tenants\n" * 200, encoding="utf-8")  # far more than a pipe buffers
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    command = (f"{sys.executable} -m search --queries {questions} --index {cli['index']} "
+               f"--config {cli['config']} | head -c 1")
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=180)
+    assert result.stdout == "{"
+    assert "BrokenPipeError" not in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 0
+
+
 def test_search_compare_json(answers):
     result = answers["compare"]
     assert result.returncode == 0, result.stderr

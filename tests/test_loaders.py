@@ -156,6 +156,16 @@ def test_pdf_running_headers_and_footers_are_dropped_but_numbered_headings_kept(
     assert [d.provenance.page for d in loaded.documents] == [1, 2, 3, 4, 5]
 
 
+def test_pdf_lines_that_follow_a_pattern_but_change_their_numbers_are_content(tmp_path):
+    districts, counts = [4, 1, 3, 5, 2], [5, 2, 9, 4, 7]
+    pages = [f"Open Justice Report 2024 - page {n + 1}\nDistrict {d} resolved {c} disputes.\nCourts listed "
+             f"every hearing online in district {d}.\nTotal hearings: {c * 11}"
+             for n, (d, c) in enumerate(zip(districts, counts))]
+    texts = [d.text for d in _load(make_pdf(tmp_path / "report.pdf", pages)).documents]
+    # a year that stays and a page number that grows: a running title; numbers that jump about: content
+    assert texts[2] == "District 3 resolved 9 disputes.\nCourts listed every hearing online in district 3.\nTotal hearings: 99"
+
+
 def test_pdf_lines_repeated_on_few_pages_are_kept(tmp_path):
     pages = ["Access to justice\nLegal aid helps people.", "Access to justice\nCourts hear cases.",
              "Budgets\nMoney is tight.", "Staff\nJudges are few.", "Data\nCourts publish data."]

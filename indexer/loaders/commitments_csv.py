@@ -95,6 +95,10 @@ def load_commitments_csv(path: Path, source: str) -> tuple[list[Document], list[
             raise LoaderError(source, f"no '{_TEXT_COLUMN}' or 'Commitment Title' column: nothing to index")
         if _TEXT_COLUMN not in header:
             warnings.append(f"no '{_TEXT_COLUMN}' column: only the commitment titles were indexed")
+        for column, what in (("Country/Locality", "country"), ("Year Of Submission", "year")):
+            if column not in header:
+                warnings.append(f"no '{column}' column: the commitments have no {what}, so a {what} filter "
+                                f"leaves them out")
         documents: list[Document] = []
         seen: set[str] = set()
         for line_no, row in enumerate(reader, start=2):

@@ -116,27 +116,47 @@ def _without_running_lines(documents: list[Document]) -> list[Document]:
     for Open Justice - page 23"), markings ("UNCLASSIFIED").
 
     Left in, such a line is quoted as the answer to a question that shares its words, and makes
-    every page's last passage look like a copy of the others. Only a page's first and last lines
-    are candidates, and numbered headings ("Commitment 18") are never dropped: a plan that opens
-    most pages with one still needs it to say which commitment a passage belongs to.
+    every page's last passage look like a copy of the others. A running line sits among a page's
+    first or last lines, recurs on at least half the pages, and its numbers either stay the same
+    or go up with the page (a year, a page number): a line of content that merely follows a
+    pattern ("District 12 opened 3 desks") changes its numbers every which way. Numbered
+    headings ("Commitment 18") are never dropped (a plan that opens most pages with one still
+    needs it to say which commitment a passage belongs to); a page that is nothing but such lines
+    keeps them.
     """
     if len(documents) < 3:
         return documents
     pages = [d.text.split("\n") for d in documents]
-    seen: Counter[str] = Counter()
+    numbers: dict[str, list[tuple[int, ...]]] = {}
     for lines in pages:
-        seen.update({_running_key(lines[at]) for at in _edges(lines)})
+        for at in _edges(lines):
+            numbers.setdefault(_running_key(lines[at]), []).append(
+                tuple(int(n) for n in _NUMBER.findall(lines[at])[:_MOST_NUMBERS]))
     needed = max(3, math.ceil(_RUNNING_SHARE * len(documents)))
-    running = {key for key, count in seen.items() if count >= needed}
+    running = {key for key, seen in numbers.items() if len(seen) >= needed and _steady(seen)}
     if not running:
         return documents
     out = []
     for document, lines in zip(documents, pages):
         drop = {at for at in _edges(lines) if _running_key(lines[at]) in running and not is_part_heading(lines[at])}
-        text = clean_pdf_text("\n".join(line for at, line in enumerate(lines) if at not in drop))
-        if text:  # a page of nothing but its header and footer has nothing to cite
-            out.append(replace(document, text=text))
+        kept = [line for at, line in enumerate(lines) if at not in drop]
+        out.append(replace(document, text=clean_pdf_text("\n".join(kept))) if any(map(str.strip, kept))
+                   else document)
     return out
+
+
+#: Numbers compared per line (a long line of figures is content, not a running title).
+_MOST_NUMBERS = 4
+
+
+def _steady(occurrences: list[tuple[int, ...]]) -> bool:
+    """Whether each number of a recurring line, page after page, stays the same or never goes down."""
+    if len({len(numbers) for numbers in occurrences}) != 1:
+        return False
+    for column in zip(*occurrences):
+        if any(later < earlier for earlier, later in zip(column, column[1:])):
+            return False
+    return True
 
 
 def _page_labels(reader, page_count: int) -> list[str]:
