@@ -174,6 +174,9 @@ CSS = """
 .jx-answer li, .jx-basket li { margin-bottom: 6px; }
 .jx-count { color: var(--jx-subdued); font-size: 0.9em; margin-bottom: 8px; }
 .jx-notice { color: #a15c00; }
+/* On a phone the comparable-commitments table keeps readable columns and scrolls sideways,
+   instead of squeezing nine columns into 320 px (one letter a line). */
+@media (max-width: 720px) { #jx-tab-compare { overflow-x: auto; } #jx-compare { min-width: 760px !important; } }
 .jx-status { display: flex; flex-wrap: wrap; gap: 40px; }
 .jx-status h3 { margin: 8px 0 6px 0; }
 .jx-status table { border-collapse: collapse; margin-bottom: 12px; }
@@ -211,7 +214,7 @@ UPDATE_URL_JS = """
   const url = new URL(window.location.href);
   const keep = new URLSearchParams(url.search);
   for (const key of %s) keep.delete(key);
-  const next = new URLSearchParams(qs);
+  const next = qs === "q=" ? new URLSearchParams() : new URLSearchParams(qs);
   for (const [key, value] of keep) next.append(key, value);
   url.search = next.toString();
   url.hash = "";
@@ -445,7 +448,8 @@ def describe_filters(filters: Filters | None) -> str:
         if values:
             parts.append(f"{label}: {', '.join(values)}")
     if filters.year_from is not None or filters.year_to is not None:
-        parts.append(f"Years: {filters.year_from or '…'}-{filters.year_to or '…'}")
+        parts.append(f"Years: {filters.year_from or '…'}-{filters.year_to or '…'} (documents without a year, "
+                     f"such as most reports and guides, are left out)")
     return " · ".join(parts)
 
 
@@ -638,7 +642,8 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
         """-> answer, result cards, results (for pinning), share query, compare table, CSV, compare note."""
         question = (question or "").strip()
         k = max(1, min(MAX_RESULTS, int(k or DEFAULT_RESULTS)))
-        qs = share_query(question, k, countries, regions, year_from, year_to, kinds, areas, langs) if question else ""
+        # "q=" for an empty search: the address loses the previous question (a reload must not bring it back)
+        qs = share_query(question, k, countries, regions, year_from, year_to, kinds, areas, langs) if question else "q="
         if not question:
             empty = '<div class="jx-answer jx-none">Type a question and press Search.</div>'
             return (empty, "", [], qs, *compare_table("", Filters()))
