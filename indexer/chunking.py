@@ -10,6 +10,7 @@ A chunk never spans two Documents, so never two pages or two commitments.
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -72,6 +73,13 @@ def with_languages(units: list[tuple[Document, list[Chunk]]],
         language = document_language(document, detect_language) if chunks else "und"
         out.append((document, [c if c.language == language else replace(c, language=language) for c in chunks]))
     return out
+
+
+def _splits_words(ch: str) -> bool:
+    """Whether the tokenizer splits words at ``ch``. BERT's tokenizers split at spaces, tabs, line
+    ends and Unicode space separators only; a control character such as \\x1f, which Python's
+    isspace() accepts, is dropped and joins its neighbours into one word."""
+    return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
 
 
 def _embedding_text(heading: str, body: str) -> str:
@@ -275,7 +283,7 @@ class Chunker:
             for at, (s, e) in enumerate(bodies):
                 # Only a chunk with whitespace at both edges: one cut inside a word (an over-long
                 # "sentence" with no spaces) starts with a word piece the word alone would not have.
-                if (s == 0 or text[s - 1].isspace()) and (e == len(text) or text[e].isspace()):
+                if (s == 0 or _splits_words(text[s - 1])) and (e == len(text) or _splits_words(text[e])):
                     encoded[at] = self._sliced_ids(head_ids, whole.ids, token_starts, s, e)
         missing = [at for at, ids in enumerate(encoded) if ids is None]
         for at, ids in zip(missing, self._encode_for_model(

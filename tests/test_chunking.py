@@ -205,6 +205,18 @@ def test_whitespace_only_document_gives_no_chunks(chunker):
     assert chunker.chunk(doc("  \n\n \t ")) == []
 
 
+def test_a_chunk_after_a_control_character_counts_its_own_word_pieces(tokenizer):
+    # "\x1f" is whitespace to Python but not to the tokenizer ("0\x1ftil" is one word to it): the
+    # chunk's ids must come from the chunk itself, not a slice of the whole text's.
+    small = Chunker(tokenizer, max_tokens=64, chunk_tokens=40, overlap_tokens=8)
+    chunks = small.chunk(doc("!" * 33 + ":0\x1ftil!!"))
+    assert [c.text for c in chunks][-1] == "til!!"
+    for c in chunks:
+        assert len(c.token_ids) - 2 == c.token_count == len(tokenizer.encode_batch(
+            [c.embedding_text], add_special_tokens=False)[0].ids)
+        assert list(c.token_ids) == tokenizer.encode_batch([c.embedding_text])[0].ids
+
+
 def test_split_sentences_spans():
     text = "First one. Second one!  Third?\n\n- item a\n- item b\nLast line 2.5 percent. End"
     spans = split_sentences(text)

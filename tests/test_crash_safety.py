@@ -138,7 +138,8 @@ def _child(settings: Settings, encoder, kill_at, phase, conn, pause_on_add) -> N
     threading.setprofile(switch)
     sys.setprofile(switch)
     try:
-        build_index(settings, progress=False, encoder=encoder)
+        # The tests move one index between corpus A and corpus B on purpose: replace=True says so.
+        build_index(settings, progress=False, encoder=encoder, replace=True)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent
         sys.setprofile(None)
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -201,7 +202,8 @@ def corpora(tmp_path_factory, encoder):
     torch.set_num_threads(1)
     try:
         for corpus in (corpus_a, corpus_b):
-            build_index(Settings(corpus_dir=corpus, index_dir=root / "warm-up"), progress=False, encoder=encoder)
+            build_index(Settings(corpus_dir=corpus, index_dir=root / "warm-up"), progress=False, encoder=encoder,
+                        replace=True)
     finally:
         torch.set_num_threads(threads)
     # Reference answers, and the number of counted events of each kind of build.
