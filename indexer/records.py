@@ -91,6 +91,17 @@ def citation_label(p: Provenance) -> str:
         label += f", p. {printed}"
         if printed != str(p.page):
             label += f" (PDF page {p.page})"
-    if p.section:
-        label += f", § {p.section}"
+    section = _section_below_title(p.section, p.title) if p.section else ""
+    if section:
+        label += f", § {section}"
     return label
+
+
+def _section_below_title(section: str, title: str) -> str:
+    """The heading path without a first heading that only repeats the title ("Justice in the Digital
+    Age | OGP Guides, § Justice in the Digital Age > Courts" reads "..., § Courts"); "" when the
+    path is that heading alone."""
+    parts = section.split(" > ")
+    if title.casefold().startswith(parts[0].casefold()):
+        return " > ".join(parts[1:])
+    return section

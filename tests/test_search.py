@@ -659,3 +659,18 @@ def test_short_passages_are_copies_only_when_they_say_the_same_words():
     assert _similar(_shingles(long), _shingles(long + " and the date it changed"))
     assert not _similar(_shingles(long), _shingles("inspectors will visit every prison twice a year and "
                                                    "publish their findings in full on the website"))
+
+
+def test_a_citation_does_not_repeat_the_title_as_its_first_heading():
+    from indexer.records import Provenance, citation_label
+
+    guide = Provenance(source="guides/digital.html", kind="guide",
+                       title="Justice in the Digital Age | OGP Justice Starter Guides",
+                       section="Justice in the Digital Age > Online courts")
+    assert citation_label(guide) == "Justice in the Digital Age | OGP Justice Starter Guides, § Online courts"
+    intro = Provenance(source="guides/a2j.md", kind="guide", title="Access to Justice", section="Access to Justice")
+    assert citation_label(intro) == "Access to Justice"
+    other = Provenance(source="wjp/r1.md", kind="guide", title="Thematic Findings", section="Civil justice > Costs")
+    assert citation_label(other) == "Thematic Findings, § Civil justice > Costs"
+    page = Provenance(source="r.pdf", kind="report", title="Court Data Note", page=3, page_label="23")
+    assert citation_label(page) == "Court Data Note, p. 23 (PDF page 3)"
