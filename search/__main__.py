@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.queries:
             for q in questions:
                 results = [h.to_dict() for h in searcher.search(q, args.k, filters)]
-                print(json.dumps({"query": q, "results": results}, ensure_ascii=False), flush=True)
+                print(json.dumps({"query": q, "filters": filters.to_query(), "results": results}, ensure_ascii=False),
+                      flush=True)
             return 0
         if mode == "compare":
             rows = compare(searcher, question, filters, limit=args.k or 20)

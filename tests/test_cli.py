@@ -247,6 +247,7 @@ def test_search_queries_file_plain_lines_and_json_lines(answers):
                                                 "court user committees"]
     assert all(1 <= len(line["results"]) <= 2 for line in lines)
     assert lines[0]["results"][0]["section"] == "Training"
+    assert all(line["filters"] == {} for line in lines)  # the same keys as a single --json answer
     assert lines[1]["results"][0]["commitment_id"] == "MK0164"
     assert lines[2]["results"][0]["commitment_id"] == "KE0021"
     assert REQUIRED_KEYS <= lines[0]["results"][0].keys()
