@@ -197,10 +197,10 @@ def main() -> int:
     searcher.warm_up()
     load_seconds = time.perf_counter() - t
     manifest = searcher.manifest
-    # The baseline: the same searcher with the keyword and proximity rankings switched off, so it
-    # returns the same cited, de-duplicated passages from the dense ranking alone.
-    dense_only = Searcher(args.index, searcher.settings.with_overrides(keyword_weight=0, proximity_weight=0),
-                          encoder=searcher.encoder)
+    # The baseline: the same searcher with the keyword and proximity rankings and the learned ranker
+    # switched off, so it returns the same cited, de-duplicated passages from the dense ranking alone.
+    dense_only = Searcher(args.index, searcher.settings.with_overrides(
+        keyword_weight=0, proximity_weight=0, rerank_depth=0), encoder=searcher.encoder)
     hybrid, dense, encode, lookup = [], [], [], []
     pass_p50s = []
     counters_before = cpu_counters()

@@ -34,7 +34,7 @@ import numpy as np
 
 from .analysis import split_words
 
-__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores"]
+__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores", "held_terms"]
 
 K1 = 1.2
 B = 0.75
@@ -234,3 +234,26 @@ def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))[:depth]
     return dict(zip(ids[order].tolist(), scores[order].tolist()))
+
+
+def held_terms(db: sqlite3.Connection, terms: Sequence[str], chunk_ids: Sequence[int],
+               ) -> tuple[int, dict[str, int], dict[int, set[str]]]:
+    """(passages in the index, how many passages hold each of ``terms`` the index holds, chunk id
+    -> which of those terms it holds) for ``chunk_ids``: how much of a question each passage covers."""
+    row = db.execute("SELECT passages FROM keyword_totals").fetchone()
+    if not terms or not row or not row[0]:
+        return (row[0] if row else 0), {}, {}
+    wanted = np.asarray(sorted(set(chunk_ids)), dtype=np.uint32)
+    segments: dict[str, list[bytes]] = {}
+    for term, blob_ids in db.execute(
+            f"SELECT term, chunk_ids FROM keyword_postings WHERE term IN ({','.join('?' * len(terms))})"
+            " ORDER BY term, first_id", list(terms)):
+        segments.setdefault(term, []).append(blob_ids)
+    frequency: dict[str, int] = {}
+    held: dict[int, set[str]] = {}
+    for term, parts in segments.items():
+        ids = np.frombuffer(b"".join(parts), dtype="<u4")
+        frequency[term] = len(ids)
+        for chunk_id in wanted[np.isin(wanted, ids, assume_unique=True)].tolist():
+            held.setdefault(chunk_id, set()).add(term)
+    return row[0], frequency, held

@@ -80,6 +80,8 @@ class Settings:
     join_adjacent: float = _setting(
         0.85, "Show a result's passage joined to the passage next to it in the same place when that one scores "
         "at least this fraction of it, so an answer cut in two is shown whole; above 1 never joins.")
+    rerank_depth: int = _setting(
+        40, "Best fused candidates the learned ranker reorders (search/rerank.py); 0 keeps the fused order.")
     fusion: str = _setting("rrf", "How dense and keyword rankings combine: convex (weighted normalised scores) or rrf.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
 
@@ -141,6 +143,8 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(f"fusion must be 'rrf' or 'convex', got {merged.fusion!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
+    if merged.rerank_depth < 0:
+        raise SettingsError(f"rerank_depth must be at least 0 (0 turns the ranker off), got {merged.rerank_depth}.")
     for name in ("results", "candidates", "batch_size"):
         if getattr(merged, name) < 1:
             raise SettingsError(f"{name} must be at least 1, got {getattr(merged, name)}.")

@@ -4,9 +4,11 @@ exact commitment ids first, near-duplicates collapsed into "also in"."""
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
+from functools import lru_cache
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 from dataclasses import dataclass, field
@@ -14,17 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, query_terms
+from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, keyword_terms, query_terms
 from indexer.chunking import PART_HEADING_REACH, numbered_part
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
-from indexer.postings import bm25_scores, has_postings
+from indexer.postings import bm25_scores, has_postings, held_terms
 from indexer.records import DOCUMENT_KINDS, Provenance, citation_label
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
 from indexer.store import IndexReader, StoredChunk
 
 from .answer import best_sentence
 from .filters import LANGUAGE_NAMES, Filters
+from .rerank import WEIGHTS as RANKER_WEIGHTS
+from .rerank import Signals, rerank
 
 __all__ = ["Hit", "Searcher"]
 
@@ -159,6 +163,8 @@ class Searcher:
 
         faiss.omp_set_num_threads(1)
         self._encoding_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="question-encoder")
+        # The learned ranker's weights (search/rerank.py); benchmarks/train_ranker.py sets others to try them.
+        self.ranker_weights = dict(RANKER_WEIGHTS)
 
     @property
     def manifest(self):
@@ -235,7 +241,11 @@ class Searcher:
                     vector = vector_soon.result()
                     dense = self._dense(vector, depth, allowed)
                     fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
-                    hits = self._collapse_in_slices(query, fused, k, prepared)
+                    # Neighbours are joined by how close their fused scores are, whatever the order.
+                    join_scores = dict(fused)
+                    if self.settings.rerank_depth:
+                        fused = self._reranked(query, vector, fused, dense, keyword, set(exact), prepared.chunks)
+                    hits = self._collapse_in_slices(query, fused, k, prepared, join_scores)
                     # Several chunks of one long document count once: when that leaves fewer than k
                     # places, look deeper rather than return short.
                     reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
@@ -399,6 +409,66 @@ class Searcher:
         return sorted(((cid, score + bonus.get(cid, 0.0)) for cid, score in fused),
                       key=lambda item: (-item[1], item[0]))
 
+    def ranking_signals(self, query: str, vector: np.ndarray, candidates: list[tuple[int, float]],
+                        dense: dict[int, float], keyword: dict[int, float],
+                        chunks: dict[int, StoredChunk] | None = None) -> list[Signals]:
+        """The ranker's signals (search/rerank.py) for each of the fused ``candidates``
+        (``chunks``: passages already read; those read here are added to it)."""
+        ids = [cid for cid, _ in candidates]
+        chunks = {} if chunks is None else chunks
+        chunks.update(self.reader.chunks_by_id(c for c in ids if c not in chunks))
+        cosine = {**{c: dense[c] for c in ids if c in dense},
+                  **self._dense_scores(vector, [c for c in ids if c not in dense])}
+        top_keyword = max(keyword.values(), default=0.0) or 1.0
+        # How much of the question a text holds, rarer words counting more: a smoothed idf, so a
+        # word no passage holds weighs most and a common one still a little.
+        words = set(query_terms(query, self._languages))
+        # Which question words each passage's keyword text (heading, section, id, country, text) holds.
+        passages, frequency, held = (held_terms(self.reader.db, sorted(words), ids) if self._postings
+                                     else (0, {}, {}))
+        idf = {w: math.log(1 + passages / (1 + frequency.get(w, 0))) for w in words}
+        total = sum(idf.values()) or 1.0
+
+        def share(terms) -> float:
+            return sum(weight for w, weight in idf.items() if w in terms) / total
+
+        country = self._country_in(query)
+        years = {int(y) for y in _YEAR.findall(query)}
+        unit = self.settings.rrf_k + 1 if self.settings.fusion == "rrf" else 1.0
+        signals = []
+        for cid, fused_score in candidates:
+            chunk = chunks.get(cid)
+            p = chunk.provenance if chunk else None
+            signals.append(Signals(
+                fusion=fused_score * unit,
+                cosine=cosine.get(cid, 0.0),
+                keyword=keyword.get(cid, 0.0) / top_keyword,
+                commitment=float(p is not None and p.kind == "commitment"),
+                named=float(p is not None and ((country is not None and p.country == country) + (p.year in years))),
+                question_words=share(held.get(cid, ())),
+                title_words=share(_title_terms(p.title)) if p else 0.0,
+            ))
+        return signals
+
+    def _reranked(self, query: str, vector: np.ndarray, fused: list[tuple[int, float]],
+                  dense: dict[int, float], keyword: dict[int, float], exact: set[int] = frozenset(),
+                  chunks: dict[int, StoredChunk] | None = None) -> list[tuple[int, float]]:
+        """``fused`` with its first ``rerank_depth`` candidates in the learned ranker's order (and
+        score); passages of a commitment the question names by id stay first, whatever the weights,
+        and the rest follow below, in their fused order."""
+        head, tail = fused[: self.settings.rerank_depth], fused[self.settings.rerank_depth:]
+        named = [(cid, score) for cid, score in head if cid in exact]
+        others = [(cid, score) for cid, score in head if cid not in exact]
+        if not others:
+            return fused
+        signals = self.ranking_signals(query, vector, others, dense, keyword, chunks)
+        ordered = rerank(list(zip((cid for cid, _ in others), signals)), self.ranker_weights)
+        top, floor = ordered[0][1], ordered[-1][1]
+        # Scores stay in descending order: named ids above the ranked ones, the rest below them.
+        above = [(cid, top + len(named) - at) for at, (cid, _) in enumerate(named)]
+        below = [(cid, floor - (tail[0][1] - score) - 1e-9) for cid, score in tail]
+        return above + ordered + below
+
     # -- presentation -------------------------------------------------------------------
 
     def _prepare_while_encoding(self, vector_soon, query: str, *rankings) -> _Prepared:
@@ -427,11 +497,14 @@ class Searcher:
         return prepared
 
     def _collapse_in_slices(self, query: str, fused: list[tuple[int, float]], k: int,
-                            prepared: _Prepared | None = None) -> list[Hit]:
+                            prepared: _Prepared | None = None, join_scores: dict[int, float] | None = None,
+                            ) -> list[Hit]:
         """Collapse near-duplicates, reading candidate chunks from SQLite a slice at a time
         (most questions need only the first few dozen); ``prepared``: what is already read
-        and computed for some of them."""
+        and computed for some of them; ``join_scores``: the scores neighbours are joined by
+        (the fused ones; by default those of ``fused``)."""
         prepared = prepared or _Prepared()
+        join_scores = join_scores if join_scores is not None else dict(fused)
         chunks, shingles, highlights = prepared.chunks, prepared.shingles, prepared.highlights
         # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
         # questions in one read.
@@ -439,17 +512,17 @@ class Searcher:
         kept: list[_Place] = []
         for first in range(0, len(fused), step):
             chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step] if cid not in chunks))
-            kept = self._collapse(fused[: first + step], chunks, k, shingles)
+            kept = self._collapse(fused[: first + step], chunks, k, shingles, join_scores)
             if len(kept) >= k:
                 break
-        # A neighbour strong enough to be joined may come after the k-th place: read up to the
-        # lowest score that could still join, so a passage is the same whatever k is asked for.
+        # A neighbour strong enough to be joined may come after the k-th place: read every
+        # candidate that could still join one, so a passage is the same whatever k is asked for.
         if len(kept) >= k:
-            floor = self.settings.join_adjacent * kept[-1].score
-            unread = [cid for cid, score in fused if score >= floor and cid not in chunks]
+            floor = self.settings.join_adjacent * min(place.join_score for place in kept)
+            unread = [cid for cid, _ in fused if join_scores[cid] >= floor and cid not in chunks]
             if unread:
                 chunks.update(self.reader.chunks_by_id(unread))
-                kept = self._collapse(fused, chunks, k, shingles)
+            kept = self._collapse(fused, chunks, k, shingles, join_scores)
         hits = []
         for rank, place in enumerate(kept, start=1):
             chunk, joined = place.chunk, place.joined
@@ -478,7 +551,8 @@ class Searcher:
         return numbered_part(self.reader.document_span(chunk.document_id, 0, start + PART_HEADING_REACH), start)
 
     def _collapse(self, fused: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
-                  shingles: dict[int, set[tuple[str, ...]]]) -> list[_Place]:
+                  shingles: dict[int, set[tuple[str, ...]]], join_scores: dict[int, float] | None = None,
+                  ) -> list[_Place]:
         """Keep the best of near-duplicate passages, the others listed under "also in", for at
         most ``k`` places, best first.
 
@@ -497,16 +571,20 @@ class Searcher:
                 words = shingles[cid] = _shingles(chunks[cid].text)
             return words
 
+        join_scores = join_scores if join_scores is not None else dict(fused)
+        ratio = self.settings.join_adjacent
+        floor = None
         for cid, score in fused:
             chunk = chunks.get(cid)
             if chunk is None:
                 continue
+            join_score = join_scores[cid]
             if len(kept) >= k:  # all places found: only a neighbour to join may follow
-                if score < self.settings.join_adjacent * kept[-1].score:
-                    break
-                for place in kept:
-                    if place.join(chunk, score, self.settings.join_adjacent):
-                        break
+                floor = floor if floor is not None else ratio * min(place.join_score for place in kept)
+                if join_score >= floor:
+                    for place in kept:
+                        if place.join(chunk, join_score, ratio):
+                            break
                 continue
             duplicate_of = None
             for other in kept:
@@ -517,9 +595,9 @@ class Searcher:
                 if duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
                     duplicate_of.also_in.append(chunk.provenance)
                 else:
-                    duplicate_of.join(chunk, score, self.settings.join_adjacent)
+                    duplicate_of.join(chunk, join_score, ratio)
                 continue
-            kept.append(_Place(chunk, score))
+            kept.append(_Place(chunk, score, join_score))
         return kept
 
     def document_text(self, document_id: int) -> str:
@@ -539,13 +617,14 @@ class _Place:
 
     chunk: StoredChunk
     score: float
+    join_score: float  # its fused score: a neighbour is joined by comparing fused scores
     also_in: list[Provenance] = field(default_factory=list)
     joined: StoredChunk | None = None
 
-    def join(self, chunk: StoredChunk, score: float, ratio: float) -> bool:
+    def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
         """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
-        place's chunk, and it scores at least ``ratio`` of it; True when taken."""
-        if self.joined is None and _next_to(chunk, self.chunk) and score >= ratio * self.score:
+        place's chunk, and its fused score is at least ``ratio`` of this place's; True when taken."""
+        if self.joined is None and _next_to(chunk, self.chunk) and join_score >= ratio * self.join_score:
             self.joined = chunk
             return True
         return False
@@ -563,6 +642,13 @@ class _Prepared:
 _WORDS = re.compile(r"\w+")
 #: Passages read ahead from the top of each keyword ranking while the question is encoded.
 _PREPARED_PER_RANKING = 15
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:
+    """A title's keyword terms, English stems (as the ranker was trained); a report's pages and a
+    guide's sections share one title, so each is analysed once."""
+    return frozenset(keyword_terms(title, "en"))
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:

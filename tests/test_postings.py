@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_build import CSV, MD, TXT, base, build, copy, db_rows  # noqa: F401 (fixtures)
 
-from indexer.postings import MAX_SEGMENTS, PostingsWriter, bm25_scores, has_postings
+from indexer.postings import MAX_SEGMENTS, PostingsWriter, bm25_scores, has_postings, held_terms
 
 WORDS = ("court legal aid justice paralegal data open publish decision judge tribunal access law reform "
          "community council police budget training rural women victim mediation fee appeal").split()
@@ -102,6 +102,19 @@ def test_terms_no_passage_holds_and_an_empty_index_give_nothing():
     assert bm25_scores(db, ["tribunal"], 10) == {}
     assert bm25_scores(db, [], 10) == {}
     assert list(bm25_scores(db, ["court", "tribunal"], 10)) == [1]
+
+
+def test_held_terms_says_which_question_words_each_passage_holds():
+    db = _db()
+    writer = PostingsWriter(db)
+    for chunk_id, terms in ((1, ["court", "data", "court"]), (2, ["legal", "aid"]), (3, ["court", "aid"])):
+        _add(db, writer, chunk_id, terms)
+    writer.flush()
+    passages, frequency, held = held_terms(db, ["court", "aid", "tribunal"], [1, 2, 3, 9])
+    assert passages == 3
+    assert frequency == {"court": 2, "aid": 2}  # "tribunal": in no passage
+    assert held == {1: {"court"}, 2: {"aid"}, 3: {"court", "aid"}}
+    assert held_terms(db, [], [1]) == (3, {}, {})
 
 
 def test_additions_removals_and_merges_keep_the_postings_in_step():

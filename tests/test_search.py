@@ -674,3 +674,57 @@ def test_a_citation_does_not_repeat_the_title_as_its_first_heading():
     assert citation_label(other) == "Thematic Findings, § Civil justice > Costs"
     page = Provenance(source="r.pdf", kind="report", title="Court Data Note", page=3, page_label="23")
     assert citation_label(page) == "Court Data Note, p. 23 (PDF page 3)"
+
+
+# -- the learned ranker ------------------------------------------------------------------------------
+
+
+def test_ranker_orders_by_its_weighted_signals_and_keeps_ties_in_order():
+    from search.rerank import FEATURES, WEIGHTS, Signals, model_score, rerank
+
+    assert set(WEIGHTS) == set(FEATURES)  # every signal has a weight, and nothing else does
+    plain = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
+                    title_words=0.0)
+    titled = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
+                     title_words=1.0)
+    assert model_score(titled) - model_score(plain) == pytest.approx(WEIGHTS["title_words"])
+    weights = dict.fromkeys(FEATURES, 0.0) | {"title_words": 1.0}
+    assert [c for c, _ in rerank([(1, plain), (2, titled), (3, plain)], weights)] == [2, 1, 3]
+    assert [c for c, _ in rerank([(1, plain), (2, plain)], dict.fromkeys(FEATURES, 0.0))] == [1, 2]
+
+
+def test_ranking_signals_describe_each_candidate(mini):
+    question = "legal aid hotline in Borduria 2018"
+    hits = mini.search(question, k=5)
+    vector = mini.encode_query(question)
+    hotline = next(h for h in hits if h.provenance.commitment_id == "BO0001")
+    report = next(h for h in hits if h.provenance.kind == "report")
+    dense = mini._dense(vector, 50, None)
+    keyword = mini._keyword(question, 50, Filters())
+    candidates = [(hotline.chunk_id, 0.03), (report.chunk_id, 0.02)]
+    by_id = dict(zip([hotline.chunk_id, report.chunk_id], mini.ranking_signals(question, vector, candidates, dense,
+                                                                               keyword)))
+    hot, rep = by_id[hotline.chunk_id], by_id[report.chunk_id]
+    assert hot.fusion == pytest.approx(0.03 * (mini.settings.rrf_k + 1))
+    assert (hot.commitment, rep.commitment) == (1.0, 0.0)
+    assert hot.named == 2.0 and rep.named == 0.0  # Borduria and 2018 are the commitment's
+    assert hot.title_words > rep.title_words and 0 < hot.title_words <= 1  # "Legal aid hotline"
+    assert 0 < rep.question_words <= 1 and 0 < hot.question_words <= 1
+    assert hot.cosine == pytest.approx(float(mini.reader.reconstruct([hotline.chunk_id])[0] @ vector[0]), abs=1e-5)
+    assert max(hot.keyword, rep.keyword) <= 1.0 and hot.keyword > 0
+
+
+def test_the_ranker_reorders_the_results_and_depth_0_turns_it_off(mini):
+    question = "free legal aid for people who cannot afford a lawyer"
+    fused = Searcher(mini.reader.index_dir, mini.settings.with_overrides(rerank_depth=0), encoder=mini.encoder)
+    reports_first = Searcher(mini.reader.index_dir, mini.settings, encoder=mini.encoder)
+    try:
+        reports_first.ranker_weights = dict(mini.ranker_weights) | {"commitment": -100.0}
+        assert reports_first.search(question, k=3)[0].provenance.kind == "report"
+        plain = fused.search(question, k=3)
+        assert plain[0].provenance.kind == "commitment"  # the fused order, as before the ranker
+        # the exact id of a commitment still comes first, whatever the ranker's weights
+        assert reports_first.search("BO0001 legal aid", k=3)[0].provenance.commitment_id == "BO0001"
+    finally:
+        fused.close()
+        reports_first.close()

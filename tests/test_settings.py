@@ -118,6 +118,10 @@ def test_inconsistent_chunk_settings_are_refused():
         load_settings(overlap_tokens=120)
     with pytest.raises(SettingsError, match="join_adjacent must be at least 0"):
         load_settings(join_adjacent=-0.5)
+    with pytest.raises(SettingsError, match="rerank_depth must be at least 0"):
+        load_settings(rerank_depth=-1)
+    with pytest.raises(SettingsError, match="results must be at least 1"):
+        load_settings(write(Path("r.toml"), "results = 0\n"))
 
 
 def test_missing_or_broken_config_file():
