@@ -56,5 +56,5 @@ def compare(searcher: Searcher, question: str, filters: Filters | None = None, l
             break
     best_by_country: dict[str | None, float] = {}
     for row in rows.values():
-        best_by_country[row.country] = max(best_by_country.get(row.country, 0.0), row.score)
+        best_by_country[row.country] = max(best_by_country.get(row.country, float("-inf")), row.score)
     return sorted(rows.values(), key=lambda r: (-best_by_country[r.country], r.country or "", -r.score))
