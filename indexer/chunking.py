@@ -27,8 +27,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_
 #: loader cuts a file into Documents); an index chunked by another version is rebuilt in full, so
 #: an incremental build still equals a fresh one. 1: sentence and paragraph boundaries;
 #: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines;
-#: 4: PDF running headers and footers dropped; a heading line is a sentence of its own.
-CHUNKER_VERSION = 4
+#: 4: PDF running headers and footers dropped; a heading line is a sentence of its own;
+#: 5: so are up to three stacked heading lines (a title above a section heading).
+CHUNKER_VERSION = 5
 
 
 class Tokenizer(Protocol):
@@ -126,37 +127,49 @@ _HEADING_WORDS = 10
 _LINE_END_PUNCTUATION = tuple(".!?:;,")
 #: ... and shorter than this share of the line after it.
 _HEADING_SHARE_OF_NEXT_LINE = 0.7
+#: A document title above a section heading: at most this many heading lines in a row.
+_MOST_HEADING_LINES = 3
 
 
 def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, int]]:
-    """``text[start:stop]`` (one sentence) as pieces, with any heading lines that open it cut off.
+    """``text[start:stop]`` (one sentence) as pieces, with the heading lines that open it cut off.
 
     PDF text and plain text often put a heading on its own line with no blank line after it
-    ("Funding legal aid sustainably\nLegal aid budgets are..."); as one sentence the heading
-    would be quoted as part of the answer. A heading here is a whole line (it starts a line) of
-    a few words without closing punctuation, starting with a capital or digit, followed by a
-    line that starts with a capital and is clearly longer: a line wrapped mid-sentence goes on in
+    ("Funding legal aid sustainably\nLegal aid budgets are..."), sometimes under the document's
+    title; as one sentence the headings would be quoted as part of the answer. Headings here are
+    up to ``_MOST_HEADING_LINES`` whole lines (the first starts a line) of a few words without
+    closing punctuation, starting with a capital or digit, followed by a line that starts with a
+    capital and is clearly longer than the last of them: a line wrapped mid-sentence goes on in
     lower case, or is about as long as the next line of its paragraph."""
-    pieces = []
-    while start == 0 or text[start - 1] == "\n":
-        newline = text.find("\n", start, stop)
+    if stop <= start:
+        return []
+    if not (start == 0 or text[start - 1] == "\n"):
+        return [(start, stop)]
+    lines: list[tuple[int, int]] = []  # the heading-shaped lines from ``start``
+    at = start
+    while len(lines) <= _MOST_HEADING_LINES:
+        newline = text.find("\n", at, stop)
         if newline < 0:
             break
-        line = text[start:newline].rstrip()
-        after = newline + 1
-        while after < stop and text[after].isspace():
-            after += 1
-        next_end = text.find("\n", after, stop)
-        next_line = text[after:stop if next_end < 0 else next_end]
+        line = text[at:newline].rstrip()
         if not (line and len(line.split()) <= _HEADING_WORDS and not line.endswith(_LINE_END_PUNCTUATION)
-                and (line[0].isupper() or line[0].isdigit()) and next_line[:1].isupper()
-                and len(line) < _HEADING_SHARE_OF_NEXT_LINE * len(next_line)):
+                and (line[0].isupper() or line[0].isdigit())):
             break
-        pieces.append((start, start + len(line)))
-        start = after
-    if stop > start:
-        pieces.append((start, stop))
-    return pieces
+        lines.append((at, at + len(line)))
+        at = newline + 1
+        while at < stop and text[at].isspace():
+            at += 1
+    # ``at`` now starts the first line that is not heading-shaped (or a heading-shaped one too many).
+    while lines and lines[-1][0] >= at:
+        lines.pop()
+    if not lines or len(lines) > _MOST_HEADING_LINES:
+        return [(start, stop)]
+    next_end = text.find("\n", at, stop)
+    next_line = text[at:stop if next_end < 0 else next_end].rstrip()
+    last = lines[-1]
+    if not (next_line[:1].isupper() and last[1] - last[0] < _HEADING_SHARE_OF_NEXT_LINE * len(next_line)):
+        return [(start, stop)]
+    return [*lines, (at, stop)] if stop > at else lines
 
 
 def _heading_lines(text: str, end: int | None = None):

@@ -38,13 +38,13 @@ FEATURES = tuple(f.name for f in fields(Signals))
 #: Learned by ``python benchmarks/train_ranker.py`` on benchmarks/questions/corpus-real-extra.jsonl and
 #: corpus-real-third.jsonl (54 questions; L2 0.3). Units: one unit of each signal above.
 WEIGHTS: Mapping[str, float] = {
-    "fusion": 0.425,
-    "cosine": 2.4953,
+    "fusion": 0.4258,
+    "cosine": 2.4989,
     "keyword": 0.7032,
-    "commitment": -1.0346,
-    "named": 1.4871,
-    "question_words": 2.4046,
-    "title_words": 3.5722,
+    "commitment": -1.0349,
+    "named": 1.5033,
+    "question_words": 2.4045,
+    "title_words": 3.5732,
 }
 
 

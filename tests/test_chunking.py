@@ -242,6 +242,17 @@ def test_a_heading_line_is_a_sentence_of_its_own_but_wrapped_lines_are_not():
     ]
 
 
+def test_a_title_above_a_section_heading_is_cut_off_too():
+    text = ("Open Justice: A Guidance Note on Transparent Courts\nPublishing court judgments\n"
+            "Judgments are the most important public record that a court produces. They show how.\n"
+            "A\nB\nC\nD\nThe long line of real prose that follows four short lines here.")
+    assert [text[s:e] for s, e, _ in split_sentences(text)] == [
+        "Open Justice: A Guidance Note on Transparent Courts", "Publishing court judgments",
+        "Judgments are the most important public record that a court produces.", "They show how.",
+        "A\nB\nC\nD\nThe long line of real prose that follows four short lines here.",  # more than three: not headings
+    ]
+
+
 def test_split_sentences_keeps_closing_quotes_and_brackets():
     text = "He said \u201cstop.\u201d Then \u2018go!\u2019 (Done.) End"
     assert [text[s:e] for s, e, _ in split_sentences(text)] == [
