@@ -81,7 +81,8 @@ class Settings:
         0.85, "Show a result's passage joined to the passage next to it in the same place when that one scores "
         "at least this fraction of it, so an answer cut in two is shown whole; above 1 never joins.")
     rerank_depth: int = _setting(
-        40, "Best fused candidates the learned ranker reorders (search/rerank.py); 0 keeps the fused order.")
+        40, "Best fused candidates the learned ranker reorders (search/rerank.py); 0 keeps the fused order. "
+            "Used with rrf fusion only (its weights were learned on those scores).")
     fusion: str = _setting("rrf", "How dense and keyword rankings combine: convex (weighted normalised scores) or rrf.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
 

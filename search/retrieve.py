@@ -243,7 +243,8 @@ class Searcher:
                     fused = self._metadata_bonus(query, self._fuse(vector, dense, keyword, phrases, exact))
                     # Neighbours are joined by how close their fused scores are, whatever the order.
                     join_scores = dict(fused)
-                    if self.settings.rerank_depth:
+                    # The ranker's weights were learned on reciprocal-rank-fusion scores.
+                    if self.settings.rerank_depth and self.settings.fusion == "rrf":
                         fused = self._reranked(query, vector, fused, dense, keyword, set(exact), prepared.chunks)
                     hits = self._collapse_in_slices(query, fused, k, prepared, join_scores)
                     # Several chunks of one long document count once: when that leaves fewer than k
@@ -434,7 +435,7 @@ class Searcher:
 
         country = self._country_in(query)
         years = {int(y) for y in _YEAR.findall(query)}
-        unit = self.settings.rrf_k + 1 if self.settings.fusion == "rrf" else 1.0
+        unit = self.settings.rrf_k + 1
         signals = []
         for cid, fused_score in candidates:
             chunk = chunks.get(cid)
