@@ -41,11 +41,10 @@ class _Recorder(Searcher):
 
     recorded: tuple[list[int], np.ndarray] | None = None
 
-    def _reranked(self, query, vector, fused, dense, keyword, exact=frozenset(), chunks=None):
-        head = [(cid, score) for cid, score in fused[: self.settings.rerank_depth] if cid not in exact]
-        signals = self.ranking_signals(query, vector, head, dense, keyword)
-        self.recorded = ([cid for cid, _ in head], np.array([s.vector() for s in signals]))
-        return super()._reranked(query, vector, fused, dense, keyword, exact, chunks)
+    def ranking_signals(self, query, vector, candidates, *args, **kwargs):
+        signals = super().ranking_signals(query, vector, candidates, *args, **kwargs)
+        self.recorded = ([cid for cid, _ in candidates], np.array([s.vector() for s in signals]))
+        return signals
 
 
 def collect(searcher: _Recorder, path: Path) -> list[tuple[np.ndarray, np.ndarray]]:

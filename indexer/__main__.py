@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import build_index, recorded_corpus
+from .build import build_index, recorded_corpus, same_folder
 from .errors import IndexerError, StrictBuildError
 from .settings import BACKENDS, Settings, load_settings
 from .store import IndexReader
@@ -100,7 +100,7 @@ def _with_recorded_corpus(args: argparse.Namespace, settings: Settings) -> Setti
     if args.corpus is not None or settings.corpus_dir != Settings().corpus_dir:
         return settings
     recorded = recorded_corpus(settings.index_dir)
-    if recorded is None or (Path(settings.corpus_dir).is_dir() and recorded.samefile(settings.corpus_dir)):
+    if recorded is None or same_folder(recorded, settings.corpus_dir):
         return settings
     print(f"corpus: {recorded} (the folder this index was built from; --corpus reads another)")
     return settings.with_overrides(corpus_dir=recorded)

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "keyword_terms", "matching_stems",
+__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "fold", "keyword_terms", "matching_stems",
            "matching_stems_in_spans", "query_terms", "split_words"]
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
@@ -42,7 +42,8 @@ _COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010\u2011][^\W\d_]+)+")
 _HYPHENS = str.maketrans("", "", "-\u2010\u2011")
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """``text`` in lower case without accents, as every keyword term is compared."""
     text = text.lower()
     if text.isascii():  # the common case: nothing to strip
         return text
@@ -115,7 +116,7 @@ def split_words(text: str) -> list[str]:
 
 def keyword_terms(text: str, language: str = "en") -> list[str]:
     """The terms indexed for ``text``: folded words, stemmed in ``language`` where a stemmer exists."""
-    folded = _fold(text)
+    folded = fold(text)
     return [_stem(language, w) for w in [*_WORD.findall(folded), *_joined_compounds(folded)]]
 
 
@@ -143,7 +144,7 @@ def matching_stems_in_spans(text: str, spans: list[tuple[int, int]], wanted: set
     whole = text.lower() if text.isascii() else None
     out: list[tuple[set[str], int]] = []
     for start, end in spans:
-        words = _WORD.findall(whole[start:end] if whole is not None else _fold(text[start:end]))
+        words = _WORD.findall(whole[start:end] if whole is not None else fold(text[start:end]))
         found = {_stem(language, word) for word in words if word[:3] in starts for language in languages}
         found &= wanted
         out.append((found, len(words) if found else 0))
@@ -156,7 +157,7 @@ def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
     A question's language cannot be told reliably from a few words, so each word is
     stemmed in every language the index has; a stem no passage contains costs nothing.
     """
-    folded = _fold(query)
+    folded = fold(query)
     words = [w for w in _WORD.findall(folded) if w not in _STOPWORDS]
     if not words:
         words = _WORD.findall(folded)

@@ -29,7 +29,7 @@ from .records import Chunk, Document
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 
-__all__ = ["BuildReport", "build_index", "recorded_corpus", "scan_corpus"]
+__all__ = ["BuildReport", "build_index", "recorded_corpus", "same_folder", "scan_corpus"]
 
 
 @dataclass
@@ -191,9 +191,10 @@ def _corpus_record(corpus_dir: Path, index_dir: Path) -> str:
         return str(corpus_dir.resolve())
 
 
-def _same_folder(a: Path, b: Path) -> bool:
+def same_folder(a: Path | str, b: Path | str) -> bool:
+    """Whether two paths name one existing folder (False when either is missing)."""
     try:
-        return a.samefile(b)
+        return Path(a).samefile(b)
     except OSError:
         return False
 
@@ -224,7 +225,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
 
     with index_lock(index_dir):
         earlier_corpus = recorded_corpus(index_dir)
-        if not replace and earlier_corpus is not None and not _same_folder(earlier_corpus, corpus_dir):
+        if not replace and earlier_corpus is not None and not same_folder(earlier_corpus, corpus_dir):
             raise IndexerError(
                 f"The index at {index_dir} holds the documents of {earlier_corpus}, not of {corpus_dir}; this build "
                 f"would drop them. To update it: `python -m indexer build --corpus {earlier_corpus} --index "

@@ -160,8 +160,6 @@ def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, i
         while at < stop and text[at].isspace():
             at += 1
     # ``at`` now starts the first line that is not heading-shaped (or a heading-shaped one too many).
-    while lines and lines[-1][0] >= at:
-        lines.pop()
     if not lines or len(lines) > _MOST_HEADING_LINES:
         return [(start, stop)]
     next_end = text.find("\n", at, stop)

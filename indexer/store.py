@@ -148,9 +148,10 @@ class IndexManifest:
         wrong = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if str(f.type).endswith("| None") and value is None:
-                continue
-            kind = {"int": int, "str": str, "str | None": str}.get(str(f.type), dict)
+            type_name = str(f.type).removesuffix(" | None")
+            if value is None and type_name != str(f.type):
+                continue  # an optional field left out
+            kind = {"int": int, "str": str}.get(type_name, dict)
             if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or value < 0)):
                 wrong.append(f.name)
             elif f.name.endswith("_file") and (not value or Path(value).name != value):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import textwrap
 from pathlib import Path
 
+from indexer.analysis import split_words
 from indexer.errors import IndexerError
 from indexer.settings import load_settings
 
@@ -87,9 +87,6 @@ def _read_queries(path: Path) -> list[str]:
     return questions
 
 
-_WORD = re.compile(r"[^\W_]")
-
-
 def _render(hits: list[Hit]) -> str:
     if not hits:
         return "No passages matched. Try other words, or fewer filters."
@@ -113,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         mode, words = "compare", words[1:]
     question = " ".join(words).strip()
     example = 'python -m search compare "free legal aid"' if mode == "compare" else 'python -m search "free legal aid"'
-    if not args.queries and not _WORD.search(question):
+    if not args.queries and not split_words(question):
         _parser().print_usage(sys.stderr)
         print(f"error: give a question in words, e.g. {example}", file=sys.stderr)
         return 2

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from indexer.analysis import fold
 from indexer.errors import IndexerError
 
 __all__ = ["Filters", "LANGUAGE_NAMES", "UnknownFilterValueError", "match_known", "parse_year_range"]
@@ -151,9 +151,7 @@ def parse_year_range(text: str) -> tuple[int | None, int | None]:
 
 def _comparable(value: str) -> str:
     """A value as compared with the index's: lower case, no accents, straight apostrophes, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", value.replace("\u2019", "'").replace("\u2018", "'"))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.lower().split())
+    return " ".join(fold(value.replace("\u2019", "'").replace("\u2018", "'")).split())
 
 
 def match_known(values: Iterable[str], known: Iterable[str], aliases: Mapping[str, str] | None = None,

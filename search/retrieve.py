@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, keyword_terms, query_terms
+from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, keyword_terms, query_terms, split_words
 from indexer.chunking import PART_HEADING_REACH, numbered_part
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
@@ -34,7 +34,6 @@ __all__ = ["Hit", "Searcher"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
-_ANY_WORD = re.compile(r"[^\W_]")
 _COMMITMENT_NUMBER = re.compile(r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
 # Short names people use for members whose export name is longer.
 _COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
@@ -219,7 +218,7 @@ class Searcher:
     def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query`` that satisfy ``filters``, best first."""
         query = (query or "").strip()
-        if not _ANY_WORD.search(query):  # "", "???": nothing to search for
+        if not split_words(query):  # "", "???": nothing to search for
             return []
         k = k or self.settings.results
         filters = filters or Filters()
@@ -511,19 +510,21 @@ class Searcher:
         # questions in one read.
         step = max(3 * k, 30)
         kept: list[_Place] = []
+        seen = 0  # candidates the collapse has gone through
         for first in range(0, len(fused), step):
-            chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:first + step] if cid not in chunks))
-            kept = self._collapse(fused[: first + step], chunks, k, shingles, join_scores)
+            seen = first + step
+            chunks.update(self.reader.chunks_by_id(cid for cid, _ in fused[first:seen] if cid not in chunks))
+            kept = self._collapse(fused[:seen], chunks, k, shingles, join_scores)
             if len(kept) >= k:
                 break
-        # A neighbour strong enough to be joined may come after the k-th place: read every
-        # candidate that could still join one, so a passage is the same whatever k is asked for.
+        # A neighbour strong enough to be joined may come after the candidates gone through: when
+        # one could still join a place, collapse them all, so a passage is the same whatever k is.
         if len(kept) >= k:
             floor = self.settings.join_adjacent * min(place.join_score for place in kept)
-            unread = [cid for cid, _ in fused if join_scores[cid] >= floor and cid not in chunks]
-            if unread:
-                chunks.update(self.reader.chunks_by_id(unread))
-            kept = self._collapse(fused, chunks, k, shingles, join_scores)
+            later = [cid for cid, _ in fused[seen:] if join_scores[cid] >= floor]
+            if later:
+                chunks.update(self.reader.chunks_by_id(cid for cid in later if cid not in chunks))
+                kept = self._collapse(fused, chunks, k, shingles, join_scores)
         hits = []
         for rank, place in enumerate(kept, start=1):
             chunk, joined = place.chunk, place.joined

@@ -127,18 +127,19 @@ def _without_running_lines(documents: list[Document]) -> list[Document]:
     if len(documents) < 3:
         return documents
     pages = [d.text.split("\n") for d in documents]
+    # Each page's edge lines: (position, key).
+    edges = [[(at, _running_key(lines[at])) for at in _edges(lines)] for lines in pages]
     numbers: dict[str, list[tuple[int, ...]]] = {}
-    for lines in pages:
-        for at in _edges(lines):
-            numbers.setdefault(_running_key(lines[at]), []).append(
-                tuple(int(n) for n in _NUMBER.findall(lines[at])[:_MOST_NUMBERS]))
+    for lines, page_edges in zip(pages, edges):
+        for at, key in page_edges:
+            numbers.setdefault(key, []).append(tuple(int(n) for n in _NUMBER.findall(lines[at])[:_MOST_NUMBERS]))
     needed = max(3, math.ceil(_RUNNING_SHARE * len(documents)))
     running = {key for key, seen in numbers.items() if len(seen) >= needed and _steady(seen)}
     if not running:
         return documents
     out = []
-    for document, lines in zip(documents, pages):
-        drop = {at for at in _edges(lines) if _running_key(lines[at]) in running and not is_part_heading(lines[at])}
+    for document, lines, page_edges in zip(documents, pages, edges):
+        drop = {at for at, key in page_edges if key in running and not is_part_heading(lines[at])}
         kept = [line for at, line in enumerate(lines) if at not in drop]
         out.append(replace(document, text=clean_pdf_text("\n".join(kept))) if any(map(str.strip, kept))
                    else document)
