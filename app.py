@@ -195,7 +195,7 @@ element.addEventListener('click', (event) => {
 """
 
 # A citation number in the answer scrolls to its result card. A plain "#result-2" link would not:
-# Gradio's <base href="/"> turns it into a jump to the front page, losing the search and basket.
+# Gradio's <base href> turns it into a jump to the app's front page, losing the search and basket.
 CITATION_JS = """
 element.addEventListener('click', (event) => {
   const link = event.target.closest('a.jx-ref');
