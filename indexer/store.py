@@ -32,6 +32,7 @@ import math
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -48,6 +49,7 @@ from .records import Chunk, Document, Provenance
 from .settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "IndexWriter", "IndexReader", "index_lock", "StoredChunk",
+           "IndexStatistics",
            "FLAT_INDEX", "ivf_lists", "vector_index_type", "describe_vectors", "vector_ids"]
 
 SCHEMA_VERSION = 1
@@ -638,8 +640,20 @@ class StoredChunk:
     document_id: int
 
 
+@dataclass(frozen=True)
+class IndexStatistics:
+    """What an index holds, for a status panel."""
+
+    commitments_by_country: tuple[tuple[str, int], ...]  # country or "(none)", most commitments first
+    files_by_kind: dict[str, int]
+    failures: tuple[tuple[str, str], ...]  # (source, reason) of files the last build could not read, by source
+    chunks_by_language: tuple[tuple[str, int], ...]  # most passages first
+
+
 class IndexReader:
     """Opens an index folder read-only after checking that its parts agree.
+
+    Safe to share between threads: every read of the one SQLite connection holds the reader's lock.
 
     ``nprobe``: IVF lists searched per question when the vector index is IVF (default: the
     ``nprobe`` setting's default); ignored by a flat index.
@@ -674,6 +688,8 @@ class IndexReader:
         if self.ivf is not None:
             self.ivf.nprobe = min(self.nprobe, self.ivf.nlist)
         self.db = _connect(db_path, readonly=True)
+        #: Held around every use of ``db``; re-entrant so a method may call another.
+        self.lock = threading.RLock()
         try:
             self.check()
         except BaseException:
@@ -779,14 +795,17 @@ class IndexReader:
         return self.vectors.reconstruct_batch(ids)
 
     def file_hashes(self) -> dict[str, str]:
-        return dict(self.db.execute("SELECT source, sha256 FROM files").fetchall())
+        with self.lock:
+            return dict(self.db.execute("SELECT source, sha256 FROM files").fetchall())
 
     def failures(self) -> dict[str, tuple[str | None, str]]:
         """source -> (sha256 of the failing version, reason) for files the last build could not read."""
-        return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
+        with self.lock:
+            return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
 
     def languages(self) -> tuple[str, ...]:
-        return tuple(r[0] for r in self.db.execute("SELECT DISTINCT language FROM chunks ORDER BY 1"))
+        with self.lock:
+            return tuple(r[0] for r in self.db.execute("SELECT DISTINCT language FROM chunks ORDER BY 1"))
 
     def chunks_by_id(self, ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = [int(i) for i in ids]
@@ -797,22 +816,23 @@ class IndexReader:
         # here and copying it out of SQLite for every candidate cost more than the rest of the row.
         # Plain tuples, read by position: a question reads 20-60 rows of 18 fields, and lookups
         # by name on sqlite3.Row were a third of this method's time.
-        cursor = self.db.cursor()
-        cursor.row_factory = None
-        rows = cursor.execute(
-            "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.source, d.kind, "
-            "d.title, d.page, d.page_label, d.section, d.commitment_id, d.country, d.region, d.year, d.url, "
-            f"d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
-            ids,
-        ).fetchall()
         areas: dict[int, list[str]] = {}
-        doc_ids = sorted({r[5] for r in rows})
-        if doc_ids:
-            for doc_id, area in cursor.execute(
-                f"SELECT document_id, area FROM policy_areas WHERE document_id IN ({','.join('?' * len(doc_ids))})",
-                doc_ids,
-            ):
-                areas.setdefault(doc_id, []).append(area)
+        with self.lock:
+            cursor = self.db.cursor()
+            cursor.row_factory = None
+            rows = cursor.execute(
+                "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.source, d.kind, "
+                "d.title, d.page, d.page_label, d.section, d.commitment_id, d.country, d.region, d.year, d.url, "
+                f"d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+                ids,
+            ).fetchall()
+            doc_ids = sorted({r[5] for r in rows})
+            if doc_ids:
+                for doc_id, area in cursor.execute(
+                    f"SELECT document_id, area FROM policy_areas WHERE document_id IN ({','.join('?' * len(doc_ids))})",
+                    doc_ids,
+                ):
+                    areas.setdefault(doc_id, []).append(area)
         out = {}
         for (cid, text, char_start, char_end, language, document_id, source, kind, title, page, page_label,
              section, commitment_id, country, region, year, url, metadata) in rows:
@@ -826,17 +846,41 @@ class IndexReader:
         return out
 
     def document_text(self, document_id: int) -> str:
-        row = self.db.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT text FROM documents WHERE id = ?", (document_id,)).fetchone()
         return row[0] if row else ""
 
     def document_span(self, document_id: int, start: int, end: int) -> str:
         """``document_text(document_id)[start:end]``, without reading the rest of the document."""
-        row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
-                              (start + 1, max(end - start, 0), document_id)).fetchone()
+        with self.lock:
+            row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
+                                  (start + 1, max(end - start, 0), document_id)).fetchone()
         return row[0] if row else ""
 
+    def statistics(self) -> IndexStatistics:
+        with self.lock:
+            db = self.db
+            by_country = db.execute(
+                "SELECT COALESCE(country, '(none)'), COUNT(*) FROM documents WHERE kind = 'commitment' "
+                "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+            files_by_kind = db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind").fetchall()
+            failures = db.execute("SELECT source, reason FROM failures ORDER BY source").fetchall()
+            languages = db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        return IndexStatistics(
+            commitments_by_country=tuple((r[0], r[1]) for r in by_country),
+            files_by_kind={r[0]: r[1] for r in files_by_kind},
+            failures=tuple((r[0], r[1]) for r in failures),
+            chunks_by_language=tuple((r[0], r[1]) for r in languages),
+        )
+
+    def sources(self) -> frozenset[str]:
+        """The indexed files' paths, relative to the corpus folder."""
+        with self.lock:
+            return frozenset(r[0] for r in self.db.execute("SELECT source FROM files"))
+
     def close(self) -> None:
-        self.db.close()
+        with self.lock:
+            self.db.close()
 
 
 def remove_index(index_dir: Path) -> None:

@@ -23,7 +23,7 @@ from indexer.errors import IndexMismatchError
 from indexer.postings import bm25_scores, has_postings, held_terms
 from indexer.records import DOCUMENT_KINDS, Provenance, citation_label
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
-from indexer.store import IndexReader, StoredChunk
+from indexer.store import IndexReader, IndexStatistics, StoredChunk
 
 from .answer import best_sentence
 from .filters import LANGUAGE_NAMES, Filters
@@ -205,6 +205,14 @@ class Searcher:
                 "language": values("SELECT DISTINCT language FROM chunks ORDER BY 1"),
                 "year": values("SELECT DISTINCT year FROM documents ORDER BY 1"),
             }
+
+    def statistics(self) -> IndexStatistics:
+        """What the index holds, for a status panel (safe from any thread)."""
+        return self.reader.statistics()
+
+    def sources(self) -> frozenset[str]:
+        """The indexed files' paths, relative to the corpus folder (safe from any thread)."""
+        return self.reader.sources()
 
     def check_filters(self, filters: Filters) -> Filters:
         """``filters`` spelt as this index spells its values ("cote d'ivoire" -> "Côte d'Ivoire",

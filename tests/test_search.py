@@ -728,3 +728,26 @@ def test_the_ranker_reorders_the_results_and_depth_0_turns_it_off(mini):
     finally:
         fused.close()
         reports_first.close()
+
+
+def test_statistics_and_sources_agree_with_the_manifest_from_many_threads(starter_searcher):
+    from concurrent.futures import ThreadPoolExecutor
+
+    m = starter_searcher.manifest
+    stats = starter_searcher.statistics()
+    assert sum(n for _, n in stats.commitments_by_country) == m.kinds["commitment"]
+    counts = [n for _, n in stats.commitments_by_country]
+    assert counts == sorted(counts, reverse=True)
+    assert sum(stats.files_by_kind.values()) == m.files
+    assert sum(n for _, n in stats.chunks_by_language) == m.chunks
+    assert stats.chunks_by_language[0][0] == "en"
+    assert [s for s, _ in stats.failures] == sorted(s for s, _ in stats.failures)
+    sources = starter_searcher.sources()
+    assert len(sources) == m.files and all(isinstance(s, str) and s for s in sources)
+    # The app calls these from Gradio's worker threads while questions are answered, taking no lock.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        jobs = [pool.submit(starter_searcher.statistics) for _ in range(12)]
+        jobs += [pool.submit(starter_searcher.sources) for _ in range(12)]
+        jobs += [pool.submit(starter_searcher.search, "legal aid", 3) for _ in range(6)]
+        results = [job.result() for job in jobs]
+    assert all(r == stats for r in results[:12]) and all(r == sources for r in results[12:24])
