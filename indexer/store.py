@@ -34,23 +34,24 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from .analysis import ANALYZER_VERSION, keyword_terms
 from .chunking import CHUNKER_VERSION, chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from .postings import PostingsWriter, has_postings
+from .postings import PostingsWriter, bm25_scores, has_postings, held_terms
 from .records import Chunk, Document, Provenance
 from .settings import Settings
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "IndexWriter", "IndexReader", "index_lock", "StoredChunk",
-           "IndexStatistics",
-           "FLAT_INDEX", "ivf_lists", "vector_index_type", "describe_vectors", "vector_ids"]
+           "IndexStatistics", "ChunkFilter", "KeywordTerms", "FLAT_INDEX", "ivf_lists", "vector_index_type",
+           "describe_vectors", "vector_ids"]
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -650,6 +651,52 @@ class IndexStatistics:
     chunks_by_language: tuple[tuple[str, int], ...]  # most passages first
 
 
+class ChunkFilter(Protocol):
+    """What a search may restrict passages to (search.Filters is one): each tuple matches any of its
+    values, case aside; empty or None means no restriction."""
+
+    country: tuple[str, ...]
+    region: tuple[str, ...]
+    year_from: int | None
+    year_to: int | None
+    kind: tuple[str, ...]
+    policy_area: tuple[str, ...]
+    language: tuple[str, ...]
+
+
+def _filter_clause(filters: ChunkFilter | None) -> tuple[str, list]:
+    """SQL condition over ``chunks c JOIN documents d`` for ``filters``, and its parameters ("1": none)."""
+    if filters is None:
+        return "1", []
+    clauses: list[str] = []
+    params: list = []
+    for column, values in (("d.country", filters.country), ("d.region", filters.region),
+                           ("d.kind", filters.kind), ("c.language", filters.language)):
+        if values:
+            clauses.append(f"LOWER({column}) IN ({','.join('?' * len(values))})")
+            params.extend(v.lower() for v in values)
+    if filters.year_from is not None:
+        clauses.append("d.year >= ?")
+        params.append(filters.year_from)
+    if filters.year_to is not None:
+        clauses.append("d.year <= ?")
+        params.append(filters.year_to)
+    if filters.policy_area:
+        marks = ",".join("?" * len(filters.policy_area))
+        clauses.append(f"d.id IN (SELECT document_id FROM policy_areas WHERE LOWER(area) IN ({marks}))")
+        params.extend(v.lower() for v in filters.policy_area)
+    return (" AND ".join(clauses) or "1"), params
+
+
+@dataclass(frozen=True)
+class KeywordTerms:
+    """Which of a question's terms some passages hold: how much of a question each passage covers."""
+
+    passages: int  # passages in the index
+    frequency: dict[str, int]  # term -> passages holding it (terms no passage holds left out)
+    held: dict[int, set[str]]  # chunk id -> the terms it holds (of those asked about)
+
+
 class IndexReader:
     """Opens an index folder read-only after checking that its parts agree.
 
@@ -856,6 +903,85 @@ class IndexReader:
             row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
                                   (start + 1, max(end - start, 0), document_id)).fetchone()
         return row[0] if row else ""
+
+    @property
+    def has_postings(self) -> bool:
+        """True when the index holds keyword postings (indexes built before them do not)."""
+        with self.lock:
+            return has_postings(self.db)
+
+    def countries(self) -> tuple[str, ...]:
+        """Every country or member a document names."""
+        with self.lock:
+            return tuple(r[0] for r in self.db.execute(
+                "SELECT DISTINCT country FROM documents WHERE country IS NOT NULL"))
+
+    def facets(self) -> dict[str, list]:
+        """The values each filter can take (and the years present), sorted, blanks left out."""
+        queries = {
+            "country": "SELECT DISTINCT country FROM documents ORDER BY 1",
+            "region": "SELECT DISTINCT region FROM documents ORDER BY 1",
+            "kind": "SELECT DISTINCT kind FROM documents ORDER BY 1",
+            "policy_area": "SELECT DISTINCT area FROM policy_areas ORDER BY 1",
+            "language": "SELECT DISTINCT language FROM chunks ORDER BY 1",
+            "year": "SELECT DISTINCT year FROM documents ORDER BY 1",
+        }
+        with self.lock:
+            return {name: [r[0] for r in self.db.execute(sql).fetchall() if r[0] not in (None, "")]
+                    for name, sql in queries.items()}
+
+    def allowed_chunks(self, filters: ChunkFilter) -> np.ndarray:
+        """The ids of the chunks ``filters`` leave."""
+        where, params = _filter_clause(filters)
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}", params
+            ).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def commitment_chunks(self, commitment_ids: Sequence[str], filters: ChunkFilter | None = None) -> list[int]:
+        """Chunk ids of the commitments with these ids (case aside), in document order."""
+        if not commitment_ids:
+            return []
+        where, params = _filter_clause(filters)
+        with self.lock:
+            return [r[0] for r in self.db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE UPPER(d.commitment_id) "
+                f"IN ({','.join('?' * len(commitment_ids))}) AND {where} ORDER BY d.id, c.ordinal",
+                [*commitment_ids, *params])]
+
+    def numbered_commitment_chunks(self, country: str, number: str, filters: ChunkFilter | None = None,
+                                   ) -> list[int]:
+        """Chunk ids of a member's commitments with this number in their action plan, latest first."""
+        where, params = _filter_clause(filters)
+        with self.lock:
+            return [r[0] for r in self.db.execute(
+                "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.country = ? AND "
+                f"json_extract(d.metadata, '$.commitment_number') = ? AND {where} "
+                "ORDER BY d.year DESC, d.id, c.ordinal", [country, number, *params])]
+
+    def country_and_year(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str | None, int | None]]:
+        """chunk id -> its document's (country, year)."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return {}
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT c.id, d.country, d.year FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"WHERE c.id IN ({','.join('?' * len(ids))})", ids).fetchall()
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def keyword_scores(self, terms: Sequence[str], depth: int, allowed: np.ndarray | None = None,
+                       ) -> dict[int, float]:
+        """chunk id -> BM25 score of the ``depth`` best passages holding any of ``terms`` (among
+        ``allowed``), best first (indexer/postings.py)."""
+        with self.lock:
+            return bm25_scores(self.db, terms, depth, allowed)
+
+    def held_terms(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> KeywordTerms:
+        """Which of ``terms`` each of ``chunk_ids`` holds, and how many passages hold each."""
+        with self.lock:
+            return KeywordTerms(*held_terms(self.db, terms, chunk_ids))
 
     def statistics(self) -> IndexStatistics:
         with self.lock:

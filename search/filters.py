@@ -1,4 +1,5 @@
-"""Search filters, applied inside both retrievers before ranking (never after truncation)."""
+"""Search filters: a value the store translates (indexer/store.py), applied inside every retriever before
+ranking (never after truncation), and matched to the index's own spelling of its values."""
 
 from __future__ import annotations
 
@@ -48,37 +49,6 @@ class Filters:
     def active(self) -> bool:
         return bool(self.country or self.region or self.kind or self.policy_area or self.language
                     or self.year_from is not None or self.year_to is not None)
-
-    def where(self) -> tuple[str, list]:
-        """SQL condition over ``chunks c JOIN documents d`` and its parameters."""
-        clauses: list[str] = []
-        params: list = []
-
-        def any_of(column: str, values: tuple[str, ...]) -> None:
-            clauses.append(f"LOWER({column}) IN ({','.join('?' * len(values))})")
-            params.extend(v.lower() for v in values)
-
-        if self.country:
-            any_of("d.country", self.country)
-        if self.region:
-            any_of("d.region", self.region)
-        if self.kind:
-            any_of("d.kind", self.kind)
-        if self.language:
-            any_of("c.language", self.language)
-        if self.year_from is not None:
-            clauses.append("d.year >= ?")
-            params.append(self.year_from)
-        if self.year_to is not None:
-            clauses.append("d.year <= ?")
-            params.append(self.year_to)
-        if self.policy_area:
-            marks = ",".join("?" * len(self.policy_area))
-            clauses.append(
-                f"d.id IN (SELECT document_id FROM policy_areas WHERE LOWER(area) IN ({marks}))"
-            )
-            params.extend(v.lower() for v in self.policy_area)
-        return (" AND ".join(clauses) or "1"), params
 
     def matched_to(self, known: Mapping[str, Iterable[str]],
                    aliases: Mapping[str, Mapping[str, str]] | None = None) -> Filters:

@@ -1,20 +1,42 @@
-"""Reorder the best fused candidates with a linear model over a few signals of each passage.
+"""The third stage: reorder the best fused candidates with a linear model over a few signals of each passage.
 
 Reciprocal rank fusion sees only ranks. The model also weighs how close the passage's vector is
 to the question's, how strong its keyword match is, how much of the question (rare words counting
 more) its text and its document's title hold, whether the question names its country or year,
 and whether it is a commitment (the export's hundreds of commitments crowd the candidates of
-questions about reports). Its weights are learned from the team's own gold questions by
-``benchmarks/train_ranker.py`` (pairwise logistic regression) and written below; the dev set is
-kept out of the training, so its score stays a held-out measurement.
+questions about reports). Its weights are data, ``search/ranker.json``, written by
+``benchmarks/train_ranker.py`` (pairwise logistic regression on the team's gold questions; the dev
+set is kept out, so its score stays a held-out measurement). The file records the settings the
+signals were computed with; weights fitted under other settings are refused, not silently used.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
+from functools import lru_cache
+from pathlib import Path
 
-__all__ = ["Signals", "FEATURES", "WEIGHTS", "model_score", "rerank"]
+import numpy as np
+
+from indexer.analysis import ANALYZER_VERSION, keyword_terms
+from indexer.errors import SettingsError
+from indexer.settings import Settings
+from indexer.store import IndexReader, StoredChunk
+
+from .candidates import Candidates, cosines
+from .query import Query
+
+__all__ = ["Signals", "FEATURES", "RANKER_FILE", "RankerModel", "load_ranker", "assumed_settings", "signals_of",
+           "model_score", "rerank", "reorder_head"]
+
+RANKER_FILE = Path(__file__).with_name("ranker.json")
+#: The settings the signals depend on; weights are refused under other values.
+ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth")
+RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --train benchmarks/questions/corpus-real-extra.jsonl "
+           "--train benchmarks/questions/corpus-real-third.jsonl --heldout ../shared/eval/dev.jsonl --write")
 
 
 @dataclass(frozen=True)
@@ -35,26 +57,119 @@ class Signals:
 
 FEATURES = tuple(f.name for f in fields(Signals))
 
-#: Learned by ``python benchmarks/train_ranker.py`` on benchmarks/questions/corpus-real-extra.jsonl and
-#: corpus-real-third.jsonl (54 questions; L2 0.3). Units: one unit of each signal above.
-WEIGHTS: Mapping[str, float] = {
-    "fusion": 0.4258,
-    "cosine": 2.4989,
-    "keyword": 0.7032,
-    "commitment": -1.0349,
-    "named": 1.5033,
-    "question_words": 2.4045,
-    "title_words": 3.5732,
-}
+
+def assumed_settings(settings: Settings) -> dict[str, float | int]:
+    """The settings (and analyser version) the ranker's signals depend on, as ranker.json records them."""
+    return {**{name: getattr(settings, name) for name in ASSUMED}, "analyzer": ANALYZER_VERSION}
 
 
-def model_score(signals: Signals, weights: Mapping[str, float] = WEIGHTS) -> float:
+@dataclass(frozen=True)
+class RankerModel:
+    """ranker.json: the weights and what they were fitted on."""
+
+    weights: dict[str, float]
+    settings: dict[str, float | int]  # assumed_settings() at training time
+    training: dict[str, str]  # question file -> sha256 of its content
+    index_chunks: int  # passages in the index the training questions were asked of
+
+    def check(self, settings: Settings, source: Path = RANKER_FILE) -> None:
+        """SettingsError when ``settings`` differ from those the weights were fitted under."""
+        current = assumed_settings(settings)
+        differ = [f"{name} = {current.get(name)} (fitted with {value})" for name, value in self.settings.items()
+                  if current.get(name) != value]
+        if differ:
+            raise SettingsError(
+                f"The learned ranker's weights ({source}) do not fit these settings: {'; '.join(differ)}. "
+                f"Retrain them with `{RETRAIN}`, or turn the ranker off with rerank_depth = 0.")
+
+    def write(self, path: Path = RANKER_FILE) -> None:
+        data = {"weights": self.weights, "settings": self.settings, "training": self.training,
+                "index_chunks": self.index_chunks}
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def load_ranker(path: Path = RANKER_FILE) -> RankerModel:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        model = RankerModel(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise SettingsError(f"The learned ranker's weights {path} are unreadable ({exc}): retrain them with "
+                            f"`{RETRAIN}`, or turn the ranker off with rerank_depth = 0.") from None
+    if set(model.weights) != set(FEATURES):
+        raise SettingsError(f"The learned ranker's weights {path} name {sorted(model.weights)}, not the signals "
+                            f"{list(FEATURES)}: retrain them with `{RETRAIN}`.")
+    return model
+
+
+@lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:
+    """A title's keyword terms, English stems (as the ranker was trained); a report's pages and a
+    guide's sections share one title, so each is analysed once."""
+    return frozenset(keyword_terms(title, "en"))
+
+
+def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates: list[tuple[int, float]],
+               found: Candidates, named: Mapping[int, int], chunks: dict[int, StoredChunk],
+               settings: Settings) -> list[Signals]:
+    """The ranker's signals for each of the fused ``candidates`` (``chunks``: passages already
+    read; those read here are added to it; ``named``: chunk id -> country/year matches)."""
+    ids = [cid for cid, _ in candidates]
+    chunks.update(reader.chunks_by_id(c for c in ids if c not in chunks))
+    cosine = {**{c: found.dense[c] for c in ids if c in found.dense},
+              **cosines(reader, vector, [c for c in ids if c not in found.dense])}
+    top_keyword = max(found.keyword.values(), default=0.0) or 1.0
+    # How much of the question a text holds, rarer words counting more: a smoothed idf, so a
+    # word no passage holds weighs most and a common one still a little.
+    words = set(query.terms)
+    # Which question words each passage's keyword text (heading, section, id, country, text) holds.
+    held = reader.held_terms(sorted(words), ids)
+    idf = {w: math.log(1 + held.passages / (1 + held.frequency.get(w, 0))) for w in words}
+    total = sum(idf.values()) or 1.0
+
+    def share(terms) -> float:
+        return sum(weight for w, weight in idf.items() if w in terms) / total
+
+    unit = settings.rrf_k + 1
+    signals = []
+    for cid, fused_score in candidates:
+        p = chunks[cid].provenance if cid in chunks else None
+        signals.append(Signals(
+            fusion=fused_score * unit,
+            cosine=cosine.get(cid, 0.0),
+            keyword=found.keyword.get(cid, 0.0) / top_keyword,
+            commitment=float(p is not None and p.kind == "commitment"),
+            named=float(named.get(cid, 0)) if p is not None else 0.0,
+            question_words=share(held.held.get(cid, ())),
+            title_words=share(_title_terms(p.title)) if p else 0.0,
+        ))
+    return signals
+
+
+def model_score(signals: Signals, weights: Mapping[str, float]) -> float:
     return sum(weights[name] * value for name, value in zip(FEATURES, signals.vector()))
 
 
-def rerank(candidates: Sequence[tuple[int, Signals]], weights: Mapping[str, float] = WEIGHTS,
-           ) -> list[tuple[int, float]]:
+def rerank(candidates: Sequence[tuple[int, Signals]], weights: Mapping[str, float]) -> list[tuple[int, float]]:
     """(chunk id, model score) of ``candidates``, best first; ties keep the given order."""
     scored = [(chunk_id, model_score(signals, weights), at) for at, (chunk_id, signals) in enumerate(candidates)]
     scored.sort(key=lambda item: (-item[1], item[2]))
     return [(chunk_id, score) for chunk_id, score, _ in scored]
+
+
+def reorder_head(fused: list[tuple[int, float]], depth: int, exact: Sequence[int], score_signals,
+                 weights: Mapping[str, float]) -> list[tuple[int, float]]:
+    """``fused`` with its first ``depth`` candidates in the model's order (and score); passages of a
+    commitment the question names by id stay first, whatever the weights, and the rest follow below,
+    in their fused order. ``score_signals(candidates)``: the Signals of each (candidate, fused score)."""
+    exact = set(exact)
+    head, tail = fused[:depth], fused[depth:]
+    named = [(cid, score) for cid, score in head if cid in exact]
+    others = [(cid, score) for cid, score in head if cid not in exact]
+    if not others:
+        return fused
+    ordered = rerank(list(zip((cid for cid, _ in others), score_signals(others))), weights)
+    top, floor = ordered[0][1], ordered[-1][1]
+    # Scores stay in descending order: named ids above the ranked ones, the rest below them.
+    above = [(cid, top + len(named) - at) for at, (cid, _) in enumerate(named)]
+    below = [(cid, floor - (tail[0][1] - score) - 1e-9) for cid, score in tail]
+    return above + ordered + below

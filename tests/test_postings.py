@@ -149,22 +149,29 @@ def test_a_passage_added_and_removed_in_one_build_leaves_nothing_behind():
 
 
 def test_searcher_keyword_ranking_equals_fts5_on_a_built_index(starter_searcher):
+    from search import candidates
     from search.filters import Filters
 
-    assert starter_searcher._postings
+    reader = starter_searcher.reader
     questions = ["free legal aid for people who cannot afford a lawyer", "publishing court decisions online",
                  "community paralegals training", "MK0164", "justicia abierta"]
     for filters in (Filters(), Filters(kind=("commitment",)), Filters(language=("en",))):
+        allowed = reader.allowed_chunks(filters) if filters.active else None
         for question in questions:
-            ours = starter_searcher._keyword(question, 50, filters)
-            starter_searcher._postings = False
-            try:
-                theirs = starter_searcher._keyword(question, 50, filters)
-            finally:
-                starter_searcher._postings = True
-            assert set(ours) == set(theirs), question
+            query = starter_searcher.analyse(question, filters)
+            ours = candidates.keyword(reader, query, 50, allowed)
+            # FTS5's own bm25(), the formula the postings reproduce, as the reference
+            sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
+            if allowed is not None:
+                sql += f" AND +rowid IN ({','.join(map(str, allowed.tolist()))})"
+            with reader.lock:
+                rows = reader.db.execute(sql + " ORDER BY bm25(chunk_terms) LIMIT 50",
+                                         [" OR ".join(f'"{t}"' for t in query.terms)]).fetchall()
+            theirs = {r[0]: -float(r[1]) for r in rows}
+            assert ours and set(ours) == set(theirs), question
             order = sorted(theirs, key=lambda c: (-round(theirs[c], 9), c))
             assert list(ours) == order, question
+            assert all(ours[c] == pytest.approx(theirs[c], rel=1e-6) for c in ours), question
 
 
 def test_incremental_builds_keep_the_postings_in_step(copy, encoder):
@@ -178,19 +185,16 @@ def test_incremental_builds_keep_the_postings_in_step(copy, encoder):
         assert_in_step(db)
 
 
-def test_an_index_without_postings_is_ranked_by_fts5_and_gets_them_on_its_next_build(copy, encoder):
+def test_an_index_without_postings_is_refused_with_how_to_add_them_and_gets_them_on_its_next_build(copy, encoder):
+    from indexer.errors import IndexMismatchError
     from search import Searcher
 
     manifest = json.loads((copy.index_dir / "manifest.json").read_text())
     with sqlite3.connect(copy.index_dir / manifest["sqlite_file"]) as db:
         db.execute("DROP TABLE keyword_postings")  # as built before the postings existed (same file size:
         db.execute("DROP TABLE keyword_totals")    # the pages go to SQLite's free list)
-    searcher = Searcher(copy.index_dir, encoder=encoder)
-    try:
-        assert not searcher._postings
-        assert searcher.search("rural legal aid")[0].text
-    finally:
-        searcher.close()
+    with pytest.raises(IndexMismatchError, match=r"keyword postings.*python -m indexer build --index"):
+        Searcher(copy.index_dir, encoder=encoder)
     (copy.corpus_dir / CSV).write_text((copy.corpus_dir / CSV).read_text().replace("every county", "each county"))
     build(copy, encoder)
     manifest = json.loads((copy.index_dir / "manifest.json").read_text())

@@ -131,19 +131,19 @@ def test_a_filter_restricts_ivf_results_and_still_finds_its_passages(tmp_path, d
 
 
 def test_searcher_dense_side_on_an_ivf_index(tmp_path, data):
-    from search import Searcher
+    from search import Searcher, candidates
 
     write(tmp_path / "index", data, add=range(90))
     searcher = Searcher(tmp_path / "index", Settings(nprobe=32), encoder=object())  # no question encoded
     try:
         assert searcher.reader.ivf.nprobe == 32
         query = data["queries"][:1]
-        dense = searcher._dense(query, 100, None)
+        dense = candidates.dense(searcher.reader, query, 100, None)
         assert len(dense) == 100
         allowed = np.array(sorted(dense)[:30], dtype=np.int64)
-        assert set(searcher._dense(query, 100, allowed)) == set(allowed.tolist())
+        assert set(candidates.dense(searcher.reader, query, 100, allowed)) == set(allowed.tolist())
         ids = list(dense)[:5]
-        scores = searcher._dense_scores(query, ids)
+        scores = candidates.cosines(searcher.reader, query, ids)
         assert max(abs(scores[i] - dense[i]) for i in ids) < 0.01  # decoded vectors score as the search did
     finally:
         searcher.close()

@@ -342,25 +342,16 @@ def test_one_long_document_cannot_starve_the_results(tmp_path, encoder):
         searcher.close()
 
 
-def test_proximity_ranking_when_turned_on_favours_the_question_phrasing(tmp_path, encoder):
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    # Both hold every question word; only one says them side by side.
-    (corpus / "together.txt").write_text("The ministry will publish court decisions online within a month.",
-                                         encoding="utf-8")
-    (corpus / "apart.txt").write_text("Decisions on budgets are online; the court will publish its calendar.",
-                                      encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
-    build_index(settings, progress=False, encoder=encoder)
-    assert settings.proximity_weight == 0.0  # off by default
-    only_phrasing = settings.with_overrides(proximity_weight=1.0, dense_weight=0.0, keyword_weight=0.0)
-    searcher = Searcher(settings.index_dir, only_phrasing, encoder=encoder)
-    try:
-        hits = searcher.search("publish court decisions online", k=2)
-        assert [h.provenance.source for h in hits] == ["together.txt", "apart.txt"]
-        assert hits[0].score > hits[1].score  # ranked by the phrasing, not tied and ordered by id
-    finally:
-        searcher.close()
+def test_retired_ranking_settings_are_refused_with_the_reason(tmp_path):
+    from indexer.errors import SettingsError
+    from indexer.settings import load_settings
+
+    for name, value, reason in (("fusion", '"convex"', "reciprocal rank fusion"),
+                                ("proximity_weight", "0.5", "close together")):
+        config = tmp_path / f"{name}.toml"
+        config.write_text(f"{name} = {value}\n", encoding="utf-8")
+        with pytest.raises(SettingsError, match=f"'{name}'.*no longer exists.*{reason}"):
+            load_settings(config)
 
 
 def test_a_question_without_the_hyphen_finds_the_hyphenated_word(tmp_path, encoder):
@@ -370,7 +361,7 @@ def test_a_question_without_the_hyphen_finds_the_hyphenated_word(tmp_path, encod
     (corpus / "other.txt").write_text("Providers get access to sentencing rates.", encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     build_index(settings, progress=False, encoder=encoder)
-    keywords_only = settings.with_overrides(dense_weight=0.0)
+    keywords_only = settings.with_overrides(dense_weight=0.0, rerank_depth=0)  # the ranker assumes dense 1.5
     searcher = Searcher(settings.index_dir, keywords_only, encoder=encoder)
     try:
         hits = searcher.search("reoffending", k=2)
@@ -422,11 +413,24 @@ def test_bad_year_in_filters_from_strings_is_an_indexer_error():
         Filters.from_strings(year="last year")
 
 
-def test_filters_where_is_parameterised():
-    where, params = Filters(country=("O'Brien; DROP TABLE chunks",), year_from=2019).where()
+def test_the_store_translates_filters_into_parameters_never_into_sql_text():
+    from indexer.store import _filter_clause
+
+    where, params = _filter_clause(Filters(country=("O'Brien; DROP TABLE chunks",), year_from=2019))
     assert "DROP" not in where and "O'Brien" not in where
     assert params == ["o'brien; drop table chunks", 2019]
-    assert Filters().where() == ("1", [])
+    assert _filter_clause(Filters()) == ("1", [])
+
+
+def test_the_store_answers_each_filter_with_the_chunks_it_leaves(mini):
+    every = {cid for cid, _ in _db(mini, "SELECT id, 1 FROM chunks")}
+    borduria = set(mini.reader.allowed_chunks(Filters(country=("borduria",))).tolist())
+    assert borduria and borduria < every
+    assert all(c.provenance.country == "Borduria" for c in mini.reader.chunks_by_id(borduria).values())
+    reports = set(mini.reader.allowed_chunks(Filters(kind=("REPORT",))).tolist())
+    assert reports and not reports & borduria
+    assert len(mini.reader.allowed_chunks(Filters(country=("O'Brien; DROP TABLE chunks",)))) == 0
+    assert {cid for cid, _ in _db(mini, "SELECT id, 1 FROM chunks")} == every
 
 
 # -- evaluation metrics: pure ---------------------------------------------------------------------
@@ -544,9 +548,8 @@ def test_neighbouring_chunks_of_one_place_are_joined_into_one_passage(tmp_path, 
 
 
 def test_only_a_nearly_as_strong_neighbour_is_joined():
-    from types import SimpleNamespace
-
     from indexer.records import Provenance
+    from search import places
     from indexer.store import StoredChunk
 
     place = Provenance(source="notes/a.txt", kind="text", title="A")
@@ -559,9 +562,8 @@ def test_only_a_nearly_as_strong_neighbour_is_joined():
     chunks = {1: chunk(1, 1, 0, 500), 2: chunk(2, 1, 480, 1000), 3: chunk(3, 1, 2000, 2500),
               4: chunk(4, 2, 0, 400, other)}
 
-    def collapse(fused, ratio=0.85):
-        owner = SimpleNamespace(settings=Settings(join_adjacent=ratio))
-        return Searcher._collapse(owner, fused, chunks, 10, {})
+    def collapse(fused, ratio=0.85, k=10):
+        return places.collapse(fused, chunks, k, {}, dict(fused), ratio)
 
     near, weak = collapse([(1, 1.0), (4, 0.95), (2, 0.9)]), collapse([(1, 1.0), (4, 0.95), (2, 0.8)])
     assert [p.chunk.id for p in near] == [1, 4] and near[0].joined is chunks[2]
@@ -573,8 +575,7 @@ def test_only_a_nearly_as_strong_neighbour_is_joined():
     assert collapse([(2, 1.0), (1, 0.99), (3, 0.98)], ratio=0.0)[0].joined is chunks[1]
     # the passage does not depend on how many results are asked for: a neighbour ranked after the
     # k-th place is still joined
-    owner = SimpleNamespace(settings=Settings(join_adjacent=0.85))
-    (only,) = Searcher._collapse(owner, [(1, 1.0), (4, 0.95), (2, 0.9)], chunks, 1, {})
+    (only,) = collapse([(1, 1.0), (4, 0.95), (2, 0.9)], k=1)
     assert only.chunk is chunks[1] and only.joined is chunks[2]
 
 
@@ -648,7 +649,7 @@ def test_a_pdf_footer_is_neither_the_quoted_answer_nor_a_reason_to_merge_pages(t
 
 
 def test_short_passages_are_copies_only_when_they_say_the_same_words():
-    from search.retrieve import _shingles, _similar
+    from search.places import _shingles, _similar
 
     footer_a, footer_b = _shingles("Court Data for Open Justice - page 23"), _shingles("Court Data for Open Justice - page 24")
     page = _shingles("Clearance rates are published quarterly for every court in the country, with the backlog. "
@@ -680,30 +681,64 @@ def test_a_citation_does_not_repeat_the_title_as_its_first_heading():
 
 
 def test_ranker_orders_by_its_weighted_signals_and_keeps_ties_in_order():
-    from search.rerank import FEATURES, WEIGHTS, Signals, model_score, rerank
+    from search.rerank import FEATURES, Signals, load_ranker, model_score, rerank
 
-    assert set(WEIGHTS) == set(FEATURES)  # every signal has a weight, and nothing else does
+    weights = load_ranker().weights
+    assert set(weights) == set(FEATURES)  # every signal has a weight, and nothing else does
     plain = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
                     title_words=0.0)
     titled = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
                      title_words=1.0)
-    assert model_score(titled) - model_score(plain) == pytest.approx(WEIGHTS["title_words"])
-    weights = dict.fromkeys(FEATURES, 0.0) | {"title_words": 1.0}
-    assert [c for c, _ in rerank([(1, plain), (2, titled), (3, plain)], weights)] == [2, 1, 3]
+    assert model_score(titled, weights) - model_score(plain, weights) == pytest.approx(weights["title_words"])
+    only_title = dict.fromkeys(FEATURES, 0.0) | {"title_words": 1.0}
+    assert [c for c, _ in rerank([(1, plain), (2, titled), (3, plain)], only_title)] == [2, 1, 3]
     assert [c for c, _ in rerank([(1, plain), (2, plain)], dict.fromkeys(FEATURES, 0.0))] == [1, 2]
 
 
+def test_the_ranker_file_records_the_default_settings_and_its_training_sets():
+    import hashlib
+
+    from search.rerank import RANKER_FILE, assumed_settings, load_ranker
+
+    ranker = load_ranker()
+    assert ranker.settings == assumed_settings(Settings())
+    ranker.check(Settings())  # the defaults are what the weights were fitted under
+    assert ranker.index_chunks > 0 and ranker.training
+    root = RANKER_FILE.parent.parent
+    for name, digest in ranker.training.items():
+        path = root / name
+        if path.is_file():  # the question sets ship with the project; say so if one was edited since
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name} changed: retrain the ranker"
+
+
+def test_weights_fitted_under_other_settings_are_refused_with_how_to_retrain(mini):
+    from indexer.errors import SettingsError
+
+    for change in ({"dense_weight": 1.0}, {"rrf_k": 30}, {"metadata_weight": 0.0}, {"rerank_depth": 20}):
+        with pytest.raises(SettingsError, match="train_ranker.py.*rerank_depth = 0"):
+            Searcher(mini.reader.index_dir, mini.settings.with_overrides(**change), encoder=mini.encoder)
+    off = Searcher(mini.reader.index_dir, mini.settings.with_overrides(dense_weight=1.0, rerank_depth=0),
+                   encoder=mini.encoder)
+    off.close()
+
+
 def test_ranking_signals_describe_each_candidate(mini):
+    from search import candidates
+    from search.candidates import Candidates
+
     question = "legal aid hotline in Borduria 2018"
     hits = mini.search(question, k=5)
     vector = mini.encode_query(question)
     hotline = next(h for h in hits if h.provenance.commitment_id == "BO0001")
     report = next(h for h in hits if h.provenance.kind == "report")
-    dense = mini._dense(vector, 50, None)
-    keyword = mini._keyword(question, 50, Filters())
-    candidates = [(hotline.chunk_id, 0.03), (report.chunk_id, 0.02)]
-    by_id = dict(zip([hotline.chunk_id, report.chunk_id], mini.ranking_signals(question, vector, candidates, dense,
-                                                                               keyword)))
+    query = mini.analyse(question)
+    assert (query.country, query.years) == ("Borduria", frozenset({2018}))
+    found = Candidates(candidates.dense(mini.reader, vector, 50, None),
+                       candidates.keyword(mini.reader, query, 50, None), ())
+    fused = [(hotline.chunk_id, 0.03), (report.chunk_id, 0.02)]
+    named = mini._named(query, fused)
+    by_id = dict(zip([hotline.chunk_id, report.chunk_id],
+                     mini.ranking_signals(query, vector, fused, found, named, {})))
     hot, rep = by_id[hotline.chunk_id], by_id[report.chunk_id]
     assert hot.fusion == pytest.approx(0.03 * (mini.settings.rrf_k + 1))
     assert (hot.commitment, rep.commitment) == (1.0, 0.0)

@@ -1,0 +1,97 @@
+"""A search result: a passage, where it is, and how to cite and link it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from indexer.records import Provenance, citation_label
+
+__all__ = ["Hit", "safe_url"]
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is a plain http(s) address, else None (never ``javascript:`` and the like)."""
+    if not url or not isinstance(url, str):
+        return None
+    url = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 or ch in '<>"\'`\\' for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: a passage, its provenance, its score and the sentence that best answers."""
+
+    rank: int
+    score: float
+    chunk_id: int
+    document_id: int
+    provenance: Provenance
+    text: str
+    char_start: int
+    char_end: int
+    language: str
+    highlight: tuple[int, int]  # best sentence, as offsets into ``text``
+    also_in: tuple[Provenance, ...] = field(default=())
+    # The numbered part of a report page the passage is in ("Commitment 18"), when the page shows it.
+    part: str | None = None
+
+    @property
+    def citation(self) -> str:
+        label = citation_label(self.provenance)
+        return f"{label}, {self.part}" if self.part else label
+
+    @property
+    def best_sentence(self) -> str:
+        return self.text[self.highlight[0]:self.highlight[1]]
+
+    @property
+    def link(self) -> str | None:
+        """The official URL, at the page for PDFs; None when the source has no URL (serve the file)."""
+        p = self.provenance
+        if not safe_url(p.url):
+            return None
+        if p.page and p.kind == "report" and "#" not in p.url:
+            return f"{p.url}#page={p.page}"
+        return p.url
+
+    def to_dict(self) -> dict:
+        p = self.provenance
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "text": self.text,
+            "source": p.source,
+            "title": p.title,
+            "kind": p.kind,
+            "page": p.page,
+            "page_label": p.page_label,
+            "section": p.section,
+            "part": self.part,
+            "commitment_id": p.commitment_id,
+            "country": p.country,
+            "region": p.region,
+            "year": p.year,
+            "url": safe_url(p.url),
+            "link": self.link,
+            "language": self.language,
+            "policy_areas": list(p.policy_areas),
+            "metadata": dict(p.metadata),
+            "citation": self.citation,
+            "best_sentence": self.best_sentence,
+            "char_start": self.char_start,
+            "char_end": self.char_end,
+            "also_in": [
+                {"source": a.source, "page": a.page, "section": a.section, "commitment_id": a.commitment_id,
+                 "citation": citation_label(a)}
+                for a in self.also_in
+            ],
+        }

@@ -1,0 +1,208 @@
+"""The last stage: ranked candidates become places a reader is sent to. Near-duplicates collapse
+into one place ("also in"), a place's neighbouring chunk is joined to it when the answer runs
+across the cut, and a report page's passage is labelled with the numbered part it sits in."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from indexer.chunking import PART_HEADING_REACH, numbered_part
+from indexer.records import Provenance
+from indexer.store import IndexReader, StoredChunk
+
+from .answer import best_sentence
+from .hit import Hit
+
+__all__ = ["Prepared", "read_ahead", "places", "collapse", "part_of"]
+
+_WORDS = re.compile(r"\w+")
+#: Passages read ahead from the top of each ranking while the question is encoded.
+_PREPARED_PER_RANKING = 15
+#: Below this many word triples a passage is too short to call a copy of another by its share of
+#: triples: a running title's few words would make it a copy of every page that prints them.
+_FEWEST_TRIPLES = 8
+
+
+@dataclass
+class Prepared:
+    """Per question: chunks read, and their word triples and best sentences computed, ahead of need."""
+
+    chunks: dict[int, StoredChunk] = field(default_factory=dict)
+    shingles: dict[int, set[tuple[str, ...]]] = field(default_factory=dict)
+    highlights: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Place:
+    """A result being assembled: its best chunk, the neighbouring chunk joined to it, and
+    where else the same passage appears."""
+
+    chunk: StoredChunk
+    score: float
+    join_score: float  # its fused score: a neighbour is joined by comparing fused scores
+    also_in: list[Provenance] = field(default_factory=list)
+    joined: StoredChunk | None = None
+
+    def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
+        """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
+        place's chunk, and its fused score is at least ``ratio`` of this place's; True when taken."""
+        if self.joined is None and _next_to(chunk, self.chunk) and join_score >= ratio * self.join_score:
+            self.joined = chunk
+            return True
+        return False
+
+
+def read_ahead(reader: IndexReader, vector_soon: Future, question: str, *rankings: Iterable[int]) -> Prepared:
+    """Read the passages the rankings put first, their word triples and their best sentences,
+    while the question is still being encoded on the other core: most of them are among the
+    candidates the results are drawn from, and this thread would otherwise wait. Stops as soon
+    as the vector is ready, so it never delays the question."""
+    prepared = Prepared()
+    if vector_soon.done():
+        return prepared
+    wanted: dict[int, None] = {}
+    for ranking in rankings:  # each is best first
+        wanted.update(dict.fromkeys(list(ranking)[:_PREPARED_PER_RANKING]))
+    prepared.chunks.update(reader.chunks_by_id(wanted))
+    for cid in wanted:
+        chunk = prepared.chunks.get(cid)
+        # Hand the GIL over between passages: the encoding thread needs it for a moment after
+        # ONNX Runtime returns, and would otherwise wait up to Python's 5 ms switch interval
+        # (measured: without this, the read-ahead delayed the vector by 2-3 ms).
+        time.sleep(0)
+        if vector_soon.done():
+            break
+        if chunk is not None:
+            prepared.shingles[cid] = _shingles(chunk.text)
+            prepared.highlights[cid] = best_sentence(chunk.text, question, chunk.language)
+    return prepared
+
+
+def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], k: int, ratio: float,
+           prepared: Prepared, join_scores: dict[int, float]) -> list[Hit]:
+    """The ``k`` best places of ``ranked`` as hits, reading candidate chunks a slice at a time (most
+    questions need only the first few dozen); ``join_scores``: the scores neighbours are joined by
+    (the fused ones); ``ratio``: the join_adjacent setting."""
+    chunks = prepared.chunks
+    # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
+    # questions in one read.
+    step = max(3 * k, 30)
+    kept: list[_Place] = []
+    seen = 0  # candidates the collapse has gone through
+    for first in range(0, len(ranked), step):
+        seen = first + step
+        chunks.update(reader.chunks_by_id(cid for cid, _ in ranked[first:seen] if cid not in chunks))
+        kept = collapse(ranked[:seen], chunks, k, prepared.shingles, join_scores, ratio)
+        if len(kept) >= k:
+            break
+    # A neighbour strong enough to be joined may come after the candidates gone through: when
+    # one could still join a place, collapse them all, so a passage is the same whatever k is.
+    if len(kept) >= k:
+        floor = ratio * min(place.join_score for place in kept)
+        later = [cid for cid, _ in ranked[seen:] if join_scores[cid] >= floor]
+        if later:
+            chunks.update(reader.chunks_by_id(cid for cid in later if cid not in chunks))
+            kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio)
+    return [_hit(reader, question, rank, place, prepared.highlights) for rank, place in enumerate(kept, start=1)]
+
+
+def _hit(reader: IndexReader, question: str, rank: int, place: _Place,
+         highlights: dict[int, tuple[int, int]]) -> Hit:
+    chunk, joined = place.chunk, place.joined
+    text, start, end = chunk.text, chunk.char_start, chunk.char_end
+    highlight = highlights.get(chunk.id)
+    if joined is not None:  # one passage from the first chunk's start to the second's end
+        start, end = min(start, joined.char_start), max(end, joined.char_end)
+        text = reader.document_span(chunk.document_id, start, end)
+        highlight = None
+    return Hit(
+        rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
+        provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
+        highlight=highlight or best_sentence(text, question, chunk.language), also_in=tuple(place.also_in),
+        part=part_of(reader, chunk, start))
+
+
+def part_of(reader: IndexReader, chunk: StoredChunk, start: int) -> str | None:
+    """The numbered part of a report page ("Commitment 18") whose heading the page shows above
+    the passage starting at ``start``; None otherwise.
+
+    Pages only: a page is short, so its heading is found there or not at all (carrying one over
+    from earlier pages would label an annex with the last commitment before it)."""
+    if chunk.provenance.page is None:
+        return None
+    # Only the page up to the passage (and the few characters a heading may sit below it).
+    return numbered_part(reader.document_span(chunk.document_id, 0, start + PART_HEADING_REACH), start)
+
+
+def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
+             shingles: dict[int, set[tuple[str, ...]]], join_scores: dict[int, float], ratio: float,
+             ) -> list[_Place]:
+    """Keep the best of near-duplicate passages, the others listed under "also in", for at
+    most ``k`` places, best first.
+
+    A place's second chunk is joined to its first when the two are next to each other and
+    the second scores nearly as well (``ratio``): the answer often runs across the cut, and a
+    reader shown only the first half would miss it (measured on corpus-real: the coalition's new
+    co-lead and the hackathon licence sat in the second chunk).
+    """
+    kept: list[_Place] = []
+
+    def words_of(cid: int) -> set[tuple[str, ...]]:
+        # Word triples only when a comparison needs them: a chunk that shares its page with a
+        # passage already kept (the common duplicate) is settled without them.
+        words = shingles.get(cid)
+        if words is None:
+            words = shingles[cid] = _shingles(chunks[cid].text)
+        return words
+
+    floor = None
+    for cid, score in ranked:
+        chunk = chunks.get(cid)
+        if chunk is None:
+            continue
+        join_score = join_scores[cid]
+        if len(kept) >= k:  # all places found: only a neighbour to join may follow
+            floor = floor if floor is not None else ratio * min(place.join_score for place in kept)
+            if join_score >= floor:
+                for place in kept:
+                    if place.join(chunk, join_score, ratio):
+                        break
+            continue
+        duplicate_of = next((other for other in kept if _same_place(chunk, other.chunk)
+                             or _similar(words_of(cid), words_of(other.chunk.id))), None)
+        if duplicate_of is None:
+            kept.append(_Place(chunk, score, join_score))
+        elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
+            duplicate_of.also_in.append(chunk.provenance)
+        else:
+            duplicate_of.join(chunk, join_score, ratio)
+    return kept
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.lower())
+    return set(zip(words, words[1:], words[2:])) if len(words) >= 3 else {tuple(words)}
+
+
+def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float = 0.6) -> bool:
+    """True when most of the smaller passage's word triples appear in the other (a passage of a few
+    words only when the two are the same words)."""
+    if not a or not b:
+        return False
+    if min(len(a), len(b)) < _FEWEST_TRIPLES:
+        return a == b
+    return len(a & b) / min(len(a), len(b)) >= threshold
+
+
+def _next_to(a: StoredChunk, b: StoredChunk) -> bool:
+    """Two chunks of one place that overlap or follow each other in its text."""
+    return _same_place(a, b) and a.char_start <= b.char_end + 2 and b.char_start <= a.char_end + 2
+
+
+def _same_place(a: StoredChunk, b: StoredChunk) -> bool:
+    """Two chunks of one page, section or commitment: a reader is sent to the same place."""
+    return a.document_id == b.document_id

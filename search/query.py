@@ -1,0 +1,81 @@
+"""A question, analysed once at the door: its keyword terms, the commitment ids, member and years
+it names, and the filters it is asked with. Every later stage reads these instead of the text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from indexer.analysis import detect_language, query_terms
+
+from .filters import Filters
+
+__all__ = ["Query", "QueryAnalyser", "COUNTRY_ALIASES"]
+
+_COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
+_YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+_COMMITMENT_NUMBER = re.compile(
+    r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
+#: Short names people use for members whose export name is longer.
+COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
+                   "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
+                   "kyrgyzstan": "Kyrgyz Republic"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question and what the search needs to know about it."""
+
+    text: str
+    terms: tuple[str, ...]  # distinct keyword stems, in every stemmed language of the index
+    commitment_ids: tuple[str, ...]  # commitment ids it names ("MK0164"), upper case, sorted
+    commitment_number: str | None  # the number in "commitment 7", when it says one
+    country: str | None  # the member it names, as the index spells it
+    years: frozenset[int]  # the years it names
+    filters: Filters
+
+    @cached_property
+    def language(self) -> str:
+        """The question's language ('und' when too short to tell); detected only when asked for."""
+        return detect_language(self.text)
+
+    @property
+    def names_place_or_time(self) -> bool:
+        return self.country is not None or bool(self.years)
+
+    def named_count(self, country: str | None, year: int | None) -> int:
+        """How many of the country and year the question names a passage's document has (0-2)."""
+        return (self.country is not None and country == self.country) + (year in self.years)
+
+
+class QueryAnalyser:
+    """Analyses questions against one index: its stemmed languages and the members it holds."""
+
+    def __init__(self, languages: tuple[str, ...], countries: Iterable[str]) -> None:
+        self.languages = languages
+        countries = list(countries)
+        self._country_names = {c.lower(): c for c in countries}
+        self._country_names.update({a: c for a, c in COUNTRY_ALIASES.items() if c in countries})
+        # One pattern for every member name (longest first) and the short names people use for
+        # them, built once instead of a regex per country per question.
+        names = sorted(self._country_names, key=len, reverse=True)
+        self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
+
+    def analyse(self, text: str, filters: Filters | None = None) -> Query:
+        number = _COMMITMENT_NUMBER.search(text)
+        return Query(
+            text=text,
+            terms=tuple(query_terms(text, self.languages)),
+            commitment_ids=tuple(sorted({m.upper() for m in _COMMITMENT_ID.findall(text)})),
+            commitment_number=number.group(1) if number else None,
+            country=self.country_in(text),
+            years=frozenset(int(y) for y in _YEAR.findall(text)),
+            filters=filters or Filters(),
+        )
+
+    def country_in(self, text: str) -> str | None:
+        """The member named in ``text``, by its export name or a common short name."""
+        match = self._country_pattern.search(text.lower()) if self._country_pattern else None
+        return self._country_names[match.group(1)] if match else None
