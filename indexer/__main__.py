@@ -233,9 +233,12 @@ def _add_fetch_parsers(sub) -> None:
     add.add_argument("--no-build", action="store_true", help="only add the file; do not update the index")
 
 
-def _http_options(args: argparse.Namespace) -> dict:
+def _http_options(args: argparse.Namespace, settings: Settings) -> dict:
+    from .fetch.sources import parse_allowed_hosts
+
     return {"timeout": args.timeout, "retries": args.retries, "rate": args.rate,
-            "max_bytes": int(args.max_mb * 1024 * 1024)}
+            "max_bytes": int(args.max_mb * 1024 * 1024),
+            "allowed_hosts": parse_allowed_hosts(settings.fetch_allowed_hosts)}
 
 
 def _fetch(args: argparse.Namespace, settings: Settings) -> int:
@@ -243,7 +246,7 @@ def _fetch(args: argparse.Namespace, settings: Settings) -> int:
 
     sources = load_sources(args.sources or Path(settings.corpus_dir) / "sources.toml")
     report = fetch_sources(sources, settings.corpus_dir, only=args.only, since=args.since,
-                           progress=not args.quiet, **_http_options(args))
+                           progress=not args.quiet, **_http_options(args, settings))
     print(report.summary())
     status = 1 if report.failed else 0
     if args.build:
@@ -262,7 +265,7 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     from .fetch import add_document
 
     result = add_document(args.target, settings.corpus_dir, kind=args.kind, title=args.title,
-                          country=args.country, language=args.language, url=args.url, **_http_options(args))
+                          country=args.country, language=args.language, url=args.url, **_http_options(args, settings))
     origin = f" <- {result.url}" if result.url else ""
     print(f"{result.status}: {Path(settings.corpus_dir) / result.path}{origin}")
     if args.no_build:

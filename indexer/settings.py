@@ -79,6 +79,22 @@ class Settings:
         40, "Best fused candidates the learned ranker reorders (search/rerank.py, weights in search/ranker.json); "
             "0 keeps the fused order.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
+    read_seconds: float = _setting(
+        60.0, "Wall time in seconds one file may take to read (in a worker process), plus read_seconds_per_mb "
+        "for each MB and read_seconds_per_page for each page; a file past it is stopped and reported.")
+    read_seconds_per_mb: float = _setting(30.0, "Seconds added to read_seconds per MB of the file.")
+    read_seconds_per_page: float = _setting(10.0, "Seconds added to read_seconds per page of a PDF (OCR is slow).")
+    read_memory_mb: int = _setting(
+        2048, "Memory (address space, MiB) reading one file may add; a file that needs more is reported.")
+    read_workers: int = _setting(1, "Worker processes reading files while the encoder embeds.")
+    max_document_chars: int = _setting(
+        2_000_000, "Characters one document may hold (a PDF page; a commitment record, its fields included): "
+        "a larger one is refused with a warning naming it; the file's other documents are indexed.")
+    max_file_chars: int = _setting(50_000_000, "Characters one file may give; a file over it is refused.")
+    max_file_documents: int = _setting(200_000, "Documents (pages, records) one file may give; more is refused.")
+    fetch_allowed_hosts: str = _setting(
+        "", "Hosts, separated by commas, that a fetched address may redirect to besides the hosts named in "
+        "sources.toml; a redirect to any other host is refused.")
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given settings replaced; ``None`` values are ignored (unset flags)."""

@@ -412,6 +412,30 @@ def test_landing_page_without_pdf_link_fails_and_keeps_copy(server, tmp_path):
     assert _snapshot(corpus) == before
 
 
+def test_redirect_to_a_host_not_in_the_sources_is_refused(server, tmp_path):
+    """A page must not send the fetcher anywhere it likes: a redirect is followed only to a host the
+    sources name (here 127.0.0.1, as for the moved guide page) or to one the allow-list names."""
+    _serve_site(server, tmp_path)
+    port = server.server_address[1]
+    server.routes["/elsewhere"] = {"mode": "redirect", "to": f"http://localhost:{port}{GUIDE}"}
+    corpus = tmp_path / "corpus"
+    away = Source(server.url("/elsewhere"), "page", name="away")
+    moved = Source(server.url(OLD_GUIDE), "page", name="justice-guide-moved")
+    report = fetch_sources([away, moved], corpus, **FAST)
+    reason = dict(report.failed)[away.url]
+    assert "redirected to the host localhost" in reason and "fetch_allowed_hosts" in reason
+    assert report.new == [moved.url]  # a redirect within the sources' hosts is followed
+    assert server.hits(GUIDE) == [server.hits(GUIDE)[0]]  # only the moved page's: localhost was never asked
+    assert not (corpus / "fetched/page/away.html").exists()
+    allowed = fetch_sources([away], corpus, allowed_hosts=["LocalHost"], **FAST)
+    assert allowed.new == [away.url]
+    assert b"Ombrellan" in (corpus / "fetched/page/away.html").read_bytes()
+    # A redirect loop ends with a reason, not a hang.
+    server.routes["/loop"] = {"mode": "redirect", "to": "/loop"}
+    looping = fetch_sources([Source(server.url("/loop"), "page")], corpus, **FAST)
+    assert "too many redirects" in looping.failed[0][1]
+
+
 # --------------------------------------------------------------------------------------------
 # Options: --only, --since; the command line
 
