@@ -5,10 +5,10 @@ Everything is timed several times and reported as medians (p95 where it is a lat
 distribution); the dense-only search on the same index, measured in the same run, is the
 baseline the hybrid is compared with.
 
-  * in-process: `Searcher.search` (hybrid: question encoding, dense, keyword, proximity, fusion,
-    citations) over the questions, `--passes` times; the same search with the keyword and
-    proximity rankings off (dense-only, same passages and citations: the baseline); the question
-    encoding alone; the bare vector lookup;
+  * in-process: `Searcher.search` (hybrid: question encoding, dense, keyword, fusion, learned
+    ranker, citations) over the questions, `--passes` times; the same search with the keyword
+    ranking and the ranker off (dense-only, same passages and citations: the baseline); the
+    question encoding alone; the bare vector lookup;
   * CLI: `python -m search --queries FILE` for all questions in one process (per-question cost
     once started), and `python -m search "question"` from a cold process (start to first answer);
   * app: `python app.py` from a cold process until the `/ask` API returns its first cited answer,
@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from search import Searcher  # noqa: E402
+from search import Searcher, candidates  # noqa: E402
 
 DEFAULT_QUESTIONS = [
     "free legal aid for people who cannot afford a lawyer",
@@ -197,10 +197,10 @@ def main() -> int:
     searcher.warm_up()
     load_seconds = time.perf_counter() - t
     manifest = searcher.manifest
-    # The baseline: the same searcher with the keyword and proximity rankings and the learned ranker
-    # switched off, so it returns the same cited, de-duplicated passages from the dense ranking alone.
+    # The baseline: the same searcher with the keyword ranking and the learned ranker switched off,
+    # so it returns the same cited, de-duplicated passages from the dense ranking alone.
     dense_only = Searcher(args.index, searcher.settings.with_overrides(
-        keyword_weight=0, proximity_weight=0, rerank_depth=0), encoder=searcher.encoder)
+        keyword_weight=0, rerank_depth=0), encoder=searcher.encoder)
     hybrid, dense, encode, lookup = [], [], [], []
     pass_p50s = []
     counters_before = cpu_counters()
@@ -210,7 +210,7 @@ def main() -> int:
         hybrid += this_pass
         dense += timings_ms(lambda q: dense_only.search(q, 10), questions, 1)
         encode += timings_ms(searcher.encode_query, questions, 1)
-        lookup += timings_ms(lambda q: searcher._dense(searcher.encode_query(q), 10, None), questions, 1)
+        lookup += timings_ms(lambda q: candidates.dense(searcher.reader, searcher.encode_query(q), 10, None), questions, 1)
     passes_steal = steal_share(counters_before, cpu_counters())
     serving_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     dense_only.close()

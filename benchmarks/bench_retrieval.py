@@ -37,7 +37,7 @@ from indexer.embedding import SentenceTransformerEncoder  # noqa: E402
 from indexer.errors import LoaderError  # noqa: E402
 from indexer.loaders import load_file  # noqa: E402
 from indexer.settings import PACKAGED_MODEL_NAME  # noqa: E402
-from search import Searcher  # noqa: E402
+from search import Searcher, candidates  # noqa: E402
 from search.evaluate import evaluate, load_gold  # noqa: E402
 
 
@@ -172,18 +172,18 @@ def main() -> int:
     def ask_ours(q: str) -> list[dict]:
         return [h.to_dict() for h in searcher.search(q, 10)]
 
-    # The latency reference for the hybrid: the same searcher with the keyword and proximity
-    # rankings and the learned ranker off, so it returns the same kind of cited, de-duplicated,
+    # The latency reference for the hybrid: the same searcher with the keyword ranking and the
+    # learned ranker off, so it returns the same kind of cited, de-duplicated,
     # highlighted passages from the dense ranking alone (what "dense-only search" costs in this product).
     dense_only = Searcher(args.index, searcher.settings.with_overrides(
-        keyword_weight=0, proximity_weight=0, rerank_depth=0), encoder=searcher.encoder)
+        keyword_weight=0, rerank_depth=0), encoder=searcher.encoder)
 
     def ask_our_dense_only(q: str) -> list[dict]:
         return [h.to_dict() for h in dense_only.search(q, 10)]
 
     def bare_vector_lookup(q: str) -> list[int]:
         # Question encoding and the FAISS lookup only: no passages read, nothing cited.
-        return searcher._dense(searcher.encode_query(q), 10, None)
+        return candidates.dense(searcher.reader, searcher.encode_query(q), 10, None)
 
     retrievers = (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
                   ("BM25 + dense half and half, 1,000-char chunks", ask_naive_hybrid),

@@ -1,4 +1,4 @@
-"""Learn the ranker's weights (search/rerank.py) from gold questions, and measure how well they
+"""Learn the ranker's weights (search/rerank.py, kept in search/ranker.json) from gold questions, and measure how well they
 generalise before anyone relies on them.
 
 For every question, the index's fused candidates (the first ``rerank_depth``) are read with
@@ -12,16 +12,19 @@ with an L2 penalty, each signal scaled by its typical within-question spread. Th
     the ``--train`` sets, held out for the ``--heldout`` ones (keep the dev set there).
 
 Every score is measured through the whole search (fusion, ranker, collapse, joining), as
-``python -m search.eval`` would. Paste the printed weights into search/rerank.py.
+``python -m search.eval`` would. With ``--write`` the final weights go to search/ranker.json, with
+what they assume: the settings the signals are computed with (the search refuses the weights under
+other ones), the training files and their sha256, and the index's passage count.
 
     python benchmarks/train_ranker.py --index real-index \\
         --train benchmarks/questions/corpus-real-extra.jsonl --train benchmarks/questions/corpus-real-third.jsonl \\
-        --heldout ../shared/eval/dev.jsonl
+        --heldout ../shared/eval/dev.jsonl --write
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -33,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from indexer.settings import load_settings  # noqa: E402
 from search import Searcher  # noqa: E402
 from search.evaluate import evaluate, load_gold, matches  # noqa: E402
-from search.rerank import FEATURES  # noqa: E402
+from search.rerank import FEATURES, RANKER_FILE, RankerModel, assumed_settings  # noqa: E402
 
 
 class _Recorder(Searcher):
@@ -41,9 +44,9 @@ class _Recorder(Searcher):
 
     recorded: tuple[list[int], np.ndarray] | None = None
 
-    def ranking_signals(self, query, vector, candidates, *args, **kwargs):
-        signals = super().ranking_signals(query, vector, candidates, *args, **kwargs)
-        self.recorded = ([cid for cid, _ in candidates], np.array([s.vector() for s in signals]))
+    def ranking_signals(self, query, vector, head, *args, **kwargs):
+        signals = super().ranking_signals(query, vector, head, *args, **kwargs)
+        self.recorded = ([cid for cid, _ in head], np.array([s.vector() for s in signals]))
         return signals
 
 
@@ -98,12 +101,12 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=0.3)
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--write", action="store_true", help=f"write the final weights to {RANKER_FILE}")
     args = parser.parse_args()
 
     settings = load_settings(None, index_dir=args.index)
-    searcher = _Recorder(args.index, settings)
     zero = dict.fromkeys(FEATURES, 0.0)  # ties everywhere: the fused order, to record the candidates in
-    searcher.ranker_weights = zero
+    searcher = _Recorder(args.index, settings, ranker_weights=zero)  # whatever search/ranker.json holds
     data = {path: collect(searcher, path) for path in args.train}
     fused = dict.fromkeys(FEATURES, 0.0) | {"fusion": 1.0}
     print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question, L2 {args.l2}\n")
@@ -144,8 +147,25 @@ def main() -> None:
         m, s1, first = mrr(searcher, path, final)
         where = "in-sample" if path in args.train else "held out"
         print(f"  {path.name} ({where}): {m:.3f} / {s1:.3f}  {_ranks(first)}")
-    print("\nWEIGHTS = {\n" + "".join(f'    "{name}": {value},\n' for name, value in final.items()) + "}")
+    print("\nweights: " + ", ".join(f"{name} {value}" for name, value in final.items()))
+    if args.write:
+        model = RankerModel(final, assumed_settings(settings), {_name(p): _sha256(p) for p in args.train},
+                            searcher.manifest.chunks)
+        model.write()
+        print(f"written to {RANKER_FILE}")
     searcher.close()
+
+
+def _name(path: Path) -> str:
+    """A training file as ranker.json names it: relative to the project when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 if __name__ == "__main__":

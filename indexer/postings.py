@@ -6,8 +6,8 @@ its auxiliary-function API. That is 4 ms a question on corpus-real (3,299 passag
 row read (its postings as packed arrays) and the BM25 sum is a few vector operations over
 them, so a question costs in proportion to how many passages hold its terms.
 
-FTS5 stays: it holds each passage's terms (read back when a file is removed) and answers the
-proximity (NEAR) queries. The BM25 here is FTS5's: k1 = 1.2, b = 0.75, idf
+FTS5 stays only as the store of each passage's terms (read back when a file is removed); the
+search ranks by these postings alone. The BM25 here is FTS5's: k1 = 1.2, b = 0.75, idf
 ``log((N - n + 0.5) / (n + 0.5))`` floored at 1e-6, lengths in terms.
 
 Layout::
