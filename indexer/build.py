@@ -24,10 +24,11 @@ from .analysis import ANALYZER_VERSION, detect_language
 from .chunking import CHUNKER_VERSION, Chunker, with_languages
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
-from .loaders import is_corpus_metadata, is_indexable, load_file, sidecar_citation_fields
+from .loaders import LoadedFile, is_corpus_metadata, is_indexable, sidecar_citation_fields
 from .records import Chunk, Document
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
+from .workers import FileReaders, ReadLimits
 
 __all__ = ["BuildReport", "build_index", "recorded_corpus", "same_folder", "scan_corpus"]
 
@@ -340,13 +341,17 @@ _DONE = object()
 
 def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Settings, report: BuildReport,
                         progress: bool) -> Iterator[list[tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]]]]:
-    """Groups of read and chunked files, read by a worker thread ahead of the caller.
+    """Groups of read and chunked files, read by a thread ahead of the caller.
 
-    Files that cannot be read go to ``report.failed`` (the worker is the only writer of the
-    report until it finishes). A worker error is raised here, in the caller's thread.
+    Each file is read in a worker process with limits (``indexer.workers``) and chunked in the
+    thread. Files that cannot be read, or break a limit, go to ``report.failed`` (the thread is
+    the only writer of the report until it finishes). A thread's error is raised here, in the
+    caller's thread.
     """
     if not files:
         return
+    # Forked before the reading thread starts, so no lock of this process is held in the fork.
+    readers = FileReaders(ReadLimits.from_settings(settings), settings.read_workers)
     # No language detection here: _store_run settles each chunk's language as it stores it.
     chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
     ready: queue.Queue = queue.Queue(maxsize=4)
@@ -364,10 +369,12 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
     def work() -> None:
         group, size, consumed, handed_over = [], 0, 0, False
         try:
-            for corpus_file in files:
+            by_source = {f.source: f for f in files}
+            tasks = ((f.path, f.source, f.size) for f in files)
+            for source, outcome in readers.read_all(tasks):
                 if stop.is_set():
                     return
-                loaded = _load_one(corpus_file, chunker, report)
+                loaded = _chunk_one(by_source[source], outcome, chunker, report)
                 consumed += 1
                 if loaded is None:
                     continue
@@ -401,6 +408,7 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
     finally:
         stop.set()
         worker.join()
+        readers.close()
         bar.close()
 
 
@@ -487,12 +495,11 @@ class _StoreAhead:
         self._pool.shutdown(wait=True)
 
 
-def _load_one(corpus_file: _CorpusFile, chunker: Chunker,
-              report: BuildReport) -> tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]] | None:
-    try:
-        loaded = load_file(corpus_file.path, corpus_file.source)
-    except LoaderError as exc:
-        report.failed.append((corpus_file.source, exc.reason))
+def _chunk_one(corpus_file: _CorpusFile, loaded: LoadedFile | LoaderError, chunker: Chunker,
+               report: BuildReport) -> tuple[_CorpusFile, list[tuple[Document, list[Chunk]]]] | None:
+    """The file's documents with their chunks; None (and a line in the report) when it gave none."""
+    if isinstance(loaded, LoaderError):
+        report.failed.append((corpus_file.source, loaded.reason))
         return None
     report.warnings.extend((corpus_file.source, w) for w in loaded.warnings)
     units = [(doc, chunks) for doc in loaded.documents if (chunks := chunker.chunk(doc))]

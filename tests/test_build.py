@@ -291,11 +291,17 @@ def test_a_failing_unchanged_file_is_not_retried(copy, encoder, monkeypatch):
     first = build(copy, encoder)
     assert [s for s, _ in first.failed] == ["reports/scan.pdf"]
 
-    import indexer.build as build_module
+    from indexer.workers import FileReaders
 
-    loaded: list[str] = []
-    real_load = build_module.load_file
-    monkeypatch.setattr(build_module, "load_file", lambda path, source: loaded.append(source) or real_load(path, source))
+    loaded: list[str] = []  # what the build hands its reading workers
+    real_read_all = FileReaders.read_all
+
+    def recording_read_all(self, files):
+        files = list(files)
+        loaded.extend(source for _, source, _ in files)
+        return real_read_all(self, files)
+
+    monkeypatch.setattr(FileReaders, "read_all", recording_read_all)
     second = build(copy, encoder)
     assert second.failed == first.failed  # still reported, with the same reason
     assert loaded == [], f"re-read: {loaded}"
