@@ -20,6 +20,8 @@ Once:
 
     python benchmarks/bench_build.py --corpus ../shared/corpus-real --repeats 3
     python benchmarks/bench_build.py --repeats 1 --no-guard          the timing table only
+    python benchmarks/bench_build.py --builds-only --repeats 3        raw encoder and builds only (before/after
+                                                                     comparisons of the build path)
 """
 
 from __future__ import annotations
@@ -153,6 +155,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=BACKENDS, default=Settings().backend,
                         help="the runtime the build uses (default: the settings' default)")
     parser.add_argument("--no-guard", action="store_true", help="skip the per-backend quality guard")
+    parser.add_argument("--builds-only", action="store_true",
+                        help="time only the raw encoder and the builds: no tutorial pipeline, cold CLI build "
+                             "or guard (a before/after comparison of the build path in a few minutes)")
     args = parser.parse_args()
     if not args.corpus.is_dir():
         print(f"needs {args.corpus} (the team's shared corpus)", file=sys.stderr)
@@ -187,14 +192,18 @@ def main() -> int:
         rows["onefile"].append(timed(lambda: build_index(s, progress=False, encoder=encoder)))
         sizes.append(sum(p.stat().st_size for p in (work / "index").iterdir() if p.is_file()))
         shutil.rmtree(work)
-        rows["tutorial"].append(timed(lambda: tutorial.model.encode(naive, batch_size=64, show_progress_bar=False)))
-    print("cold CLI build in a child process ...", file=sys.stderr)
-    cli_seconds, cli_peak = cold_cli_build(args.corpus, args.backend)
+        if not args.builds_only:
+            rows["tutorial"].append(timed(lambda: tutorial.model.encode(naive, batch_size=64,
+                                                                        show_progress_bar=False)))
+    if not args.builds_only:
+        print("cold CLI build in a child process ...", file=sys.stderr)
+        cli_seconds, cli_peak = cold_cli_build(args.corpus, args.backend)
     guard = []
-    if not args.no_guard and args.gold.is_file():
+    if not args.no_guard and not args.builds_only and args.gold.is_file():
         print("quality guard: every backend on the build's chunks ...", file=sys.stderr)
         guard = quality_guard(args.corpus, args.gold, ours, tutorial, settings)
 
+    rows = {k: v for k, v in rows.items() if v}
     med = {k: statistics.median(v) for k, v in rows.items()}
     noisy = {k: sum(1 for x in v if med[k] and x > NOISY * med[k]) for k, v in rows.items()}
     print(f"\ncorpus {args.corpus}: {len(ours)} chunks, {tokens} word pieces (tutorial: {len(naive)} chunks); "
@@ -205,6 +214,8 @@ def main() -> int:
     for key, label in (("raw", f"raw encoder ({args.backend}), same chunks"), ("build", "full build (end to end)"),
                        ("tutorial", "tutorial pipeline (1,000 chars, ST fp32, batch 64)"),
                        ("nochange", "rebuild, nothing changed"), ("onefile", "rebuild, one file changed")):
+        if key not in rows:
+            continue
         n = len(naive) if key == "tutorial" else len(ours)
         tps = f"{tokens / med[key]:.0f}" if key in ("raw", "build") else ""
         every = ", ".join(f"{x:.2f}" for x in rows[key])
@@ -213,10 +224,12 @@ def main() -> int:
     print(f"\nbuild / raw encoder throughput: {statistics.median(paired):.2f}, the median of each repeat's "
           f"back-to-back pair ({', '.join(f'{r:.3f}' for r in paired)}); ratio of the medians "
           f"{med['raw'] / med['build']:.2f} (target >= 0.9)")
-    print(f"speed-up over the tutorial pipeline: {med['tutorial'] / med['build']:.2f}x (target >= 2.5x)")
+    if "tutorial" in med:
+        print(f"speed-up over the tutorial pipeline: {med['tutorial'] / med['build']:.2f}x (target >= 2.5x)")
     print(f"no-change rebuild / full build: {100 * med['nochange'] / med['build']:.2f}% (target < 3%)")
     print(f"index bytes on disk per chunk: {statistics.median(sizes) / len(ours):.0f}")
-    print(f"cold `python -m indexer build` (child process): {cli_seconds:.1f} s, peak RSS {cli_peak:.0f} MiB")
+    if not args.builds_only:
+        print(f"cold `python -m indexer build` (child process): {cli_seconds:.1f} s, peak RSS {cli_peak:.0f} MiB")
     print(f"peak RSS of this benchmark process (both runtimes loaded): "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if guard:
