@@ -200,7 +200,9 @@ def _read(path: Path, source: str, limits: ReadLimits, conn: Connection) -> tupl
 
 def _die_with_parent(parent: int) -> None:
     """Ask Linux to kill this process when its parent dies. A fork shares its parent's open files,
-    the index folder's lock among them: a worker outliving a killed build would keep the lock."""
+    the index folder's lock among them: a worker outliving a killed build would keep the lock.
+    (Linux counts as the parent the thread that forked: a worker forked to replace one, on the
+    build's reading thread, goes when that thread ends, by when the reading is done.)"""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before the request took effect
