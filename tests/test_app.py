@@ -15,6 +15,8 @@ import pytest
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import app  # noqa: E402
+from webui import access, files, params as url_params, render  # noqa: E402
+from webui.i18n import text  # noqa: E402
 from indexer.records import Provenance  # noqa: E402
 from search import Hit  # noqa: E402
 from search.briefing import (  # noqa: E402
@@ -174,7 +176,7 @@ def test_hostile_passage_renders_inert():
         policy_areas=("<svg onload=alert(1)>",), metadata={"lead_institution": "<iframe src=javascript:alert(1)>"})
     start = HOSTILE.index("<img")
     hit = _hit(provenance, HOSTILE, highlight=(start, len(HOSTILE)))
-    card = app.render_card(hit, document_text="Before. " + HOSTILE)
+    card = render.render_card(hit, document_text="Before. " + HOSTILE)
     for live in ("<script", "<img", "<svg", "<iframe", "<i>", "<b>", 'href="javascript:', "href='javascript:"):
         assert live not in card, live
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
@@ -182,42 +184,42 @@ def test_hostile_passage_renders_inert():
     assert "[click](javascript:window.__pwned=1)" in card  # shown as the literal text it is
     # The unsafe URL is dropped: the link falls back to the corpus file served by the app.
     assert 'href="corpus/guides/evil%20%3Cb%3E.md"' in card
-    summary = app.render_summary("publish decisions thirty days", [hit])
+    summary = render.render_summary("publish decisions thirty days", [hit])
     assert "<script" not in summary and "<img" not in summary and "&lt;script&gt;" in summary
-    basket = app.render_basket([Pin.from_hit(hit).to_dict()])
+    basket = render.render_basket([Pin.from_hit(hit).to_dict()])
     assert "<script" not in basket and "<img" not in basket and "&lt;img src=x" in basket
-    results = app.render_results([hit], {3: HOSTILE}, notice="<b>bold</b>")
+    results = render.render_results([hit], {3: HOSTILE}, notice="<b>bold</b>")
     assert "<b>bold" not in results and "&lt;b&gt;bold" in results
 
 
 def test_source_links():
     pdf = _hit(Provenance(source="reports/a note.pdf", kind="report", title="A", page=4, page_label="3"), "x")
-    assert app.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3")
+    assert render.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3")
     official_pdf = _hit(Provenance(source="reports/b.pdf", kind="report", title="B", page=2,
                                    url="https://example.org/b.pdf"), "x")
-    assert app.source_href(official_pdf)[0] == "https://example.org/b.pdf#page=2"
+    assert render.source_href(official_pdf)[0] == "https://example.org/b.pdf#page=2"
     commitment = _hit(Provenance(source="c.csv", kind="commitment", title="C", commitment_id="MK0193",
                                  url="https://www.opengovpartnership.org/mk0193"), "x")
-    assert app.source_href(commitment) == ("https://www.opengovpartnership.org/mk0193", "Official commitment page")
+    assert render.source_href(commitment) == ("https://www.opengovpartnership.org/mk0193", "Official commitment page")
 
 
 def test_no_answer_message():
-    assert app.NO_ANSWER in app.render_summary("anything", [])
+    assert text('en', 'no_answer') in render.render_summary("anything", [])
     unrelated = _hit(Provenance(source="g.md", kind="guide", title="G"), "Bananas are yellow.")
-    assert app.NO_ANSWER in app.render_summary("free legal aid eligibility", [unrelated])
+    assert text('en', 'no_answer') in render.render_summary("free legal aid eligibility", [unrelated])
 
 
 def test_share_query_round_trip():
     from starlette.datastructures import QueryParams
 
-    qs = app.share_query("legal aid", 10, ["North Macedonia", "Buenos Aires, Argentina"], [], "2016", "",
+    qs = url_params.share_query("legal aid", 10, ["North Macedonia", "Buenos Aires, Argentina"], [], "2016", "",
                          ["commitment"], [], ["en"])
     params = QueryParams(qs)
     assert params["q"] == "legal aid" and params["type"] == "commitment" and params["year"] == "2016-"
     assert "k" not in params  # the default is left out
     countries = ["Albania", "Buenos Aires, Argentina", "North Macedonia"]
-    assert app._param_list(params, "country", countries) == (["North Macedonia", "Buenos Aires, Argentina"], [])
-    assert app._param_list(QueryParams("country=north macedonia,Atlantis"), "country", countries) == (
+    assert url_params.param_list(params, "country", countries) == (["North Macedonia", "Buenos Aires, Argentina"], [])
+    assert url_params.param_list(QueryParams("country=north macedonia,Atlantis"), "country", countries) == (
         ["North Macedonia"], ["Atlantis"])
 
 
@@ -249,9 +251,9 @@ def test_cli_help_and_auth(capsys):
         app.main(["--help"])
     out = capsys.readouterr().out
     assert "--auth USER:PASSWORD" in out and "python app.py --index" in out and "127.0.0.1" in out
-    assert app._parse_auth("ed:pa:ss") == ("ed", "pa:ss")
+    assert access.parse_auth("ed:pa:ss") == ("ed", "pa:ss")
     with pytest.raises(ValueError):
-        app._parse_auth("nopassword")
+        access.parse_auth("nopassword")
 
 
 # -- the corpus file route, over real HTTP ------------------------------------------------------
@@ -354,13 +356,13 @@ def test_corpus_route_refuses_traversal_with_403(served):
 def test_resolve_corpus_file_directly(tiny_site):
     root, _ = tiny_site
     corpus = root / "corpus"
-    assert app.resolve_corpus_file(corpus, "reports/note.pdf", {"reports/note.pdf"}) == (
+    assert files.resolve_corpus_file(corpus, "reports/note.pdf", {"reports/note.pdf"}) == (
         corpus / "reports" / "note.pdf").resolve()
-    assert app.resolve_corpus_file(corpus, "reports/note.pdf", {"guides/guide.md"}) is None
+    assert files.resolve_corpus_file(corpus, "reports/note.pdf", {"guides/guide.md"}) is None
     for bad in ("../secret.txt", "/etc/passwd", "reports/../../secret.txt", "guides\\..\\..\\secret.txt",
                 "guides/leak.txt", ".env", "a\x00b", "C:/x"):
-        with pytest.raises(app.CorpusPathRefused):
-            app.resolve_corpus_file(corpus, bad)
+        with pytest.raises(files.CorpusPathRefused):
+            files.resolve_corpus_file(corpus, bad)
 
 
 def test_corpus_route_needs_the_login_when_auth_is_on(tiny_site):
@@ -388,11 +390,11 @@ def test_app_search_handler_end_to_end(tiny_site):
     root, searcher = tiny_site
     hits = searcher.search("paralegals land disputes", k=3)
     assert hits and hits[0].provenance.source == "reports/note.pdf" and hits[0].provenance.page == 2
-    html = app.render_results(hits, {h.document_id: searcher.document_text(h.document_id) for h in hits})
+    html = render.render_results(hits, {h.document_id: searcher.document_text(h.document_id) for h in hits})
     assert 'href="corpus/reports/note.pdf#page=2"' in html
     assert "Paralegals help people resolve <mark>" in html or "<mark>Paralegals help people" in html
     assert "Show source: the whole page" in html
-    assert app.NO_ANSWER not in app.render_summary("paralegals resolve land disputes", hits)
+    assert text('en', 'no_answer') not in render.render_summary("paralegals resolve land disputes", hits)
 
 
 def test_the_server_app_is_built_once_at_launch_and_serves(tiny_site, monkeypatch):

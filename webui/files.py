@@ -1,0 +1,96 @@
+"""The corpus file route: indexed files served from the corpus folder, nothing else, and never as
+active content of the app's own origin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+__all__ = ["CORPUS_ROUTE", "PDF_CSP", "TEXT_CSP", "CorpusPathRefused", "corpus_route", "resolve_corpus_file"]
+
+CORPUS_ROUTE = "corpus"  # files are served at /corpus/<source>
+#: A PDF may show itself (the browser's viewer draws it) but load, run, frame or submit nothing.
+PDF_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; object-src 'self'; "
+           "script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
+#: Guides (Markdown, HTML) and exports are plain text in a sandbox, never pages of this site.
+TEXT_CSP = "default-src 'none'; sandbox"
+
+
+class CorpusPathRefused(Exception):
+    """The requested path points outside the corpus folder (or is otherwise not allowed)."""
+
+
+def resolve_corpus_file(corpus_dir: Path, relative: str, allowed: set[str] | frozenset[str] | None = None,
+                        ) -> Path | None:
+    """The corpus file at ``relative`` (a source path as the index stores it).
+
+    Raises CorpusPathRefused for anything that could leave the corpus folder (``..``, absolute
+    paths, backslashes, hidden names, links pointing out); returns None when there is no such
+    file, or when ``allowed`` is given and the file is not one of the indexed sources.
+    """
+    if not relative or "\x00" in relative or "\\" in relative or relative.startswith("/"):
+        raise CorpusPathRefused(relative)
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") or part.startswith(".") or ":" in part for part in parts):
+        raise CorpusPathRefused(relative)
+    root = Path(corpus_dir).resolve()
+    candidate = (root / Path(*parts)).resolve()
+    if not candidate.is_relative_to(root) or candidate == root:
+        raise CorpusPathRefused(relative)
+    if not candidate.is_file():
+        return None
+    if allowed is not None and relative not in allowed:
+        return None
+    return candidate
+
+
+async def _logged_in(request: Request) -> bool:
+    """Whether the request may read corpus files: always without a login, else with Gradio's login
+    cookie (read from Gradio's server app; pinned by test_corpus_route_needs_the_login_when_auth_is_on)."""
+    app = request.app
+    auth = getattr(app, "auth", None)
+    dependency = getattr(app, "auth_dependency", None)
+    if auth is None and dependency is None:
+        return True
+    try:
+        if dependency is not None:
+            user = dependency(request)
+            if hasattr(user, "__await__"):
+                user = await user
+            return user is not None
+        cookie_id = app.cookie_id
+        token = (request.cookies.get(f"access-token-{cookie_id}")
+                 or request.cookies.get(f"access-token-unsecure-{cookie_id}"))
+        return token is not None and app.tokens.get(token) is not None
+    except Exception:  # Gradio's internals changed: refuse rather than serve without a login
+        return False
+
+
+def corpus_route(corpus_dir: Path, allowed: set[str] | frozenset[str] | None) -> Route:
+    """A route serving indexed corpus files, and nothing outside the corpus folder."""
+
+    async def serve(request: Request) -> Response:
+        if not await _logged_in(request):
+            return PlainTextResponse("Log in to the app first.", status_code=401)
+        relative = request.path_params["path"]
+        try:
+            path = resolve_corpus_file(corpus_dir, relative, allowed)
+        except CorpusPathRefused:
+            return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
+        if path is None:
+            return PlainTextResponse("No such file in the corpus.", status_code=404)
+        headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
+                   "Referrer-Policy": "no-referrer", "Cross-Origin-Resource-Policy": "same-origin"}
+        if path.suffix.lower() == ".pdf":
+            headers["Content-Security-Policy"] = PDF_CSP
+            return FileResponse(path, media_type="application/pdf", headers=headers,
+                                content_disposition_type="inline", filename=path.name)
+        headers["Content-Security-Policy"] = TEXT_CSP
+        media = "text/csv; charset=utf-8" if path.suffix.lower() == ".csv" else "text/plain; charset=utf-8"
+        return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
+                            filename=path.name)
+
+    return Route(f"/{CORPUS_ROUTE}/{{path:path}}", serve, methods=["GET", "HEAD"], name="corpus_file")

@@ -1,0 +1,371 @@
+"""The app's words in English, Spanish and French, and numbers and dates in each locale's form.
+
+Only the interface is translated: document text, citations and titles are shown as the index holds
+them. The interface language comes from the ``ui`` URL parameter, else the browser's
+Accept-Language header, else English (``lang`` is already the shared-search language filter).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
+           "kind_label", "language_name"]
+
+DEFAULT_LANGUAGE = "en"
+#: Interface languages: code -> the language's own name (for the selector).
+LANGUAGES = {"en": "English", "es": "Español", "fr": "Français"}
+
+_EN = {
+    "intro": "Ask a question about justice policy; every passage comes with its citation.",
+    "ui_language": "Interface language",
+    "question": "Question",
+    "question_placeholder": "e.g. Which countries expanded free legal aid?",
+    "search": "Search",
+    "filters": "Filters and number of results",
+    "country": "Country or member",
+    "region": "Region",
+    "kind": "Document type",
+    "policy_area": "Policy area",
+    "language": "Language",
+    "year_from": "From year",
+    "year_to": "To year",
+    "year_any": "any",
+    "results_k": "Number of results",
+    "tab_search": "Search",
+    "tab_compare": "Comparable commitments",
+    "tab_basket": "Evidence basket ({n})",
+    "tab_status": "Index status",
+    "kind.report": "Report (PDF page)",
+    "kind.guide": "Guide section",
+    "kind.commitment": "OGP commitment",
+    "kind.text": "Text",
+    "lang.und": "Undetermined", "lang.en": "English", "lang.es": "Spanish", "lang.fr": "French",
+    "lang.pt": "Portuguese",
+    "no_answer": "No passage answers this closely; try other words or fewer filters.",
+    "type_question": "Type a question and press Search.",
+    "answer_heading": "What the passages say",
+    "passages": "{n} passage",
+    "passages_plural": "{n} passages",
+    "only": "only {filters}",
+    "leads_only": "(none answers the question closely: read them as leads, not answers)",
+    "years_filter": "Years: {first}-{last} (documents without a year, such as most reports and guides, "
+                    "are left out)",
+    "ignored_params": "Ignored what this index does not know: {items}.",
+    "pin": "Pin to basket",
+    "pinned": "Pinned ✓",
+    "open_commitment": "Official commitment page",
+    "open_pdf_page": "Open PDF at p. {page}",
+    "open_source": "Open source",
+    "open_file": "Open file",
+    "also_in": "Also in: ",
+    "meta_policy_areas": "Policy areas: {areas}",
+    "meta_lead": "Lead: {lead}",
+    "meta_impact": "IRM impact: {value}",
+    "meta_completion": "IRM completion: {value}",
+    "show_source": "Show source: {what}",
+    "whole.report": "the whole page",
+    "whole.guide": "the whole section",
+    "whole.commitment": "the whole commitment",
+    "whole.other": "the whole document",
+    "basket_empty": 'The basket is empty. On the Search tab, press "Pin to basket" on the passages you want '
+                    "to quote.",
+    "basket_title": "Title of the briefing note",
+    "basket_title_default": "Briefing note",
+    "basket_pick": "Pinned passage",
+    "move_up": "Move up",
+    "move_down": "Move down",
+    "remove": "Remove",
+    "download_docx": "Download Word (.docx)",
+    "download_md": "Download Markdown (.md)",
+    "download_csv": "Download CSV",
+    "compare_ask_first": "Ask a question on the Search tab first.",
+    "compare_pending": "Commitments like “{q}” are listed when this tab is opened.",
+    "compare_found": "{n} commitments like “{q}”, grouped by country (the document-type filter does not apply "
+                     "here). Sort with the ⋮ menu of a column header.",
+    "compare_found_one": "1 commitment like “{q}”, grouped by country (the document-type filter does not apply "
+                         "here). Sort with the ⋮ menu of a column header.",
+    "compare_none": "No commitment like “{q}” matches; try other words or fewer filters.",
+    "compare_headers": ["Country", "Commitment", "Year", "Title", "Lead institution", "Policy areas",
+                        "IRM impact", "IRM completion", "Link"],
+    "official_page": "official page",
+    "status_index": "Index",
+    "status_by_kind": "Documents by type",
+    "status_by_language": "Passages by language",
+    "status_failures": "Files the last build could not read",
+    "status_by_country": "Commitments by country",
+    "status_last_build": "Last build",
+    "status_model": "Model",
+    "status_dimensions": "{model} ({n} dimensions)",
+    "status_files": "Files",
+    "status_documents": "Citable documents (pages, sections, commitments)",
+    "status_chunks": "Passages (chunks)",
+    "status_generation": "Index generation",
+    "status_documents_col": "Documents",
+    "status_passages_col": "Passages",
+    "status_commitments_col": "Commitments",
+    "status_file_col": "File",
+    "status_reason_col": "Reason",
+}
+
+_ES = {
+    "intro": "Haga una pregunta sobre política de justicia; cada pasaje viene con su cita.",
+    "ui_language": "Idioma de la interfaz",
+    "question": "Pregunta",
+    "question_placeholder": "p. ej. ¿Qué países ampliaron la asistencia jurídica gratuita?",
+    "search": "Buscar",
+    "filters": "Filtros y número de resultados",
+    "country": "País o miembro",
+    "region": "Región",
+    "kind": "Tipo de documento",
+    "policy_area": "Área de política",
+    "language": "Idioma",
+    "year_from": "Desde el año",
+    "year_to": "Hasta el año",
+    "year_any": "cualquiera",
+    "results_k": "Número de resultados",
+    "tab_search": "Búsqueda",
+    "tab_compare": "Compromisos comparables",
+    "tab_basket": "Cesta de evidencias ({n})",
+    "tab_status": "Estado del índice",
+    "kind.report": "Informe (página de PDF)",
+    "kind.guide": "Sección de guía",
+    "kind.commitment": "Compromiso OGP",
+    "kind.text": "Texto",
+    "lang.und": "Indeterminado", "lang.en": "Inglés", "lang.es": "Español", "lang.fr": "Francés",
+    "lang.pt": "Portugués",
+    "no_answer": "Ningún pasaje responde con precisión; pruebe otras palabras o menos filtros.",
+    "type_question": "Escriba una pregunta y pulse Buscar.",
+    "answer_heading": "Lo que dicen los pasajes",
+    "passages": "{n} pasaje",
+    "passages_plural": "{n} pasajes",
+    "only": "solo {filters}",
+    "leads_only": "(ninguno responde con precisión: léalos como pistas, no como respuestas)",
+    "years_filter": "Años: {first}-{last} (se excluyen los documentos sin año, como la mayoría de los informes "
+                    "y guías)",
+    "ignored_params": "Se ignoró lo que este índice no conoce: {items}.",
+    "pin": "Añadir a la cesta",
+    "pinned": "Añadido ✓",
+    "open_commitment": "Página oficial del compromiso",
+    "open_pdf_page": "Abrir el PDF en la p. {page}",
+    "open_source": "Abrir la fuente",
+    "open_file": "Abrir el archivo",
+    "also_in": "También en: ",
+    "meta_policy_areas": "Áreas de política: {areas}",
+    "meta_lead": "Responsable: {lead}",
+    "meta_impact": "Impacto (IRM): {value}",
+    "meta_completion": "Cumplimiento (IRM): {value}",
+    "show_source": "Ver la fuente: {what}",
+    "whole.report": "la página completa",
+    "whole.guide": "la sección completa",
+    "whole.commitment": "el compromiso completo",
+    "whole.other": "el documento completo",
+    "basket_empty": "La cesta está vacía. En la pestaña Búsqueda, pulse «Añadir a la cesta» en los pasajes que "
+                    "quiera citar.",
+    "basket_title": "Título de la nota informativa",
+    "basket_title_default": "Nota informativa",
+    "basket_pick": "Pasaje añadido",
+    "move_up": "Subir",
+    "move_down": "Bajar",
+    "remove": "Quitar",
+    "download_docx": "Descargar Word (.docx)",
+    "download_md": "Descargar Markdown (.md)",
+    "download_csv": "Descargar CSV",
+    "compare_ask_first": "Haga primero una pregunta en la pestaña Búsqueda.",
+    "compare_pending": "Los compromisos parecidos a «{q}» se listan al abrir esta pestaña.",
+    "compare_found": "{n} compromisos parecidos a «{q}», agrupados por país (el filtro de tipo de documento no "
+                     "se aplica aquí). Ordene con el menú ⋮ de la cabecera de una columna.",
+    "compare_found_one": "1 compromiso parecido a «{q}», agrupado por país (el filtro de tipo de documento no "
+                         "se aplica aquí). Ordene con el menú ⋮ de la cabecera de una columna.",
+    "compare_none": "Ningún compromiso se parece a «{q}»; pruebe otras palabras o menos filtros.",
+    "compare_headers": ["País", "Compromiso", "Año", "Título", "Institución responsable", "Áreas de política",
+                        "Impacto (IRM)", "Cumplimiento (IRM)", "Enlace"],
+    "official_page": "página oficial",
+    "status_index": "Índice",
+    "status_by_kind": "Documentos por tipo",
+    "status_by_language": "Pasajes por idioma",
+    "status_failures": "Archivos que la última construcción no pudo leer",
+    "status_by_country": "Compromisos por país",
+    "status_last_build": "Última construcción",
+    "status_model": "Modelo",
+    "status_dimensions": "{model} ({n} dimensiones)",
+    "status_files": "Archivos",
+    "status_documents": "Documentos citables (páginas, secciones, compromisos)",
+    "status_chunks": "Pasajes (fragmentos)",
+    "status_generation": "Generación del índice",
+    "status_documents_col": "Documentos",
+    "status_passages_col": "Pasajes",
+    "status_commitments_col": "Compromisos",
+    "status_file_col": "Archivo",
+    "status_reason_col": "Motivo",
+}
+
+_FR = {
+    "intro": "Posez une question sur les politiques de justice ; chaque passage est accompagné de sa citation.",
+    "ui_language": "Langue de l’interface",
+    "question": "Question",
+    "question_placeholder": "p. ex. Quels pays ont étendu l’aide juridictionnelle gratuite ?",
+    "search": "Rechercher",
+    "filters": "Filtres et nombre de résultats",
+    "country": "Pays ou membre",
+    "region": "Région",
+    "kind": "Type de document",
+    "policy_area": "Domaine d’action",
+    "language": "Langue",
+    "year_from": "À partir de",
+    "year_to": "Jusqu’à",
+    "year_any": "toutes",
+    "results_k": "Nombre de résultats",
+    "tab_search": "Recherche",
+    "tab_compare": "Engagements comparables",
+    "tab_basket": "Panier de preuves ({n})",
+    "tab_status": "État de l’index",
+    "kind.report": "Rapport (page PDF)",
+    "kind.guide": "Section de guide",
+    "kind.commitment": "Engagement OGP",
+    "kind.text": "Texte",
+    "lang.und": "Indéterminée", "lang.en": "Anglais", "lang.es": "Espagnol", "lang.fr": "Français",
+    "lang.pt": "Portugais",
+    "no_answer": "Aucun passage ne répond précisément ; essayez d’autres mots ou moins de filtres.",
+    "type_question": "Saisissez une question et appuyez sur Rechercher.",
+    "answer_heading": "Ce que disent les passages",
+    "passages": "{n} passage",
+    "passages_plural": "{n} passages",
+    "only": "uniquement {filters}",
+    "leads_only": "(aucun ne répond précisément : lisez-les comme des pistes, pas des réponses)",
+    "years_filter": "Années : {first}-{last} (les documents sans année, comme la plupart des rapports et des "
+                    "guides, sont exclus)",
+    "ignored_params": "Ignoré ce que cet index ne connaît pas : {items}.",
+    "pin": "Ajouter au panier",
+    "pinned": "Ajouté ✓",
+    "open_commitment": "Page officielle de l’engagement",
+    "open_pdf_page": "Ouvrir le PDF à la p. {page}",
+    "open_source": "Ouvrir la source",
+    "open_file": "Ouvrir le fichier",
+    "also_in": "Aussi dans : ",
+    "meta_policy_areas": "Domaines d’action : {areas}",
+    "meta_lead": "Responsable : {lead}",
+    "meta_impact": "Impact (IRM) : {value}",
+    "meta_completion": "Réalisation (IRM) : {value}",
+    "show_source": "Voir la source : {what}",
+    "whole.report": "la page entière",
+    "whole.guide": "la section entière",
+    "whole.commitment": "l’engagement entier",
+    "whole.other": "le document entier",
+    "basket_empty": "Le panier est vide. Dans l’onglet Recherche, appuyez sur « Ajouter au panier » sur les "
+                    "passages à citer.",
+    "basket_title": "Titre de la note de synthèse",
+    "basket_title_default": "Note de synthèse",
+    "basket_pick": "Passage ajouté",
+    "move_up": "Monter",
+    "move_down": "Descendre",
+    "remove": "Retirer",
+    "download_docx": "Télécharger Word (.docx)",
+    "download_md": "Télécharger Markdown (.md)",
+    "download_csv": "Télécharger CSV",
+    "compare_ask_first": "Posez d’abord une question dans l’onglet Recherche.",
+    "compare_pending": "Les engagements proches de « {q} » sont listés à l’ouverture de cet onglet.",
+    "compare_found": "{n} engagements proches de « {q} », groupés par pays (le filtre de type de document ne "
+                     "s’applique pas ici). Triez avec le menu ⋮ d’un en-tête de colonne.",
+    "compare_found_one": "1 engagement proche de « {q} », groupé par pays (le filtre de type de document ne "
+                         "s’applique pas ici). Triez avec le menu ⋮ d’un en-tête de colonne.",
+    "compare_none": "Aucun engagement ne ressemble à « {q} » ; essayez d’autres mots ou moins de filtres.",
+    "compare_headers": ["Pays", "Engagement", "Année", "Titre", "Institution responsable", "Domaines d’action",
+                        "Impact (IRM)", "Réalisation (IRM)", "Lien"],
+    "official_page": "page officielle",
+    "status_index": "Index",
+    "status_by_kind": "Documents par type",
+    "status_by_language": "Passages par langue",
+    "status_failures": "Fichiers que la dernière construction n’a pas pu lire",
+    "status_by_country": "Engagements par pays",
+    "status_last_build": "Dernière construction",
+    "status_model": "Modèle",
+    "status_dimensions": "{model} ({n} dimensions)",
+    "status_files": "Fichiers",
+    "status_documents": "Documents citables (pages, sections, engagements)",
+    "status_chunks": "Passages (fragments)",
+    "status_generation": "Génération de l’index",
+    "status_documents_col": "Documents",
+    "status_passages_col": "Passages",
+    "status_commitments_col": "Engagements",
+    "status_file_col": "Fichier",
+    "status_reason_col": "Motif",
+}
+
+_STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
+
+_MONTHS = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"],
+    "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"],
+}
+
+
+def _known(language: str | None) -> str:
+    return language if language in _STRINGS else DEFAULT_LANGUAGE
+
+
+def text(language: str | None, key: str, **values: object):
+    """The interface string ``key`` in ``language`` (English for an unknown language), filled in."""
+    entry = _STRINGS[_known(language)].get(key, _EN[key])
+    return entry.format(**values) if values and isinstance(entry, str) else entry
+
+
+def kind_label(language: str | None, kind: str) -> str:
+    """'commitment' -> 'OGP commitment' / 'Compromiso OGP' / 'Engagement OGP'; unknown kinds as they are."""
+    return text(language, f"kind.{kind}") if f"kind.{kind}" in _EN else kind
+
+
+def language_name(language: str | None, code: str) -> str:
+    """A document language's name ('es' -> 'Spanish' in English, 'Español' in Spanish)."""
+    return text(language, f"lang.{code}") if f"lang.{code}" in _EN else code
+
+
+def choose_language(requested: str | None = None, accept_language: str | None = None) -> str:
+    """The interface language: ``requested`` (the ``ui`` URL parameter or the selector) when it is one
+    the app speaks, else the first of the browser's Accept-Language it speaks (by weight), else English."""
+    if requested and requested.strip().lower()[:2] in _STRINGS:
+        return requested.strip().lower()[:2]
+    ranked: list[tuple[float, int, str]] = []
+    for order, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        code = tag.strip().lower()[:2]
+        if code in _STRINGS and weight > 0:
+            ranked.append((-weight, order, code))
+    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
+
+
+def format_number(language: str | None, number: int | float) -> str:
+    """12345 -> '12,345' (en), '12.345' (es), '12 345' with a narrow no-break space (fr)."""
+    if not isinstance(number, (int, float)) or isinstance(number, bool):
+        return str(number)
+    grouped = f"{number:,}"
+    language = _known(language)
+    if language == "es":
+        return grouped.translate(str.maketrans(",.", ".,"))
+    if language == "fr":
+        return grouped.replace(",", "\u202f").replace(".", ",")
+    return grouped
+
+
+def format_datetime(language: str | None, iso: str | None) -> str:
+    """An ISO time stamp as '4 March 2026, 09:15 UTC' / '4 de marzo de 2026, 09:15 UTC' / '4 mars 2026, 09:15 UTC';
+    anything that is not an ISO time stamp is returned as it is."""
+    try:
+        when = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso or "")
+    language = _known(language)
+    month = _MONTHS[language][when.month - 1]
+    day = f"{when.day} de {month} de {when.year}" if language == "es" else f"{when.day} {month} {when.year}"
+    zone = "UTC" if when.utcoffset() is not None and not when.utcoffset() else (when.strftime("%z") or "")
+    return f"{day}, {when:%H:%M} {zone}".rstrip()

@@ -1,0 +1,152 @@
+"""The page's event handlers: each takes the form's values and the interface language, calls the
+library and returns what the page shows, rendered by webui.render. ``app.py`` lays out the
+components and wires these to them, in the orders named here."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+import uuid
+from pathlib import Path
+
+import gradio as gr
+
+from indexer.errors import IndexerError
+from search import Searcher, compare
+from search.briefing import Pin, briefing_docx, briefing_markdown, commitments_csv
+
+from . import i18n, render
+from .params import UI_PARAM, clamp_k, filters_from, read_shared_search, share_query
+
+__all__ = ["BASKET_OUT", "COMPARE_LIMIT", "COMPARE_OUT", "FORM", "PageHandlers", "SEARCH_OUT"]
+
+COMPARE_LIMIT = 20
+#: The components each handler reads or fills, by the names app.py gives them.
+FORM = ("question", "f_k", "f_country", "f_region", "f_year_from", "f_year_to", "f_kind", "f_area", "f_lang")
+SEARCH_OUT = ("summary", "results", "results_state", "share_qs", "query_state", "compare_df", "compare_csv",
+              "compare_note", "compare_done_state")
+COMPARE_OUT = ("compare_df", "compare_csv", "compare_note", "compare_done_state")
+BASKET_OUT = ("basket_state", "basket_html", "basket_pick", "docx_btn", "md_btn", "tab_basket")
+
+
+def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:
+    """A new folder under ``root`` for one export; exports older than ``keep_seconds`` are removed."""
+    now = time.time()
+    for old in root.iterdir():
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > keep_seconds:
+                shutil.rmtree(old, ignore_errors=True)
+    folder = root / uuid.uuid4().hex
+    folder.mkdir()
+    return folder
+
+
+class PageHandlers:
+    """The page's event handlers over one Searcher: each takes the form's values and the interface
+    language, calls the library and returns what the page shows (rendered by webui.render)."""
+
+    def __init__(self, searcher: Searcher, facets: dict[str, list], export_root: Path) -> None:
+        self.searcher, self.facets, self.export_root = searcher, facets, export_root
+
+    def search(self, question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket=None,
+               lang="en", notice=""):
+        """-> answer, result cards, results (for pinning), share query, the query for the compare tab,
+        and the compare tab reset (its table is computed when the tab is shown)."""
+        question, k = (question or "").strip(), clamp_k(k)
+        form = [countries, regions, year_from, year_to, kinds, areas, langs]
+        # "q=" for an empty search: the address loses the previous question (a reload must not bring it back)
+        qs = share_query(question, k, *form) if question else "q="
+        query = [question, *form] if question else None
+        reset = (gr.update(value=[]), gr.update(value=None, interactive=False),
+                 render.compare_note(question, None, lang), None)
+        if not question:
+            return (render.no_answer_html(i18n.text(lang, "type_question")), "", [], qs, None, *reset)
+        try:
+            filters = filters_from(*form)
+            hits = self.searcher.search(question, k=k, filters=filters)
+        except IndexerError as exc:
+            return (render.no_answer_html(str(exc)), "", [], qs, None, *reset)
+        documents = {h.document_id: self.searcher.document_text(h.document_id) for h in hits}
+        summary = render.render_summary(question, hits, lang)
+        pinned = {p.get("chunk_id") for p in (basket or [])}
+        results = render.render_results(hits, documents, notice, answered="jx-none" not in summary, pinned=pinned,
+                                        filters=filters, language=lang)
+        return (summary, results, [Pin.from_hit(h).to_dict() for h in hits], qs, query, *reset)
+
+    def on_load(self, basket, request: gr.Request):
+        """The interface language (``ui`` parameter, else the browser's) and the search named by the
+        page address (?q=...&type=...), so a search can be shared."""
+        params = request.query_params if request is not None else {}
+        lang = i18n.choose_language(params.get(UI_PARAM), request.headers.get("accept-language") if request else None)
+        shared = read_shared_search(params, self.facets)
+        if not shared.question:
+            return [lang] + [gr.skip()] * (len(FORM) + len(SEARCH_OUT) + 1)
+        notice = i18n.text(lang, "ignored_params", items=", ".join(shared.ignored)) if shared.ignored else ""
+        values = shared.form_values()
+        return [lang, *values, *self.search(*values, basket, lang, notice),
+                gr.update(open=True) if shared.narrowed else gr.skip()]
+
+    def compare(self, query, done, tab, lang):
+        """The comparable-commitments table for the last search, once, when its tab is shown."""
+        if tab != "compare" or query == done:
+            return [gr.skip()] * 4
+        question = query[0] if query else ""
+        rows = compare(self.searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT) if question else []
+        csv_path = None
+        if rows:
+            csv_path = str(commitments_csv(rows, _fresh_folder(self.export_root) / "comparable-commitments.csv"))
+        return (gr.update(value=render.compare_rows(rows, lang), headers=i18n.text(lang, "compare_headers")),
+                gr.update(value=csv_path, interactive=bool(csv_path)),
+                render.compare_note(question, len(rows) if question else None, lang), query)
+
+    # -- evidence basket --
+    def basket(self, basket: list[dict], title: str, lang: str = "en", selected: int | None = None):
+        """The basket's list, picker, exports (rebuilt with the title) and tab label."""
+        choices = [(f"{i + 1}. {Pin.from_dict(p).citation[:90]}", i) for i, p in enumerate(basket)]
+        docx_path = md_path = None
+        if basket:
+            folder = _fresh_folder(self.export_root)
+            built_at = self.searcher.manifest.built_at
+            docx_path = str(briefing_docx(basket, title, built_at, folder / "briefing-note.docx"))
+            md_path = folder / "briefing-note.md"
+            md_path.write_text(briefing_markdown(basket, title, built_at), encoding="utf-8")
+            md_path = str(md_path)
+        if selected is not None and not (0 <= selected < len(basket)):
+            selected = len(basket) - 1 if basket else None
+        return (basket, render.render_basket(basket, lang), gr.update(choices=choices, value=selected),
+                gr.update(value=docx_path, interactive=bool(docx_path)),
+                gr.update(value=md_path, interactive=bool(md_path)),
+                gr.update(label=i18n.text(lang, "tab_basket", n=len(basket))))
+
+    def pin(self, results, basket, title, lang, evt: gr.EventData):
+        """A card's "Pin" button: add that result to the basket (once)."""
+        basket = list(basket or [])
+        try:
+            rank = int(getattr(evt, "_data", {}).get("rank"))
+        except (TypeError, ValueError):
+            return self.basket(basket, title, lang)
+        if 1 <= rank <= len(results or []):
+            item = results[rank - 1]
+            if all((p.get("chunk_id"), p.get("text")) != (item.get("chunk_id"), item.get("text")) for p in basket):
+                basket.append(dict(item))
+        return self.basket(basket, title, lang, len(basket) - 1 if basket else None)
+
+    def move(self, basket, index, delta, title, lang):
+        """Move the picked passage up (-1) or down (+1)."""
+        basket = list(basket or [])
+        if index is None or not (0 <= int(index) < len(basket)):
+            return self.basket(basket, title, lang)
+        index, target = int(index), int(index) + delta
+        if 0 <= target < len(basket):
+            basket[index], basket[target] = basket[target], basket[index]
+            index = target
+        return self.basket(basket, title, lang, index)
+
+    def remove(self, basket, index, title, lang):
+        """Take the picked passage out of the basket."""
+        basket = list(basket or [])
+        if index is not None and 0 <= int(index) < len(basket):
+            del basket[int(index)]
+            return self.basket(basket, title, lang, min(int(index), len(basket) - 1) if basket else None)
+        return self.basket(basket, title, lang)

@@ -1,0 +1,243 @@
+"""HTML for result cards, the answer, the evidence basket, the comparable-commitments table and the
+index status panel. Document text and metadata are always escaped: shown as text, never as markup.
+Interface words come from webui.i18n in the reader's language; document text is never translated."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from indexer.records import citation_label
+from search import Filters, Hit, extractive_summary
+from search.briefing import Pin, safe_url
+
+from .files import CORPUS_ROUTE
+from .i18n import format_datetime, format_number, kind_label, language_name, text
+
+__all__ = ["source_href", "render_card", "describe_filters", "render_results", "render_summary",
+           "render_basket", "render_status", "compare_rows", "compare_note", "no_answer_html"]
+
+
+def _e(value: Any) -> str:
+    """HTML-escape any value (document text, metadata) for text or attribute context."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def source_href(hit: Hit, corpus_prefix: str = CORPUS_ROUTE, language: str = "en") -> tuple[str | None, str]:
+    """(href, label) of the link that opens a hit's source: the official URL when there is a safe
+    http(s) one, else the corpus file served by the app (at the page, for PDFs)."""
+    p = hit.provenance
+    official = safe_url(hit.link)
+    at_page = text(language, "open_pdf_page", page=p.page_label or p.page)
+    if official:
+        if p.kind == "commitment":
+            return official, text(language, "open_commitment")
+        if p.kind == "report" and p.page:
+            return official, at_page
+        return official, text(language, "open_source")
+    href = f"{corpus_prefix}/{quote(p.source, safe='/')}"
+    if p.kind == "report" and p.page:
+        return f"{href}#page={p.page}", at_page
+    return href, text(language, "open_file")
+
+
+_SOFT_BREAK = re.compile(r"(?<!\n)\n(?!\n)")
+
+
+def _passage_html(passage: str, start: int, end: int, kind: str = "") -> str:
+    """Escaped text with [start:end] in <mark>; a PDF's hard line wraps shown as spaces."""
+    if kind == "report":
+        passage = _SOFT_BREAK.sub(" ", passage)  # same length: the offsets still hold
+    if not (0 <= start <= end <= len(passage)) or start == end:
+        return _e(passage)
+    return f"{_e(passage[:start])}<mark>{_e(passage[start:end])}</mark>{_e(passage[end:])}"
+
+
+def _card_meta(hit: Hit, language: str) -> list[str]:
+    """The line under a card's citation: type, place, year, language, policy areas, IRM facts."""
+    p = hit.provenance
+    meta = [kind_label(language, p.kind)]
+    meta += [str(v) for v in (p.country, p.region, p.year) if v]
+    meta.append(language_name(language, hit.language))
+    if p.policy_areas:
+        meta.append(text(language, "meta_policy_areas", areas=", ".join(p.policy_areas)))
+    facts = p.metadata or {}
+    if facts.get("lead_institution"):
+        meta.append(text(language, "meta_lead", lead=facts["lead_institution"]))
+    if facts.get("irm_potential_impact"):
+        meta.append(text(language, "meta_impact", value=facts["irm_potential_impact"]))
+    completion = facts.get("irm_completion_end_of_term") or facts.get("irm_completion_midterm")
+    if completion:
+        meta.append(text(language, "meta_completion", value=completion))
+    return meta
+
+
+def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False, language: str = "en") -> str:
+    """One result as HTML: citation, passage with its best sentence marked, source link, pin button
+    and the whole page / section / commitment around the passage."""
+    p = hit.provenance
+    start, end = hit.highlight
+    href, label = source_href(hit, language=language)
+    parts = [
+        f'<article class="jx-hit" id="result-{hit.rank}" tabindex="-1" data-rank="{hit.rank}" data-kind="{_e(p.kind)}" '
+        f'data-country="{_e(p.country or "")}" data-year="{_e(p.year or "")}" data-source="{_e(p.source)}" '
+        f'data-page="{_e(p.page or "")}" data-language="{_e(hit.language)}">',
+        f'<header><span class="jx-rank">{hit.rank}</span><span class="jx-cite">{_e(hit.citation)}</span></header>',
+        f'<div class="jx-meta">{" · ".join(_e(m) for m in _card_meta(hit, language))}</div>',
+        f'<blockquote class="jx-passage">{_passage_html(hit.text, start, end, p.kind)}</blockquote>',
+    ]
+    pin_label = text(language, "pinned" if pinned else "pin")
+    links = [f'<button type="button" class="jx-pin-btn" data-rank="{hit.rank}" '
+             f'data-pinned-label="{_e(text(language, "pinned"))}"{" disabled" if pinned else ""}>{_e(pin_label)}</button>']
+    if href:
+        links.append(f'<a class="jx-source-link" href="{_e(href)}" target="_blank" rel="noopener noreferrer">'
+                     f'{_e(label)}</a>')
+    parts.append(f'<div class="jx-links">{"".join(links)}</div>')
+    if hit.also_in:
+        parts.append(f'<div class="jx-also">{_e(text(language, "also_in"))}'
+                     + "; ".join(_e(citation_label(a)) for a in hit.also_in) + "</div>")
+    if document_text:
+        what = text(language, f"whole.{p.kind}" if p.kind in ("report", "guide", "commitment") else "whole.other")
+        if document_text[hit.char_start:hit.char_end] == hit.text:
+            body = (_e(document_text[:hit.char_start]) + '<span class="jx-here">'
+                    + _passage_html(hit.text, start, end) + "</span>" + _e(document_text[hit.char_end:]))
+        else:
+            body = _e(document_text)
+        parts.append(f'<details class="jx-source"><summary>{_e(text(language, "show_source", what=what))}'
+                     f'</summary><div class="jx-doc">{body}</div></details>')
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def describe_filters(filters: Filters | None, language: str = "en") -> str:
+    """'Document type: OGP commitment · Country: North Macedonia · Years: 2016-2024' ('' without filters)."""
+    if filters is None or not filters.active:
+        return ""
+    parts = []
+    for key, values in (("country", filters.country), ("region", filters.region),
+                        ("kind", [kind_label(language, k) for k in filters.kind]),
+                        ("policy_area", filters.policy_area),
+                        ("language", [language_name(language, v) for v in filters.language])):
+        if values:
+            parts.append(f"{text(language, key)}: {', '.join(values)}")
+    if filters.year_from is not None or filters.year_to is not None:
+        parts.append(text(language, "years_filter", first=filters.year_from or "…", last=filters.year_to or "…"))
+    return " · ".join(parts)
+
+
+def render_results(hits: Sequence[Hit], documents: dict[int, str] | None = None, notice: str = "",
+                   answered: bool = True, pinned: set[int] | None = None, filters: Filters | None = None,
+                   language: str = "en") -> str:
+    """The result cards; ``documents`` maps document ids to their whole text (for "show source"),
+    ``pinned`` holds the chunk ids already in the evidence basket."""
+    documents = documents or {}
+    pinned = pinned or set()
+    count = text(language, "passages" if len(hits) == 1 else "passages_plural", n=format_number(language, len(hits)))
+    head = f'<div class="jx-count">{_e(count)}'
+    described = describe_filters(filters, language)
+    if described:
+        head += " · " + _e(text(language, "only", filters=described))
+    if hits and not answered:
+        head += " " + _e(text(language, "leads_only"))
+    head += "</div>"
+    if notice:
+        head = f'<div class="jx-notice">{_e(notice)}</div>' + head
+    cards = (render_card(h, documents.get(h.document_id), h.chunk_id in pinned, language) for h in hits)
+    return head + "\n".join(cards)
+
+
+def no_answer_html(message: str) -> str:
+    """The answer box with a plain message instead of an answer."""
+    return f'<div class="jx-answer jx-none" id="jx-answer"><p>{_e(message)}</p></div>'
+
+
+def render_summary(question: str, hits: Sequence[Hit], language: str = "en") -> str:
+    """The answer: verbatim sentences from the top passages, each with its result number; or a plain
+    statement that nothing answers closely."""
+    sentences = extractive_summary(question, [(h.text, h.language) for h in hits]) if hits else []
+    if not sentences:
+        return no_answer_html(text(language, "no_answer"))
+    items = "".join(
+        f'<li>{_e(" ".join(s.text.split()))} <a class="jx-ref" href="#result-{s.citation}">[{s.citation}]</a></li>'
+        for s in sentences
+    )
+    return (f'<div class="jx-answer" id="jx-answer"><strong>{_e(text(language, "answer_heading"))}</strong>'
+            f'<ul>{items}</ul></div>')
+
+
+def render_basket(pins: Sequence[dict], language: str = "en") -> str:
+    """The pinned passages, shortened, each with its citation."""
+    if not pins:
+        return f'<div class="jx-basket"><p>{_e(text(language, "basket_empty"))}</p></div>'
+    items = []
+    for pin in pins:
+        p = Pin.from_dict(pin)
+        flowed = " ".join(p.text.split())
+        short = flowed if len(flowed) <= 320 else flowed[:317].rsplit(" ", 1)[0] + "…"
+        items.append(f'<li class="jx-pin"><span class="jx-cite">{_e(p.citation)}</span>'
+                     f'<blockquote class="jx-passage">{_e(short)}</blockquote></li>')
+    return f'<div class="jx-basket"><ol>{"".join(items)}</ol></div>'
+
+
+def _table(headers: Sequence[str] | None, rows: Sequence[Sequence[Any]], language: str) -> str:
+    head = "<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in headers) + "</tr></thead>" if headers else ""
+    body = "".join("<tr>" + "".join(f"<td>{_e(format_number(language, c))}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table>{head}<tbody>{body}</tbody></table>"
+
+
+def render_status(searcher: Any, language: str = "en") -> str:
+    """The index status panel: build, model, counts by type, language and country, unread files."""
+    m = searcher.manifest
+    stats = searcher.statistics()
+    t = lambda key, **kw: text(language, key, **kw)  # noqa: E731
+    overview = _table(None, [
+        (t("status_last_build"), format_datetime(language, m.built_at)),
+        (t("status_model"), t("status_dimensions", model=m.model, n=m.dimension)),
+        (t("status_files"), m.files), (t("status_documents"), m.documents), (t("status_chunks"), m.chunks),
+        (t("status_generation"), m.generation),
+    ], language)
+    kinds = _table([t("kind"), t("status_files"), t("status_documents_col")],
+                   [(kind_label(language, k), stats.files_by_kind.get(k, 0), n) for k, n in sorted(m.kinds.items())],
+                   language)
+    countries = _table([t("country"), t("status_commitments_col")], stats.commitments_by_country, language)
+    langs = _table([t("language"), t("status_passages_col")],
+                   [(language_name(language, c), n) for c, n in stats.chunks_by_language], language)
+    out = ['<div class="jx-status" id="jx-status"><div class="jx-col">', f"<h3>{_e(t('status_index'))}</h3>",
+           overview, f"<h3>{_e(t('status_by_kind'))}</h3>", kinds, f"<h3>{_e(t('status_by_language'))}</h3>", langs]
+    if stats.failures:
+        out += [f"<h3>{_e(t('status_failures'))}</h3>",
+                _table([t("status_file_col"), t("status_reason_col")], stats.failures, language)]
+    out += ['</div><div class="jx-col">', f"<h3>{_e(t('status_by_country'))}</h3>", countries, "</div></div>"]
+    return "".join(out)
+
+
+def compare_rows(rows: Sequence[Any], language: str = "en") -> list[list[Any]]:
+    """Comparable-commitment rows as table cells; the link column is Markdown to a safe URL only."""
+    table = []
+    for r in rows:
+        url = safe_url(r.url)
+        link = f"[{text(language, 'official_page')}]({url.replace('(', '%28').replace(')', '%29')})" if url else ""
+        table.append([r.country or "", r.commitment_id, r.year if r.year is not None else None, r.title,
+                      r.lead_institution or "", ", ".join(r.policy_areas), r.irm_potential_impact or "",
+                      r.irm_completion or "", link])
+    return table
+
+
+def compare_note(question: str, found: int | None, language: str = "en") -> str:
+    """The line above the comparable-commitments table: ask first, pending (``found`` None), how many, none."""
+    question = question.strip()
+    if not question:
+        note = text(language, "compare_ask_first")
+    elif found is None:
+        note = text(language, "compare_pending", q=question)
+    elif found == 0:
+        note = text(language, "compare_none", q=question)
+    elif found == 1:
+        note = text(language, "compare_found_one", q=question)
+    else:
+        note = text(language, "compare_found", n=format_number(language, found), q=question)
+    return f'<p class="jx-count">{_e(note)}</p>'
