@@ -421,3 +421,156 @@ def test_the_server_app_is_built_once_at_launch_and_serves(tiny_site, monkeypatc
         assert status == 200 and body.startswith(b"%PDF")
     finally:
         demo.close()
+
+
+# -- safe when shared ---------------------------------------------------------------------------
+
+def test_pdf_route_sends_a_restrictive_content_security_policy(served):
+    _, port = served
+    status, headers, body = _raw_get(port, "/corpus/reports/note.pdf")
+    assert status == 200 and body.startswith(b"%PDF")
+    policy = {d.split()[0]: d.split()[1:] for d in headers["content-security-policy"].split(";") if d.strip()}
+    assert policy["default-src"] == ["'none'"] and policy["script-src"] == ["'none'"]
+    assert policy["form-action"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "no-referrer"
+
+
+def test_listening_beyond_loopback_without_a_login_exits_with_a_message(tmp_path):
+    """Run as a program: no index is needed to be refused, and nothing is loaded first."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "JUSTICE_SEARCH_AUTH"}
+    done = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index", str(tmp_path / "none")],
+                          cwd=os.path.dirname(app.__file__), env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "refusing to listen on 0.0.0.0 without a login" in done.stderr and "--auth" in done.stderr
+    assert "--public" in done.stderr and "Loading the model" not in done.stdout
+    # With a login (or --public) the host is accepted: the next thing to fail is the missing index.
+    for extra, extra_env in ((["--auth", "ed:pw"], {}), (["--public"], {}), ([], {"JUSTICE_SEARCH_AUTH": "ed:pw"})):
+        done = subprocess.run([sys.executable, "app.py", "--host", "0.0.0.0", "--index", str(tmp_path / "none"),
+                               *extra], cwd=os.path.dirname(app.__file__), env={**env, **extra_env},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "refusing" not in done.stderr and "error:" in done.stderr, extra
+
+
+def test_which_hosts_need_a_login():
+    for host in ("127.0.0.1", "127.0.0.2", "localhost", "::1"):
+        assert access.sharing_refusal(host, has_login=False, public=False) is None, host
+    for host in ("0.0.0.0", "::", "192.168.1.20", "example.org"):
+        assert "without a login" in access.sharing_refusal(host, has_login=False, public=False), host
+        assert access.sharing_refusal(host, has_login=True, public=False) is None
+        assert access.sharing_refusal(host, has_login=False, public=True) is None
+    notice = access.public_notice("0.0.0.0", 7860)
+    assert "0.0.0.0:7860" in notice and "/corpus/" in notice and "without a login" in notice
+
+
+def test_login_throttle_locks_a_name_after_five_wrong_passwords():
+    now = [1000.0]
+    throttle = access.LoginThrottle("editor", "s3cret", max_failures=5, window=300, lockout=60,
+                                    clock=lambda: now[0])
+    assert throttle("editor", "s3cret")
+    for _ in range(4):
+        assert not throttle("editor", "guess")
+    assert throttle("editor", "s3cret")  # four wrong tries, then the right one: in, and the count restarts
+    for _ in range(5):
+        assert not throttle("editor", "guess")
+    assert not throttle("editor", "s3cret")  # locked, even with the right password
+    now[0] += 61
+    assert throttle("editor", "s3cret")
+    for _ in range(5):
+        assert not throttle("intruder", "x")
+    assert not throttle("someone-else", "x") and throttle("editor", "s3cret")  # unknown names share one count
+
+
+def test_login_is_rate_limited_over_http(tiny_site):
+    import httpx
+
+    root, searcher = tiny_site
+    demo = app.build_app(searcher, root / "corpus")
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                auth=access.LoginThrottle("editor", "s3cret", max_failures=3, lockout=60))
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as client:
+            for _ in range(3):
+                assert client.post("/login", data={"username": "editor", "password": "wrong"}).status_code >= 400
+            assert client.post("/login", data={"username": "editor", "password": "s3cret"}).status_code >= 400
+            assert client.get("/corpus/reports/note.pdf").status_code == 401
+    finally:
+        demo.close()
+
+
+# -- the page's handlers --------------------------------------------------------------------------
+
+def test_compare_runs_only_when_its_tab_is_shown_and_once_per_search(tiny_site, monkeypatch, tmp_path):
+    from webui import page as page_module
+
+    root, searcher = tiny_site
+    calls = []
+    real = page_module.compare
+    monkeypatch.setattr(page_module, "compare", lambda *a, **kw: calls.append(a[1]) or real(*a, **kw))
+    handlers = page_module.PageHandlers(searcher, searcher.facets(), tmp_path)
+    out = handlers.search("paralegals land disputes", 10, [], [], "", "", [], [], [], [], "en")
+    assert len(out) == len(page_module.SEARCH_OUT) and "jx-hit" in out[1] and calls == []
+    query = out[4]
+    assert "are listed when this tab is opened" in out[7]
+    assert handlers.compare(query, None, "search", "en") == [gr_skip()] * 4 and calls == []
+    table, _, note, done = handlers.compare(query, None, "compare", "en")
+    assert calls == ["paralegals land disputes"] and done == query and "like “paralegals land disputes”" in note
+    assert handlers.compare(query, done, "compare", "en") == [gr_skip()] * 4 and len(calls) == 1
+
+
+def gr_skip():
+    import gradio as gr
+
+    return gr.skip()
+
+
+# -- the interface in English, Spanish and French -------------------------------------------------
+
+def test_interface_language_from_parameter_then_browser_then_english():
+    from webui.i18n import choose_language
+
+    assert choose_language("es", "fr-FR,fr;q=0.9") == "es"
+    assert choose_language("de", "fr-CA,fr;q=0.9,en;q=0.8") == "fr"
+    assert choose_language(None, "de-DE,de;q=0.9,es;q=0.5,en;q=0.7") == "en"
+    assert choose_language(None, "es;q=0.2,fr;q=0.8") == "fr"
+    assert choose_language(None, "de, ja") == "en" and choose_language(None, None) == "en"
+
+
+def test_numbers_and_dates_in_the_locale_form():
+    from webui.i18n import format_datetime, format_number
+
+    assert [format_number(lang, 1234567) for lang in ("en", "es", "fr")] == ["1,234,567", "1.234.567",
+                                                                             "1\u202f234\u202f567"]
+    assert format_number("es", 7) == "7" and format_number("fr", "(none)") == "(none)"
+    assert format_datetime("en", BUILT_AT) == "4 March 2026, 09:15 UTC"
+    assert format_datetime("es", BUILT_AT) == "4 de marzo de 2026, 09:15 UTC"
+    assert format_datetime("fr", BUILT_AT) == "4 mars 2026, 09:15 UTC"
+
+
+def test_every_interface_string_is_in_all_three_languages():
+    from webui import i18n
+
+    english = i18n._STRINGS["en"]
+    for lang in ("es", "fr"):
+        table = i18n._STRINGS[lang]
+        assert set(table) == set(english), (lang, set(english) ^ set(table))
+        for key, value in english.items():
+            if isinstance(value, str):
+                assert re.findall(r"{\w+}", table[key]) == re.findall(r"{\w+}", value), (lang, key)
+            else:
+                assert len(table[key]) == len(value), (lang, key)
+
+
+def test_cards_in_spanish_keep_the_document_text():
+    provenance = Provenance(source="reports/a.pdf", kind="report", title="A report", page=4, page_label="3")
+    hit = _hit(provenance, "Legal aid should be decided within forty-eight hours.")
+    card = render.render_card(hit, document_text="Before. " + hit.text, language="es")
+    assert "Informe (página de PDF)" in card and "Inglés" in card and "Abrir el PDF en la p. 3" in card
+    assert "Añadir a la cesta" in card and "Ver la fuente: la página completa" in card
+    assert "Legal aid should be decided within forty-eight hours." in card  # never translated
+    results = render.render_results([hit, hit], language="fr")
+    assert results.startswith('<div class="jx-count">2 passages')
+    assert text("fr", "no_answer") in render.render_summary("zebra", [], language="fr")
