@@ -6,13 +6,14 @@ import csv
 import io
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import LoaderError
 from ..records import Document, Provenance
 from .text import read_text_file
 
-__all__ = ["load_commitments_csv", "POLICY_AREA_COLUMNS", "ID_COLUMN"]
+__all__ = ["load_commitments_csv", "commitments_from_rows", "is_export_header", "POLICY_AREA_COLUMNS", "ID_COLUMN"]
 
 ID_COLUMN = "Commitment Unique Identifier"
 _TITLE_COLUMNS = ("Commitment Title", "Short Title")
@@ -84,45 +85,61 @@ def load_commitments_csv(path: Path, source: str) -> tuple[list[Document], list[
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = [h.strip() for h in (reader.fieldnames or [])]
         reader.fieldnames = header
-        if ID_COLUMN not in header:
+        if not is_export_header(header):
             raise LoaderError(
                 source,
                 f"not an OGP commitments export: no '{ID_COLUMN}' column "
                 f"(columns found: {', '.join(header[:6]) or 'none'})",
             )
-        title_column = next((c for c in _TITLE_COLUMNS if c in header), None)
-        if title_column is None and _TEXT_COLUMN not in header:
-            raise LoaderError(source, f"no '{_TEXT_COLUMN}' or 'Commitment Title' column: nothing to index")
-        if _TEXT_COLUMN not in header:
-            warnings.append(f"no '{_TEXT_COLUMN}' column: only the commitment titles were indexed")
-        for column, what in (("Country/Locality", "country"), ("Year Of Submission", "year")):
-            if column not in header:
-                warnings.append(f"no '{column}' column: the commitments have no {what}, so a {what} filter "
-                                f"leaves them out")
-        documents: list[Document] = []
-        seen: set[str] = set()
-        for line_no, row in enumerate(reader, start=2):
-            commitment_id = _present(row.get(ID_COLUMN))
-            title = _present(row.get(title_column)) if title_column else None
-            full_text = _present(row.get(_TEXT_COLUMN))
-            if not commitment_id:
-                warnings.append(f"row {line_no}: no commitment id; skipped")
-                continue
-            if commitment_id in seen:
-                warnings.append(f"row {line_no}: duplicate id {commitment_id}; kept the first")
-                continue
-            if not (title or full_text):
-                warnings.append(f"row {line_no} ({commitment_id}): no title or text; skipped")
-                continue
-            if full_text and len(full_text) > LONG_CELL_CHARS:
-                warnings.append(
-                    f"row {line_no} ({commitment_id}): the '{_TEXT_COLUMN}' cell is {len(full_text):,} characters "
-                    "long; if that is not expected, look for a stray quote mark that merged rows")
-            seen.add(commitment_id)
-            documents.append(_commitment(row, source, commitment_id, title, full_text))
+        documents = commitments_from_rows(header, enumerate(reader, start=2), source, warnings)
     except csv.Error as exc:
         raise LoaderError(source, f"the CSV is malformed ({exc})") from None
     return documents, warnings
+
+
+def is_export_header(header: list[str]) -> bool:
+    """Whether a table's header row is the OGP commitments export's (the CSV or the same saved as a sheet)."""
+    return ID_COLUMN in header
+
+
+def commitments_from_rows(header: list[str], rows: Iterable[tuple[int, dict]], source: str,
+                          warnings: list[str], where: str = "row") -> list[Document]:
+    """One Document per commitment from the export's (row number, column -> value) rows.
+
+    Shared by the CSV and spreadsheet loaders, so the export saved as XLSX gives the same records.
+    ``where`` names a row in warnings ("row", or "sheet 'Export' row").
+    """
+    title_column = next((c for c in _TITLE_COLUMNS if c in header), None)
+    if title_column is None and _TEXT_COLUMN not in header:
+        raise LoaderError(source, f"no '{_TEXT_COLUMN}' or 'Commitment Title' column: nothing to index")
+    if _TEXT_COLUMN not in header:
+        warnings.append(f"no '{_TEXT_COLUMN}' column: only the commitment titles were indexed")
+    for column, what in (("Country/Locality", "country"), ("Year Of Submission", "year")):
+        if column not in header:
+            warnings.append(f"no '{column}' column: the commitments have no {what}, so a {what} filter "
+                            f"leaves them out")
+    documents: list[Document] = []
+    seen: set[str] = set()
+    for line_no, row in rows:
+        commitment_id = _present(row.get(ID_COLUMN))
+        title = _present(row.get(title_column)) if title_column else None
+        full_text = _present(row.get(_TEXT_COLUMN))
+        if not commitment_id:
+            warnings.append(f"{where} {line_no}: no commitment id; skipped")
+            continue
+        if commitment_id in seen:
+            warnings.append(f"{where} {line_no}: duplicate id {commitment_id}; kept the first")
+            continue
+        if not (title or full_text):
+            warnings.append(f"{where} {line_no} ({commitment_id}): no title or text; skipped")
+            continue
+        if full_text and len(full_text) > LONG_CELL_CHARS:
+            warnings.append(
+                f"{where} {line_no} ({commitment_id}): the '{_TEXT_COLUMN}' cell is {len(full_text):,} characters "
+                "long; if that is not expected, look for a stray quote mark that merged rows")
+        seen.add(commitment_id)
+        documents.append(_commitment(row, source, commitment_id, title, full_text))
+    return documents
 
 
 def _commitment(row: dict, source: str, commitment_id: str, title: str | None, full_text: str | None) -> Document:

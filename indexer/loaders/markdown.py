@@ -1,4 +1,4 @@
-"""Markdown guide chapters: front matter dropped (its title and url kept), one Document per section."""
+"""Markdown guide chapters, one Document per section; front matter read as data (see frontmatter.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from ..records import Document, Provenance
+from .frontmatter import FrontMatter, read_front_matter
 from .text import read_text_file, strip_inline_markdown, title_from_filename
 
 __all__ = ["load_markdown", "split_front_matter"]
@@ -41,35 +42,33 @@ def split_front_matter(text: str, warnings: list[str]) -> tuple[dict, str]:
     return data, body
 
 
-def _text_field(meta: dict, *keys: str) -> str | None:
-    for key in keys:
-        value = meta.get(key)
-        if isinstance(value, (str, int, float)) and str(value).strip():
-            return str(value).strip()
-    return None
-
-
 def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     meta, body = split_front_matter(read_text_file(path, source, warnings), warnings)
+    facts = read_front_matter(meta)
     sections = _sections(body)
     first_h1 = next((heads[0] for heads, _ in sections if heads), None)
-    title = _text_field(meta, "title") or first_h1 or title_from_filename(path)
-    year = _text_field(meta, "year", "date")
+    title = facts.title or first_h1 or title_from_filename(path)
     base = Provenance(
         source=source,
         kind="guide",
         title=title,
-        url=_text_field(meta, "url", "source_url", "link"),
-        language=_text_field(meta, "lang", "language"),
-        country=_text_field(meta, "country"),
-        year=int(year[:4]) if year and year[:4].isascii() and year[:4].isdigit() else None,  # not "²⁰²⁰"
+        url=facts.url,
+        language=facts.language,
+        country=facts.country,
+        year=facts.year,
+        commitment_id=facts.commitment_id,
+        metadata=facts.metadata,
     )
     documents = []
-    summary = _text_field(meta, "description", "summary", "abstract")
-    if summary:
+    if facts.is_record:
+        documents.append(Document(base, _record_text(title, facts)))
+    if facts.summary:
         # A post's front-matter summary is real content; index it as the opening passage.
-        documents.append(Document(base, summary))
+        documents.append(Document(base, facts.summary))
+    for label, value in facts.passages:
+        documents.append(Document(
+            dataclasses.replace(base, section=label, metadata={**facts.metadata, "field": label}), value))
     for headings, lines in sections:
         text = strip_inline_markdown("\n".join(lines)).strip()
         if not text:
@@ -79,12 +78,24 @@ def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
         heading_line = headings[-1] if headings else ""
         full = f"{heading_line}\n\n{text}" if heading_line and heading_line != title else text
         documents.append(Document(dataclasses.replace(base, section=section), full))
-    if not any(d.provenance.section or d.text != summary for d in documents):
+    if not any(d.provenance.section or d.text != facts.summary for d in documents):
         # Only headings (a title page or a scroll of call-outs): index the headings themselves.
         headings_only = "\n".join(dict.fromkeys(h for heads, _ in sections for h in heads))
         if headings_only.strip():
             documents.append(Document(base, headings_only))
     return documents, warnings
+
+
+def _record_text(title: str, facts: FrontMatter) -> str:
+    """The record's own passage: its title, then its id and filed facts ('Status: Complete')."""
+    lines = [title]
+    ids = " ".join(x for x in (facts.commitment_id, facts.metadata.get("record id")) if x)
+    if ids:
+        lines.append(f"Commitment {ids}")
+    for key in ("theme", "lead agency", "status", "date"):
+        if key in facts.metadata:
+            lines.append(f"{key[:1].upper()}{key[1:]}: {facts.metadata[key]}")
+    return "\n".join(lines)
 
 
 def _sections(body: str) -> list[tuple[list[str], list[str]]]:
