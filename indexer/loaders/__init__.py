@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import LoaderError
 from ..records import Document
-from . import commitments_csv, html, markdown, pdf, text
+from . import commitments_csv, docx, html, markdown, pdf, spreadsheet, structured, text
 
 __all__ = ["is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
 
@@ -45,6 +45,11 @@ LOADERS: dict[str, Loader] = {
     ".htm": html.load_html,
     ".txt": text.load_text,
     ".csv": commitments_csv.load_commitments_csv,
+    ".yaml": structured.load_structured,
+    ".yml": structured.load_structured,
+    ".json": structured.load_structured,
+    ".xlsx": spreadsheet.load_spreadsheet,
+    ".docx": docx.load_docx,
 }
 
 # Files that describe the corpus rather than belong to it.

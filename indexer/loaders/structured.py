@@ -1,0 +1,127 @@
+"""YAML and JSON files (trackers, data dictionaries): one passage per record that carries text.
+
+A record is a mapping with text in it; it is cited by its path in the file
+("resources > nap5 > fields > indicators > choices > C04.3.1"), a list item named by its id
+field. Bilingual values ({en: ..., fr: ...} or title_en / title_fr) give one passage per
+language with that language set. Short scalars are kept as metadata; "record path" and
+"record id" are set on every passage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import LoaderError
+from ..records import Document, Provenance
+from .frontmatter import OGP_ID, field_label, html_to_text
+from .text import read_text_file, title_from_filename
+
+__all__ = ["load_structured"]
+
+_LANGUAGES = ("en", "fr", "es", "pt")
+_LANGUAGE_SUFFIX = re.compile(r"^(?P<name>.+?)[_\-](?P<lang>en|fr|es|pt)$", re.I)
+_NAME_FIELDS = ("id", "datastore_id", "code", "key", "name", "resource_name", "slug")
+# A value this long (words) is text to index, not a fact to file.
+_TEXT_WORDS = 6
+
+
+def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]:
+    warnings: list[str] = []
+    raw = read_text_file(path, source, warnings)
+    try:
+        data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid"
+        raise LoaderError(source, f"the file is not valid {path.suffix.lstrip('.').upper()} ({first})") from None
+    title = _text(data.get("title")) if isinstance(data, dict) else None
+    title = title if isinstance(title, str) else (title or {}).get("en") if isinstance(title, dict) else None
+    base = Provenance(source=source, kind="guide", title=title or title_from_filename(path))
+    documents: list[Document] = []
+    _walk(data, [], base, documents)
+    return documents, warnings
+
+
+def _text(value: Any) -> Any:
+    return html_to_text(value) if isinstance(value, str) else value
+
+
+def _bilingual(value: Any) -> dict[str, str] | None:
+    """{en: ..., fr: ...} with text values, else None."""
+    if isinstance(value, dict) and value and set(map(str, value)) <= set(_LANGUAGES) and len(value) >= 1:
+        if all(isinstance(v, str) for v in value.values()):
+            return {str(k): html_to_text(v) for k, v in value.items() if v.strip()}
+    return None
+
+
+def _is_prose(value: str) -> bool:
+    """Words rather than code (a spreadsheet formula or script kept in a data dictionary)."""
+    letters = sum(c.isalpha() or c.isspace() for c in value)
+    return letters >= 0.8 * len(value)
+
+
+def _item_name(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        for key in _NAME_FIELDS:
+            if isinstance(item.get(key), (str, int)) and str(item[key]).strip():
+                return str(item[key]).strip()
+    return f"item {index + 1}"
+
+
+def _walk(node: Any, path: list[str], base: Provenance, out: list[Document]) -> None:
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _walk(item, [*path, _item_name(item, index)], base, out)
+        return
+    if not isinstance(node, dict):
+        return
+    by_language: dict[str | None, list[str]] = {}
+    metadata: dict[str, str] = {}
+    children: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        name = str(key)
+        pair = _bilingual(value)
+        suffix = _LANGUAGE_SUFFIX.match(name)
+        if name in _LANGUAGES and isinstance(value, str):
+            by_language.setdefault(name, []).insert(0, html_to_text(value))
+        elif pair is not None and not re.search(r"\d", name):
+            for lang, text in pair.items():
+                by_language.setdefault(lang, []).append(f"{field_label(name)}: {text}")
+        elif isinstance(value, (dict, list)):
+            children.append((name, value))
+        elif isinstance(value, str) and suffix and value.strip():
+            label = field_label(suffix.group("name"))
+            by_language.setdefault(suffix.group("lang").lower(), []).append(f"{label}: {html_to_text(value)}")
+        elif isinstance(value, str) and len(value.split()) >= _TEXT_WORDS and _is_prose(value):
+            by_language.setdefault(None, []).append(f"{field_label(name)}: {html_to_text(value)}")
+        elif value is not None and not isinstance(value, bool) and str(value).strip():
+            metadata[name] = str(value).strip()
+    if by_language:
+        _emit(by_language, metadata, path, base, out)
+    for name, value in children:
+        _walk(value, [*path, name], base, out)
+
+
+def _emit(by_language: dict[str | None, list[str]], metadata: dict[str, str], path: list[str],
+          base: Provenance, out: list[Document]) -> None:
+    """One passage per language of a record; language-neutral lines go into each (or stand alone)."""
+    record_id = path[-1] if path else None
+    neutral = by_language.pop(None, [])
+    facts = {**metadata, "record path": " > ".join(path)}
+    if record_id:
+        facts["record id"] = record_id
+    commitment_id = next((v for v in (record_id, *metadata.values()) if v and OGP_ID.fullmatch(v)), None)
+    section = " > ".join(path) or None
+    languages: list[str | None] = list(by_language) or [None]
+    for language in languages:
+        lines = [*by_language.get(language, []), *neutral] if language else neutral
+        if record_id and lines:
+            lines = [f"{record_id}: {lines[0]}", *lines[1:]]
+        out.append(Document(
+            Provenance(source=base.source, kind=base.kind, title=base.title, section=section,
+                       language=language, commitment_id=commitment_id, metadata=facts),
+            "\n".join(lines)))

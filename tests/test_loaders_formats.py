@@ -1,0 +1,198 @@
+"""Front matter, YAML/JSON trackers, spreadsheets and Word files: read whole, cited precisely, and
+found by the real search. Every file is made in the test."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from indexer.loaders import is_indexable, load_file
+from indexer.loaders.commitments_csv import ID_COLUMN
+
+SUB_COMMITMENT = """---
+layout: commitment
+title: "The Department of Justice commits to publish pretrial detention statistics by county."
+permalink: /national-action-plan/5/US0199-2/
+commitment_id: US0199
+commitment_theme_name: Ensure Equal Justice Under the Law
+commitment_detail_sub_id: "US0199.2"
+commitment_agency: Department of Justice <br> Bureau of Justice Statistics
+commitment_status: "In progress"
+aug_2023_progress: The bureau released a first county table of pretrial detention in June and will add <a href="https://example.org/bail">bail outcomes</a> next year.
+---
+"""
+
+TRACKER = """title: Action Plan Tracker
+resources:
+- resource_name: nap9
+  fields:
+  - datastore_id: milestones
+    label:
+      en: Milestones
+      fr: Jalons
+    choices:
+      C07.2:
+        en: Publish plain-language guides to small claims court procedures
+        fr: Publier des guides en langage clair sur la procédure des petites créances
+        due_date: 2024-06
+        lead_dept: jus
+"""
+
+EXPORT_COLUMNS = [ID_COLUMN, "Commitment Title", "Full Text", "Country/Locality", "Year Of Submission",
+                  "Lead Institution", "Status", "Access to Justice"]
+EXPORT_ROWS = [
+    ["ZZ0001", "Open court hearings", "Publish hearing calendars online for every district court.",
+     "Testland", "2021", "Judicial Council", "Complete", "1"],
+    ["ZZ0002", "Legal aid registry", "Create a public registry of legal aid providers and their caseloads.",
+     "Testland", "2022", "Ministry of Justice", "", ""],
+]
+
+
+def _docs(path: Path):
+    return load_file(path, path.name).documents
+
+
+def _write_tracker_files(folder: Path) -> None:
+    (folder / "us0199-2.md").write_text(SUB_COMMITMENT, encoding="utf-8")
+    (folder / "nap9.yaml").write_text(TRACKER, encoding="utf-8")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Initiatives"
+    sheet.append(["Country", "Name", "Description", "Link"])
+    sheet.append(["Chile", "Mobile justice vans", "Vans bring hearings and mediation to rural towns.", "site"])
+    sheet["D2"].hyperlink = "https://example.org/vans"
+    sheet.append(["Peru", "Citizen court observers", "Volunteers watch hearings and publish reports.", ""])
+    book.save(folder / "mapping.xlsx")
+    word = docx.Document()
+    word.add_heading("Fourth Action Plan", level=1)
+    word.add_heading("Commitment 5: Digital case files", level=2)
+    word.add_paragraph("Courts will scan archived case files so that litigants can consult them remotely.")
+    table = word.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Milestone", "Deadline"
+    table.rows[1].cells[0].text, table.rows[1].cells[1].text = "Scanning pilot in two regions", "2025"
+    word.save(folder / "plan.docx")
+
+
+def test_front_matter_without_body_is_a_record_with_its_facts(tmp_path):
+    path = tmp_path / "us0199-2.md"
+    path.write_text(SUB_COMMITMENT, encoding="utf-8")
+    docs = _docs(path)
+    assert {d.provenance.commitment_id for d in docs} == {"US0199"}
+    record = docs[0]
+    assert record.provenance.metadata["status"] == "In progress"
+    assert record.provenance.metadata["lead agency"] == "Department of Justice; Bureau of Justice Statistics"
+    assert record.provenance.metadata["record id"] == "US0199.2"
+    assert "Status: In progress" in record.text and "pretrial detention statistics" in record.text
+    progress = [d for d in docs if d.provenance.section == "Aug 2023 progress"]
+    assert len(progress) == 1
+    assert "bail outcomes (https://example.org/bail)" in progress[0].text
+    assert progress[0].provenance.metadata["field"] == "Aug 2023 progress"
+    assert not any("permalink" in d.text or "/national-action-plan/" in d.text for d in docs)
+
+
+def test_yaml_tracker_gives_one_passage_per_language_cited_by_path(tmp_path):
+    path = tmp_path / "nap9.yaml"
+    path.write_text(TRACKER, encoding="utf-8")
+    docs = [d for d in _docs(path) if d.provenance.metadata.get("record id") == "C07.2"]
+    by_language = {d.provenance.language: d for d in docs}
+    assert set(by_language) == {"en", "fr"}
+    assert "small claims court" in by_language["en"].text and "petites créances" in by_language["fr"].text
+    assert "petites" not in by_language["en"].text
+    assert by_language["en"].provenance.section == "resources > nap9 > fields > milestones > choices > C07.2"
+    assert by_language["en"].provenance.title == "Action Plan Tracker"
+    assert by_language["en"].provenance.metadata["due_date"] == "2024-06"
+
+
+def test_json_records_are_read_like_yaml(tmp_path):
+    path = tmp_path / "tracker.json"
+    path.write_text(json.dumps({"commitments": [
+        {"id": "ZZ0042", "title_en": "Publish sentencing data every quarter",
+         "title_es": "Publicar datos de sentencias cada trimestre"}]}), encoding="utf-8")
+    docs = _docs(path)
+    assert {d.provenance.language for d in docs} == {"en", "es"}
+    assert {d.provenance.commitment_id for d in docs} == {"ZZ0042"}
+    assert all(d.provenance.section == "commitments > ZZ0042" for d in docs)
+
+
+def test_xlsx_rows_are_cited_by_sheet_and_row_with_links(tmp_path):
+    _write_tracker_files(tmp_path)
+    docs = _docs(tmp_path / "mapping.xlsx")
+    assert [d.provenance.section for d in docs] == ["Initiatives > row 2", "Initiatives > row 3"]
+    vans = docs[0]
+    assert vans.provenance.title == "Mobile justice vans" and vans.provenance.country == "Chile"
+    assert "Description: Vans bring hearings and mediation to rural towns." in vans.text
+    assert "Link: site (https://example.org/vans)" in vans.text
+    assert vans.provenance.metadata == {"sheet": "Initiatives", "row": "2"}
+
+
+def test_xlsx_with_the_export_columns_gives_the_csv_records(tmp_path):
+    with (tmp_path / "export.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EXPORT_COLUMNS)
+        writer.writerows(EXPORT_ROWS)
+    book = openpyxl.Workbook()
+    book.active.append(EXPORT_COLUMNS)
+    for row in EXPORT_ROWS:
+        book.active.append([int(v) if v.isdigit() else (v or None) for v in row])
+    book.save(tmp_path / "export.xlsx")
+    from_csv, from_xlsx = _docs(tmp_path / "export.csv"), _docs(tmp_path / "export.xlsx")
+    strip = [(d.text, d.provenance.__class__.__name__, {**d.provenance.__dict__, "source": ""}) for d in from_csv]
+    assert len(from_csv) == 2
+    assert [(d.text, d.provenance.__class__.__name__, {**d.provenance.__dict__, "source": ""})
+            for d in from_xlsx] == strip
+    assert from_xlsx[0].provenance.policy_areas == ("Access to Justice",)
+    assert from_xlsx[0].provenance.metadata["lead_institution"] == "Judicial Council"
+
+
+def test_docx_headings_are_the_section_path_and_tables_rows(tmp_path):
+    _write_tracker_files(tmp_path)
+    docs = _docs(tmp_path / "plan.docx")
+    assert docs[0].provenance.title == "Fourth Action Plan"
+    commitment = next(d for d in docs if "scan archived case files" in d.text)
+    assert commitment.provenance.section == "Fourth Action Plan > Commitment 5: Digital case files"
+    assert "Milestone: Scanning pilot in two regions; Deadline: 2025" in commitment.text
+
+
+def test_new_formats_are_indexable(tmp_path):
+    for name in ("a.yaml", "a.yml", "a.json", "a.xlsx", "a.docx"):
+        assert is_indexable(tmp_path / name), name
+
+
+@pytest.fixture(scope="module")
+def formats_searcher(tmp_path_factory, encoder):
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Searcher
+
+    root = tmp_path_factory.mktemp("formats")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    _write_tracker_files(corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    report = build_index(settings, progress=False, encoder=encoder)
+    assert not report.failed, report.failed
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    yield searcher
+    searcher.close()
+
+
+def test_every_new_format_is_found_by_its_words(formats_searcher):
+    def first(question: str):
+        hits = formats_searcher.search(question, k=3)
+        assert hits, question
+        return hits[0].provenance
+
+    record = first("US0199")
+    assert record.commitment_id == "US0199" and record.source == "us0199-2.md"
+    assert first("when will bail outcomes be added to the county pretrial table?").section == "Aug 2023 progress"
+    word = first("scanning archived case files so litigants consult them remotely")
+    assert (word.source, word.section) == ("plan.docx", "Fourth Action Plan > Commitment 5: Digital case files")
+    row = first("vans bringing mediation to rural towns")
+    assert (row.source, row.section) == ("mapping.xlsx", "Initiatives > row 2")
+    french = first("guides en langage clair sur les petites créances")
+    assert (french.source, french.language) == ("nap9.yaml", "fr")
