@@ -623,7 +623,9 @@ def test_unsupported_extension_is_a_loader_error(tmp_path):
         ("page.html", True), ("page.htm", True), ("notes.txt", True), ("export.csv", True),
         ("README.md", False), ("readme.md", False), ("LICENSE", False),
         ("report.pdf.source.json", False), ("guide.md.source.json", False), (".hidden.md", False),
-        ("photo.png", False), ("data.json", False), ("slides.pptx", False),
+        ("photo.png", False), ("slides.pptx", False),
+        ("data.json", True), ("tracker.yaml", True), ("tracker.yml", True), ("mapping.xlsx", True),
+        ("mapping.ods", True), ("plan.docx", True),
     ],
 )
 def test_is_indexable(name, expected):

@@ -159,7 +159,7 @@ def test_docx_headings_are_the_section_path_and_tables_rows(tmp_path):
 
 
 def test_new_formats_are_indexable(tmp_path):
-    for name in ("a.yaml", "a.yml", "a.json", "a.xlsx", "a.docx"):
+    for name in ("a.yaml", "a.yml", "a.json", "a.xlsx", "a.ods", "a.docx"):
         assert is_indexable(tmp_path / name), name
 
 
@@ -196,3 +196,72 @@ def test_every_new_format_is_found_by_its_words(formats_searcher):
     assert (row.source, row.section) == ("mapping.xlsx", "Initiatives > row 2")
     french = first("guides en langage clair sur les petites créances")
     assert (french.source, french.language) == ("nap9.yaml", "fr")
+
+
+def _write_ods(path: Path, rows: list[list[str]], link: tuple[int, int, str] | None = None) -> None:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import A, P
+
+    book = OpenDocumentSpreadsheet()
+    table = Table(name="Cases")
+    for r, values in enumerate(rows):
+        row = TableRow()
+        for c, value in enumerate(values):
+            cell = TableCell()
+            paragraph = P(text=value)
+            if link and (r, c) == link[:2]:
+                paragraph = P()
+                paragraph.addElement(A(href=link[2], text=value))
+            cell.addElement(paragraph)
+            row.addElement(cell)
+        table.addElement(row)
+    # The blank run to the sheet's edge that office suites write: one row repeated a million times.
+    table.addElement(TableRow(numberrowsrepeated=1_048_000))
+    book.spreadsheet.addElement(table)
+    book.save(str(path))
+
+
+def test_ods_rows_are_cited_by_sheet_and_row_with_links(tmp_path):
+    path = tmp_path / "cases.ods"
+    _write_ods(path, [["Nombre", "Descripción"],
+                      ["Observatorio judicial", "Seguimiento ciudadano de audiencias penales."]],
+               link=(1, 0, "https://example.org/obs"))
+    docs = _docs(path)
+    assert len(docs) == 1
+    assert docs[0].provenance.section == "Cases > row 2"
+    assert "Nombre: Observatorio judicial (https://example.org/obs)" in docs[0].text
+    assert "Descripción: Seguimiento ciudadano de audiencias penales." in docs[0].text
+
+
+def test_ods_with_the_export_columns_gives_the_csv_records(tmp_path):
+    with (tmp_path / "export.csv").open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([EXPORT_COLUMNS, *EXPORT_ROWS])
+    _write_ods(tmp_path / "export.ods", [EXPORT_COLUMNS, *EXPORT_ROWS])
+    from_csv, from_ods = _docs(tmp_path / "export.csv"), _docs(tmp_path / "export.ods")
+    assert [(d.text, d.provenance.commitment_id, d.provenance.metadata, d.provenance.policy_areas)
+            for d in from_ods] == [(d.text, d.provenance.commitment_id, d.provenance.metadata,
+                                    d.provenance.policy_areas) for d in from_csv]
+    assert len(from_ods) == 2
+
+
+def test_ods_blank_rows_and_cells_keep_row_numbers_and_columns(tmp_path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    book = OpenDocumentSpreadsheet()
+    table = Table(name="S")
+    for values in (["Name", "Country", "Description"], None, ["Court app", None, "An app listing hearings."]):
+        row = TableRow(numberrowsrepeated=3) if values is None else TableRow()
+        for value in values or [None]:
+            cell = TableCell()
+            if value is not None:
+                cell.addElement(P(text=value))
+            row.addElement(cell)
+        table.addElement(row)
+    book.spreadsheet.addElement(table)
+    book.save(str(tmp_path / "s.ods"))
+    [doc] = _docs(tmp_path / "s.ods")
+    assert doc.provenance.section == "S > row 5"
+    assert doc.text == "Name: Court app\nDescription: An app listing hearings."

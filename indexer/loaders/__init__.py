@@ -49,6 +49,7 @@ LOADERS: dict[str, Loader] = {
     ".yml": structured.load_structured,
     ".json": structured.load_structured,
     ".xlsx": spreadsheet.load_spreadsheet,
+    ".ods": spreadsheet.load_spreadsheet,
     ".docx": docx.load_docx,
 }
 
