@@ -337,7 +337,7 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
         "intro", "ui_lang", "question", "search_btn", "filters_box", "f_country", "f_region", "f_kind", "f_area",
         "f_lang", "f_year_from", "f_year_to", "f_k", "tab_search", "tab_compare", "tab_basket", "tab_status",
         "compare_csv", "compare_note", "compare_df", "compare_done_state", "basket_title", "basket_html",
-        "basket_pick", "docx_btn", "md_btn", "status_html")]
+        "basket_pick", "up_btn", "down_btn", "remove_btn", "docx_btn", "md_btn", "status_html")]
 
     def rerun(*values):
         """The current search again, in the new language (nothing when no question was asked)."""
@@ -346,7 +346,10 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     lang.change(relabel, [lang, ui["basket_state"], ui["basket_title"], ui["query_state"]], relabel_out,
                 api_name=False).then(
         rerun, [*form, ui["basket_state"], lang], out, api_name=False).then(
-        page.compare, compare_in, compare_out, api_name=False).then(None, [lang], None, js=UI_URL_JS)
+        page.compare, compare_in, compare_out, api_name=False).then(
+        lambda b, t, l, i: page.basket(list(b or []), t, l, i), [ui["basket_state"], ui["basket_title"], lang,
+                                                               ui["basket_pick"]], pick(BASKET_OUT),
+        api_name=False).then(None, [lang], None, js=UI_URL_JS)
 
     basket_out, titled = pick(BASKET_OUT), [ui["basket_title"], lang]
     ui["results"].click(page.pin, [ui["results_state"], ui["basket_state"], *titled], basket_out, api_name=False,

@@ -574,3 +574,22 @@ def test_cards_in_spanish_keep_the_document_text():
     results = render.render_results([hit, hit], language="fr")
     assert results.startswith('<div class="jx-count">2 passages')
     assert text("fr", "no_answer") in render.render_summary("zebra", [], language="fr")
+
+
+def test_briefing_note_headings_in_spanish_and_french(tmp_path):
+    import docx
+
+    from webui.notes import localised_docx, localised_markdown
+
+    markdown = localised_markdown(_pins(), "Asistencia jurídica", BUILT_AT, "es")
+    assert "## Evidencias" in markdown and "## Fuentes" in markdown and "## Evidence" not in markdown
+    assert "_3 pasaje(s) citado(s) textualmente" in markdown
+    assert "> The Ministry of Justice will digitalise the free legal aid system. [^2]" in markdown  # verbatim
+    assert localised_markdown([], "", None, "fr").splitlines()[2] == "_Aucun passage ajouté._"
+    path = localised_docx(_pins(), "Aide juridictionnelle", BUILT_AT, tmp_path / "note.docx", "fr")
+    paragraphs = docx.Document(str(path)).paragraphs
+    assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == ["Éléments de preuve", "Notes", "Sources"]
+    assert paragraphs[1].text.startswith("3 passage(s) cité(s) textuellement")
+    quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
+    assert "“The Ministry of Justice will digitalise the free legal aid system.”2" in quotes
+    assert localised_markdown(_pins(), "x", BUILT_AT, "en") == briefing_markdown(_pins(), "x", BUILT_AT)

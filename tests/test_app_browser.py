@@ -445,3 +445,59 @@ def test_hostile_document_is_shown_as_text(hostile_site, page):
     assert page.locator("a[href^='javascript:' i]").count() == 0
     hrefs = page.eval_on_selector_all("#jx-results a.jx-source-link", "els => els.map(e => e.getAttribute('href'))")
     assert hrefs and all(h.startswith("corpus/guides/hostile.md") for h in hrefs)
+
+
+# -- the interface in Spanish and French -----------------------------------------------------------
+
+def test_the_app_in_spanish_then_french_with_the_note_in_spanish(site, browser):
+    url, _ = site
+    ctx = browser.new_context(locale="es-ES", accept_downloads=True, viewport={"width": 1280, "height": 1000})
+    ctx.set_default_timeout(TIMEOUT)
+    try:
+        page = ctx.new_page()
+        page.goto(url)  # the browser asks for Spanish
+        page.get_by_role("tab", name="Búsqueda").wait_for()
+        assert page.locator("#jx-search").inner_text().strip() == "Buscar"
+        assert page.get_by_role("tab", name="Cesta de evidencias (0)").count() == 1
+        found = ask(page, "¿cómo deben los tribunales publicar y anonimizar las sentencias?")
+        assert found and all(c["citation"] for c in found)
+        assert re.match(r"\d+ pasajes?", page.locator("#jx-results .jx-count").inner_text())
+        first = page.locator("#result-1")
+        names = {"en": "Inglés", "es": "Español", "fr": "Francés", "pt": "Portugués"}
+        assert names[first.get_attribute("data-language")] in first.locator(".jx-meta").inner_text()
+        assert first.locator("button.jx-pin-btn").inner_text() == "Añadir a la cesta"
+        first.locator("button.jx-pin-btn").click()
+        page.get_by_role("tab", name="Cesta de evidencias (1)").click()
+        page.wait_for_selector("#jx-basket li.jx-pin")
+        with page.expect_download() as download:
+            page.locator("#jx-md").click()
+        markdown = Path(download.value.path()).read_text(encoding="utf-8")
+        assert markdown.startswith("# Nota informativa") and "## Evidencias" in markdown and "## Fuentes" in markdown
+        assert f"(corpus file `{found[0]['source']}`)" in markdown or "[^1]: <https://" in markdown
+        assert " ".join(found[0]["passage"].split())[-40:] in " ".join(markdown.split())  # quoted verbatim
+
+        # The selector switches to French: labels, the answer and the cards follow; the address keeps ?ui=fr.
+        page.get_by_role("tab", name="Búsqueda").click()
+        pick(page, "jx-ui-lang", "Français")
+        page.get_by_role("tab", name="Recherche").wait_for()
+        page.wait_for_function("() => location.search.includes('ui=fr')")
+        page.wait_for_function("() => /^\\d+ passages?/.test(document.querySelector('#jx-results .jx-count')"
+                               ".textContent)")
+        assert page.locator("#jx-search").inner_text().strip() == "Rechercher"
+        assert page.locator("#result-1 button.jx-pin-btn").inner_text() == "Ajouté ✓"  # still in the basket
+        assert page.get_by_role("tab", name="Panier de preuves (1)").count() == 1
+        assert [c["citation"] for c in cards(page)] == [c["citation"] for c in found]
+    finally:
+        ctx.close()
+
+
+def test_the_ui_parameter_chooses_the_language(site, page):
+    url, _ = site
+    page.goto(url + "?ui=fr&q=free+legal+aid&lang=en")  # lang stays the document-language filter
+    page.get_by_role("tab", name="Engagements comparables").wait_for()
+    page.wait_for_function("() => (document.querySelector('#jx-results .jx-count') || {}).textContent"
+                           "?.includes('uniquement Langue : Anglais')")
+    assert page.locator("#jx-results article.jx-hit").count() >= 1
+    page.get_by_role("tab", name="État de l’index").click()
+    status = page.locator("#jx-status").inner_text()
+    assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)

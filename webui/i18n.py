@@ -48,6 +48,7 @@ _EN = {
     "passages": "{n} passage",
     "passages_plural": "{n} passages",
     "only": "only {filters}",
+    "label_value": "{label}: {values}",
     "leads_only": "(none answers the question closely: read them as leads, not answers)",
     "years_filter": "Years: {first}-{last} (documents without a year, such as most reports and guides, "
                     "are left out)",
@@ -140,6 +141,7 @@ _ES = {
     "passages": "{n} pasaje",
     "passages_plural": "{n} pasajes",
     "only": "solo {filters}",
+    "label_value": "{label}: {values}",
     "leads_only": "(ninguno responde con precisión: léalos como pistas, no como respuestas)",
     "years_filter": "Años: {first}-{last} (se excluyen los documentos sin año, como la mayoría de los informes "
                     "y guías)",
@@ -232,6 +234,7 @@ _FR = {
     "passages": "{n} passage",
     "passages_plural": "{n} passages",
     "only": "uniquement {filters}",
+    "label_value": "{label} : {values}",
     "leads_only": "(aucun ne répond précisément : lisez-les comme des pistes, pas des réponses)",
     "years_filter": "Années : {first}-{last} (les documents sans année, comme la plupart des rapports et des "
                     "guides, sont exclus)",

@@ -14,9 +14,10 @@ import gradio as gr
 
 from indexer.errors import IndexerError
 from search import Searcher, compare
-from search.briefing import Pin, briefing_docx, briefing_markdown, commitments_csv
+from search.briefing import Pin, commitments_csv
 
 from . import i18n, render
+from .notes import localised_docx, localised_markdown
 from .params import UI_PARAM, clamp_k, filters_from, read_shared_search, share_query
 
 __all__ = ["BASKET_OUT", "COMPARE_LIMIT", "COMPARE_OUT", "FORM", "PageHandlers", "SEARCH_OUT"]
@@ -108,9 +109,9 @@ class PageHandlers:
         if basket:
             folder = _fresh_folder(self.export_root)
             built_at = self.searcher.manifest.built_at
-            docx_path = str(briefing_docx(basket, title, built_at, folder / "briefing-note.docx"))
+            docx_path = str(localised_docx(basket, title, built_at, folder / "briefing-note.docx", lang))
             md_path = folder / "briefing-note.md"
-            md_path.write_text(briefing_markdown(basket, title, built_at), encoding="utf-8")
+            md_path.write_text(localised_markdown(basket, title, built_at, lang), encoding="utf-8")
             md_path = str(md_path)
         if selected is not None and not (0 <= selected < len(basket)):
             selected = len(basket) - 1 if basket else None

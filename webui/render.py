@@ -122,7 +122,7 @@ def describe_filters(filters: Filters | None, language: str = "en") -> str:
                         ("policy_area", filters.policy_area),
                         ("language", [language_name(language, v) for v in filters.language])):
         if values:
-            parts.append(f"{text(language, key)}: {', '.join(values)}")
+            parts.append(text(language, "label_value", label=text(language, key), values=", ".join(values)))
     if filters.year_from is not None or filters.year_to is not None:
         parts.append(text(language, "years_filter", first=filters.year_from or "…", last=filters.year_to or "…"))
     return " · ".join(parts)
