@@ -28,8 +28,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_
 #: an incremental build still equals a fresh one. 1: sentence and paragraph boundaries;
 #: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines;
 #: 4: PDF running headers and footers dropped; a heading line is a sentence of its own;
-#: 5: so are up to three stacked heading lines (a title above a section heading).
-CHUNKER_VERSION = 5
+#: 5: so are up to three stacked heading lines (a title above a section heading);
+#: 6: Markdown front matter read as records and field passages.
+CHUNKER_VERSION = 6
 
 
 class Tokenizer(Protocol):
