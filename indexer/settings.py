@@ -86,6 +86,13 @@ class Settings:
     read_seconds_per_page: float = _setting(10.0, "Seconds added to read_seconds per page of a PDF (OCR is slow).")
     read_memory_mb: int = _setting(
         2048, "Memory (address space, MiB) reading one file may add; a file that needs more is reported.")
+    ocr: str = _setting(
+        "on", "Read PDF pages without a text layer (scans) with Tesseract: on or off. Results are cached under "
+        "cache_dir/ocr by the file's SHA-256, so a rebuild never reads a page twice.")
+    ocr_languages: str = _setting(
+        "", "Tesseract languages for OCR, joined by '+' (e.g. 'spa+eng'); empty takes the file's sidecar "
+        "language, else its other pages' language, else detects it on an English+Spanish+French pass.")
+    ocr_dpi: int = _setting(300, "Resolution pages are rendered at for OCR (higher: slower, better on small print).")
     read_workers: int = _setting(1, "Worker processes reading files while the encoder embeds.")
     max_document_chars: int = _setting(
         2_000_000, "Characters one document may hold (a PDF page; a commitment record, its fields included): "
@@ -163,6 +170,8 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, got {merged.backend!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
+    if merged.ocr not in ("on", "off"):
+        raise SettingsError(f"ocr must be on or off, got {merged.ocr!r}.")
     if merged.rerank_depth < 0:
         raise SettingsError(f"rerank_depth must be at least 0 (0 turns the ranker off), got {merged.rerank_depth}.")
     for name in ("results", "candidates", "batch_size"):

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
+import subprocess
+import unicodedata
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from ..analysis import detect_language
 from ..chunking import is_part_heading
 from ..errors import LoaderError
 from ..records import Document, Provenance
+from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
 
-__all__ = ["load_pdf"]
+__all__ = ["RUNNING_LINES", "clean_pdf_text", "load_pdf"]
 
 # pypdf logs every recoverable oddity of real-world PDFs; the build reports what matters itself.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -22,7 +27,11 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 _USELESS_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+)\b", re.I)
 
 
-def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
+def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[list[Document], list[str]]:
+    """One Document per page with text (read by OCR when the page has no text layer, unless ``ocr``
+    turns it off), plus one "Running lines" Document per page whose running header or footer lines
+    were moved out of its body. Pages carry the label the PDF prints, or ``page_label=None`` and
+    ``metadata["page label"] = "physical"`` when it prints none."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
@@ -43,9 +52,9 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
                 )
         page_count = len(reader.pages)
         labels = _page_labels(reader, page_count)
-        title = _pdf_title(reader) or title_from_filename(path)
-        documents: list[Document] = []
-        empty_pages = 0
+        metadata_title = _pdf_title(reader)
+        texts: dict[int, str] = {}
+        empty: list[int] = []
         unreadable_pages = 0
         for index in range(page_count):
             try:
@@ -57,21 +66,10 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
                 unreadable_pages += 1
                 continue
             page_text = clean_pdf_text(raw)
-            if not page_text:
-                empty_pages += 1
-                continue
-            documents.append(
-                Document(
-                    Provenance(
-                        source=source,
-                        kind="report",
-                        title=title,
-                        page=index + 1,
-                        page_label=labels[index],
-                    ),
-                    page_text,
-                )
-            )
+            if page_text:
+                texts[index] = page_text
+            else:
+                empty.append(index)
     except LoaderError:
         raise
     except DependencyError:
@@ -83,15 +81,98 @@ def load_pdf(path: Path, source: str) -> tuple[list[Document], list[str]]:
         ) from None
     except Exception as exc:  # noqa: BLE001 - any parser failure means "damaged file" to the user
         raise LoaderError(source, f"the PDF is damaged or incomplete and cannot be read ({exc})") from None
-    if page_count and not documents and unreadable_pages:
+    read_by_ocr = _read_by_ocr(path, empty, texts, ocr or OcrOptions(), warnings) if empty else {}
+    empty_pages = len(empty) - len(read_by_ocr)
+    if page_count and not texts and unreadable_pages:
         detail = ("none of its pages could be read" if unreadable_pages == page_count else
                   f"{unreadable_pages} of its {page_count} pages could not be read and the others have no text")
         raise LoaderError(source, f"the PDF is damaged: {detail}")
-    if page_count and not documents:
-        raise LoaderError(source, "no extractable text: needs OCR (the pages look like scanned images)")
+    if page_count and not texts:
+        reason = "no extractable text: needs OCR (the pages look like scanned images)"
+        if empty and not (ocr or OcrOptions()).enabled:
+            reason += "; OCR is turned off (setting ocr = \"off\")"
+        elif empty and not tesseract_languages():
+            reason += f"; install Tesseract to read them: {INSTALL_COMMAND}"
+        raise LoaderError(source, reason)
     if empty_pages:
         warnings.append(f"{empty_pages} of {page_count} pages had no extractable text (images?)")
-    return _without_running_lines(documents), warnings
+    if read_by_ocr:
+        languages = sorted(set(read_by_ocr.values()))
+        warnings.append(f"{len(read_by_ocr)} of {page_count} pages read by OCR (Tesseract, {', '.join(languages)})")
+
+    order = sorted(texts)
+    pages = _split_running_lines([texts[i] for i in order])
+    if labels is None:
+        printed = _printed_numbers([running for _, running in pages], [i + 1 for i in order])
+        labels = [None] * page_count
+        for index, number in zip(order, printed):
+            labels[index] = number
+    title = _checked_title(metadata_title, [body for body, _ in pages[:2]]) or title_from_filename(path)
+    documents: list[Document] = []
+    for index, (body, running) in zip(order, pages):
+        metadata = {} if labels[index] is not None else {"page label": "physical"}
+        if index in read_by_ocr:
+            metadata["read by"] = f"OCR (Tesseract, {read_by_ocr[index]})"
+        provenance = Provenance(source=source, kind="report", title=title, page=index + 1,
+                                page_label=labels[index], metadata=metadata)
+        documents.append(Document(provenance, body))
+        if running:
+            documents.append(Document(replace(provenance, section=RUNNING_LINES,
+                                              metadata={**metadata, "furniture": "running lines"}),
+                                      "\n".join(running)))
+    return documents, warnings
+
+
+#: The section of a page's running header and footer lines, kept apart from its body.
+RUNNING_LINES = "Running lines"
+
+
+def _read_by_ocr(path: Path, empty: list[int], texts: dict[int, str], options: OcrOptions,
+                 warnings: list[str]) -> dict[int, str]:
+    """OCR the ``empty`` pages into ``texts``; returns page index -> the Tesseract languages used."""
+    if not options.enabled:
+        return {}
+    reader = PageReader(path, options)
+    if not reader.installed:
+        warnings.append(f"{len(empty)} pages have no text layer and Tesseract is not installed to read them: "
+                        f"{INSTALL_COMMAND}")
+        return {}
+    read: dict[int, str] = {}
+    try:
+        languages = _ocr_languages(path, texts, options, reader)
+        for index in empty:
+            if languages is None:  # nothing says which language: a first pass in several, then detect
+                first_pass = reader.detection_languages()
+                text = clean_pdf_text(reader.read(index, first_pass))
+                detected = tesseract_code(detect_language(text)) if text else None
+                languages = reader.usable(detected) if detected else first_pass
+                used = first_pass
+            else:
+                text = clean_pdf_text(reader.read(index, languages))
+                used = languages
+            if text:
+                texts[index] = text
+                read[index] = used
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        warnings.append(f"OCR stopped after {len(read)} pages: {exc}")
+    finally:
+        reader.close()
+    return read
+
+
+def _ocr_languages(path: Path, texts: dict[int, str], options: OcrOptions, reader: PageReader) -> str | None:
+    """The setting, else the sidecar's language, else the language of the file's text pages."""
+    if options.languages:
+        return reader.usable(options.languages)
+    try:
+        declared = json.loads(path.with_name(path.name + ".source.json").read_text(encoding="utf-8"))
+        declared = tesseract_code(declared.get("language")) if isinstance(declared, dict) else None
+    except (OSError, ValueError, RecursionError, AttributeError):
+        declared = None
+    if declared:
+        return reader.usable(declared)
+    detected = tesseract_code(detect_language(" ".join(texts.values())[:20_000])) if texts else None
+    return reader.usable(detected) if detected else None
 
 
 #: A running header or footer sits in a page's first or last few lines ...
@@ -111,39 +192,71 @@ def _edges(lines: list[str]) -> list[int]:
     return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
 
 
-def _without_running_lines(documents: list[Document]) -> list[Document]:
-    """Pages without the lines printed on most of them: page numbers, running titles ("Court Data
-    for Open Justice - page 23"), markings ("UNCLASSIFIED").
+def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
+    """Each page's body and the running lines moved out of it: page numbers, running titles ("Court
+    Data for Open Justice - page 23"), markings ("UNCLASSIFIED").
 
-    Left in, such a line is quoted as the answer to a question that shares its words, and makes
-    every page's last passage look like a copy of the others. A running line sits among a page's
-    first or last lines, recurs on at least half the pages, and its numbers either stay the same
-    or go up with the page (a year, a page number): a line of content that merely follows a
-    pattern ("District 12 opened 3 desks") changes its numbers every which way. Numbered
-    headings ("Commitment 18") are never dropped (a plan that opens most pages with one still
-    needs it to say which commitment a passage belongs to); a page that is nothing but such lines
-    keeps them.
+    Left in the body, such a line is quoted as the answer to a question that shares its words, and
+    makes every page's last passage look like a copy of the others; but it may carry content (a
+    per-page reference, a statute's page head), so it is kept apart, never dropped. A running line
+    sits among a page's first or last lines, recurs on at least half the pages, and its numbers
+    either stay the same or go up with the page (a year, a page number): a line of content that
+    merely follows a pattern ("District 12 opened 3 desks") changes its numbers every which way.
+    Numbered headings ("Commitment 18") stay in the body (a plan that opens most pages with one
+    still needs it to say which commitment a passage belongs to); a page that is nothing but such
+    lines keeps them as its body.
     """
-    if len(documents) < 3:
-        return documents
-    pages = [d.text.split("\n") for d in documents]
+    if len(texts) < 3:
+        return [(text, []) for text in texts]
+    pages = [text.split("\n") for text in texts]
     # Each page's edge lines: (position, key).
     edges = [[(at, _running_key(lines[at])) for at in _edges(lines)] for lines in pages]
     numbers: dict[str, list[tuple[int, ...]]] = {}
     for lines, page_edges in zip(pages, edges):
         for at, key in page_edges:
             numbers.setdefault(key, []).append(tuple(int(n) for n in _NUMBER.findall(lines[at])[:_MOST_NUMBERS]))
-    needed = max(3, math.ceil(_RUNNING_SHARE * len(documents)))
+    needed = max(3, math.ceil(_RUNNING_SHARE * len(texts)))
     running = {key for key, seen in numbers.items() if len(seen) >= needed and _steady(seen)}
-    if not running:
-        return documents
-    out = []
-    for document, lines, page_edges in zip(documents, pages, edges):
-        drop = {at for at, key in page_edges if key in running and not is_part_heading(lines[at])}
-        kept = [line for at, line in enumerate(lines) if at not in drop]
-        out.append(replace(document, text=clean_pdf_text("\n".join(kept))) if any(map(str.strip, kept))
-                   else document)
+    out: list[tuple[str, list[str]]] = []
+    for text, lines, page_edges in zip(texts, pages, edges):
+        moved = {at for at, key in page_edges if key in running and not is_part_heading(lines[at])}
+        kept = [line for at, line in enumerate(lines) if at not in moved]
+        if moved and any(map(str.strip, kept)):
+            out.append((clean_pdf_text("\n".join(kept)), [lines[at] for at in sorted(moved)]))
+        else:
+            out.append((text, []))
     return out
+
+
+_PAGE_WORDS = re.compile(r"\b(page|p\.|pág\.?|página|pagina|folio|fojas?)\s*#", re.I)
+
+
+def _printed_numbers(running: list[list[str]], physical: list[int]) -> list[str | None]:
+    """The number each page prints in its running lines, where one of them counts the pages: its
+    number minus the physical page is the same on every page that has it (at least three)."""
+    tracking: dict[str, tuple[int, dict[int, str]]] = {}  # key -> (number column, page -> number)
+    seen: dict[str, list[tuple[int, tuple[int, ...], tuple[str, ...]]]] = {}
+    for page, lines in zip(physical, running):
+        for line in lines:
+            found = _NUMBER.findall(line)[:_MOST_NUMBERS]
+            if found:
+                seen.setdefault(_running_key(line), []).append((page, tuple(map(int, found)), tuple(found)))
+    for key, rows in seen.items():
+        if len(rows) < 3 or len({page for page, _, _ in rows}) != len(rows):
+            continue
+        for column in range(len(rows[0][1])):
+            if len({numbers[column] - page for page, numbers, _ in rows}) == 1:
+                tracking[key] = (column, {page: str(int(found[column])) for page, _, found in rows})
+                break
+    if not tracking:
+        return [None] * len(physical)
+
+    def preference(key: str) -> tuple[int, int]:
+        # A bare number or "page N" is the page number; a reference that counts along is only a fallback.
+        return (0 if key.strip(" -–—.|") == "#" else 1 if _PAGE_WORDS.search(key) else 2, len(key))
+
+    _, numbers = tracking[min(tracking, key=preference)]
+    return [numbers.get(page) for page in physical]
 
 
 #: Numbers compared per line (a long line of figures is content, not a running title).
@@ -160,14 +273,17 @@ def _steady(occurrences: list[tuple[int, ...]]) -> bool:
     return True
 
 
-def _page_labels(reader, page_count: int) -> list[str]:
+def _page_labels(reader, page_count: int) -> list[str | None] | None:
+    """The labels of the PDF's /PageLabels tree, or None when it has none (or a broken one)."""
     try:
+        if "/PageLabels" not in reader.trailer["/Root"]:
+            return None
         labels = list(reader.page_labels)
         if len(labels) == page_count:
             return labels
     except Exception:  # noqa: BLE001 - a broken /PageLabels tree should not lose the pages
         pass
-    return [str(i + 1) for i in range(page_count)]
+    return None
 
 
 def _pdf_title(reader) -> str | None:
@@ -179,6 +295,47 @@ def _pdf_title(reader) -> str | None:
     if not title or _USELESS_TITLES.match(title) or len(title) > 200:
         return None
     return title
+
+
+#: Lines of a capitalised heading block at the top of the first page that make a title.
+_HEADING_LINES = 6
+_TITLE_CHARS = 200
+
+
+def _checked_title(title: str | None, first_pages: list[str]) -> str | None:
+    """The metadata title, unless it is stale: it occurs nowhere in the first pages while the first
+    page opens with a heading in capitals, which then is the title (a template's leftover metadata
+    titled an Argentine agreement after another one)."""
+    heading = _first_heading(first_pages[0]) if first_pages else None
+    if not title or not heading:
+        return title
+    if _folded(title) in _folded(" ".join(first_pages)):
+        return title
+    return heading
+
+
+def _first_heading(text: str) -> str | None:
+    """The block of capitalised lines the page opens with, up to about 200 characters."""
+    block: list[str] = []
+    for line in text.split("\n")[:_HEADING_LINES + 2]:
+        letters = [ch for ch in line if ch.isalpha()]
+        if not letters:
+            if block:
+                break
+            continue
+        if not all(ch.isupper() for ch in letters):
+            break
+        block.append(line.strip())
+    heading = " ".join(block)
+    if len(heading.split()) < 3:
+        return None
+    if len(heading) > _TITLE_CHARS:
+        heading = heading[:_TITLE_CHARS].rsplit(" ", 1)[0] + " …"
+    return heading
+
+
+def _folded(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
