@@ -485,7 +485,7 @@ def test_index_or_corpus_given_as_a_file_is_named_as_such(tmp_path, capsys):
 
 def test_a_corpus_with_nothing_to_index_says_so(tmp_path, capsys):
     (tmp_path / "corpus").mkdir()
-    (tmp_path / "corpus" / "minutes.docx").write_bytes(b"PK\x03\x04 not read by the indexer")
+    (tmp_path / "corpus" / "minutes.doc").write_bytes(b"\xd0\xcf\x11\xe0 legacy Word, not read by the indexer")
     assert main(["build", "--corpus", str(tmp_path / "corpus"), "--index", str(tmp_path / "index"), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "The index holds no documents" in out and ".pdf, .md" in out

@@ -150,6 +150,14 @@ _MARKUP = {
              "Justice", ",", '"', '""', "\n", "\r\n", "1", "AB0001", "nd", "2019-2021", "٢٠٢٠", "\x00"],
     ".pdf": ["%PDF-1.4\n", "obj", "endobj", "stream\n", "endstream", "<<", ">>", "/Type /Page", "trailer",
              "xref\n", "%%EOF", "0 0 R", "/Encrypt", "(", ")", "[", "]"],
+    ".yaml": ["title: ", "en: ", "fr: ", "- ", "  ", "\n", ": ", "{", "}", "[", "]", "&a ", "*a", "id: AB0001\n",
+              "title_en: ", "2001-13-45", '"', "'", "<br>", "<a href='x'>y</a>", "words in a longer phrase here"],
+    ".yml": ["en: ", "fr: ", "- ", "  ", "\n", ": ", "&a [*a, *a]\n", "!!python/object "],
+    ".json": ["{", "}", "[", "]", '"en"', '"fr"', ":", ",", '"title_en"', '"id"', '"AB0001"', "1e999", "null",
+              '"words in a longer phrase here"', "\\u0000"],
+    ".xlsx": ["PK\x03\x04", "[Content_Types].xml", "xl/workbook.xml", "<", ">", "\x00"],
+    ".ods": ["PK\x03\x04", "mimetype", "application/vnd.oasis.opendocument.spreadsheet", "content.xml", "<", ">"],
+    ".docx": ["PK\x03\x04", "[Content_Types].xml", "word/document.xml", "<w:p>", "<", ">", "\x00"],
 }
 assert set(_MARKUP) == set(LOADERS), "a new loader needs its markup alphabet here"
 

@@ -13,6 +13,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..chunking import is_part_heading
+from ..errors import LoaderError
 from ..records import Document, Provenance
 from .text import title_from_filename
 
@@ -20,7 +21,11 @@ __all__ = ["load_docx"]
 
 
 def load_docx(path: Path, source: str) -> tuple[list[Document], list[str]]:
-    document = docx.Document(str(path))
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:  # noqa: BLE001 - zip and XML readers raise many types on damaged files
+        raise LoaderError(source, f"not a readable Word (.docx) file; is it damaged, or an old .doc renamed? "
+                                  f"({type(exc).__name__}: {exc})") from None
     title = (document.core_properties.title or "").strip()
     headings: list[tuple[int, str]] = []
     sections: list[tuple[str | None, list[str]]] = [(None, [])]

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import yaml
+from markdown_it import MarkdownIt
 
 from ..records import Document, Provenance
 from .frontmatter import FrontMatter, read_front_matter
@@ -15,10 +16,9 @@ from .text import read_text_file, strip_inline_markdown, title_from_filename
 __all__ = ["load_markdown", "split_front_matter"]
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
-# Linear (no lazy group retried against a trailing run): the closing "##" of a heading is
-# removed in code by _strip_closing_hashes, which also keeps the '#' of "C#".
-_HEADING = re.compile(r"^(#{1,6})[ \t]++(.+)$")
-_FENCE = re.compile(r"^(```|~~~)")
+# Block structure only: headings and fences are all the split needs, and inline parsing costs
+# seconds on a 100 KB line of '<![' or '[' (tests/test_bad_input.py); 1 ms without it.
+_PARSER = MarkdownIt("commonmark").disable("inline")
 
 
 def split_front_matter(text: str, warnings: list[str]) -> tuple[dict, str]:
@@ -99,31 +99,40 @@ def _record_text(title: str, facts: FrontMatter) -> str:
 
 
 def _sections(body: str) -> list[tuple[list[str], list[str]]]:
-    """Split Markdown into (heading path, body lines) pairs; code fences are kept whole."""
+    """Split Markdown into (heading path, body lines) pairs, headings as markdown-it-py finds them.
+
+    A CommonMark parser finds what a line pattern missed: setext headings, headings in list
+    items ("- ### Commitment title", each a commitment of nap-5.md: 46 sections where the pattern
+    found 10) and '#' lines inside code blocks, which are not headings. Code fences are kept
+    without their fence lines.
+    """
+    text = body.replace("\r\n", "\n").replace("\r", "\n")  # markdown-it's own line numbering
+    lines = text.split("\n")
+    tokens = _PARSER.parse(text)
+    headings: dict[int, tuple[int, str, int]] = {}  # first line -> (level, text, line after it)
+    fence_lines: set[int] = set()
+    for at, token in enumerate(tokens):
+        if token.type == "heading_open" and token.map:
+            heading = strip_inline_markdown(tokens[at + 1].content).strip()
+            headings[token.map[0]] = (int(token.tag[1:]), heading, token.map[1])
+        elif token.type == "fence" and token.map:
+            start, end = token.map
+            fence_lines.add(start)
+            if end - 1 > start and lines[end - 1].strip().startswith(token.markup):
+                fence_lines.add(end - 1)
     sections: list[tuple[list[str], list[str]]] = [([], [])]
     stack: list[tuple[int, str]] = []
-    in_fence = False
-    for line in body.splitlines():
-        if _FENCE.match(line.strip()):
-            in_fence = not in_fence
-            continue
-        match = None if in_fence else _HEADING.match(line)
-        if match:
-            level = len(match.group(1))
-            heading = strip_inline_markdown(_strip_closing_hashes(match.group(2))).strip()
+    line_no = 0
+    while line_no < len(lines):
+        if line_no in headings:
+            level, heading, after = headings[line_no]
             while stack and stack[-1][0] >= level:
                 stack.pop()
             stack.append((level, heading))
             sections.append(([h for _, h in stack], []))
-        else:
-            sections[-1][1].append(line)
+            line_no = after
+            continue
+        if line_no not in fence_lines:
+            sections[-1][1].append(lines[line_no])
+        line_no += 1
     return sections
-
-
-def _strip_closing_hashes(text: str) -> str:
-    """'Title ##' -> 'Title', but 'Courts in C#' keeps its '#': a closing run needs a space before it."""
-    text = text.rstrip()
-    bare = text.rstrip("#")
-    if bare != text and (not bare or bare[-1] in " \t"):
-        return bare.rstrip()
-    return text

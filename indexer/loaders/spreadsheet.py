@@ -23,6 +23,7 @@ from odf import text as odf_text
 from odf.opendocument import load as load_odf
 from odf.table import Table, TableRow
 
+from ..errors import LoaderError
 from ..records import Document, Provenance
 from . import commitments_csv
 from .text import title_from_filename
@@ -39,7 +40,12 @@ _COUNTRY_COLUMNS = ("country", "país", "pais", "pays", "country/locality")
 def load_spreadsheet(path: Path, source: str) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     documents: list[Document] = []
-    sheets = _ods_sheets(path) if path.suffix.lower() == ".ods" else _xlsx_sheets(path)
+    kind = path.suffix.lower().lstrip(".").upper()
+    try:
+        sheets = list(_ods_sheets(path) if kind == "ODS" else _xlsx_sheets(path))
+    except Exception as exc:  # noqa: BLE001 - zip and XML readers raise many types on damaged files
+        raise LoaderError(source, f"not a readable {kind} spreadsheet; is it damaged or another format? "
+                                  f"({type(exc).__name__}: {exc})") from None
     for sheet_name, rows in sheets:
         header_at = next((i for i, row in enumerate(rows[:_HEADER_SEARCH_ROWS]) if _is_header(row)), None)
         if header_at is None:

@@ -28,6 +28,8 @@ _LANGUAGE_SUFFIX = re.compile(r"^(?P<name>.+?)[_\-](?P<lang>en|fr|es|pt)$", re.I
 _NAME_FIELDS = ("id", "datastore_id", "code", "key", "name", "resource_name", "slug")
 # A value this long (words) is text to index, not a fact to file.
 _TEXT_WORDS = 6
+# YAML aliases let a small file name a huge tree ("billion laughs"); reading stops past this many nodes.
+_MOST_NODES = 500_000
 
 
 def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]:
@@ -35,19 +37,22 @@ def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]
     raw = read_text_file(path, source, warnings)
     try:
         data = json.loads(raw) if path.suffix.lower() == ".json" else yaml.safe_load(raw)
-    except (ValueError, yaml.YAMLError) as exc:
+    except (ValueError, yaml.YAMLError) as exc:  # ValueError: a date such as 2001-13-45
         first = str(exc).splitlines()[0] if str(exc) else "invalid"
         raise LoaderError(source, f"the file is not valid {path.suffix.lstrip('.').upper()} ({first})") from None
-    title = _text(data.get("title")) if isinstance(data, dict) else None
-    title = title if isinstance(title, str) else (title or {}).get("en") if isinstance(title, dict) else None
+    except RecursionError:
+        raise LoaderError(source, "the file is too deeply nested to read") from None
+    title = data.get("title") if isinstance(data, dict) else None
+    if isinstance(title, dict):
+        title = title.get("en") or next(iter(title.values()), None)
+    title = html_to_text(title) if isinstance(title, str) else None
     base = Provenance(source=source, kind="guide", title=title or title_from_filename(path))
     documents: list[Document] = []
-    _walk(data, [], base, documents)
+    try:
+        _walk(data, [], base, documents, [_MOST_NODES])
+    except RecursionError:
+        raise LoaderError(source, "the file is too deeply nested to read") from None
     return documents, warnings
-
-
-def _text(value: Any) -> Any:
-    return html_to_text(value) if isinstance(value, str) else value
 
 
 def _bilingual(value: Any) -> dict[str, str] | None:
@@ -72,10 +77,13 @@ def _item_name(item: Any, index: int) -> str:
     return f"item {index + 1}"
 
 
-def _walk(node: Any, path: list[str], base: Provenance, out: list[Document]) -> None:
+def _walk(node: Any, path: list[str], base: Provenance, out: list[Document], budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise LoaderError(base.source, f"the file holds more than {_MOST_NODES:,} values (repeated YAML aliases?)")
     if isinstance(node, list):
         for index, item in enumerate(node):
-            _walk(item, [*path, _item_name(item, index)], base, out)
+            _walk(item, [*path, _item_name(item, index)], base, out, budget)
         return
     if not isinstance(node, dict):
         return
@@ -103,7 +111,7 @@ def _walk(node: Any, path: list[str], base: Provenance, out: list[Document]) -> 
     if by_language:
         _emit(by_language, metadata, path, base, out)
     for name, value in children:
-        _walk(value, [*path, name], base, out)
+        _walk(value, [*path, name], base, out, budget)
 
 
 def _emit(by_language: dict[str | None, list[str]], metadata: dict[str, str], path: list[str],
