@@ -593,3 +593,26 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
     assert "“The Ministry of Justice will digitalise the free legal aid system.”2" in quotes
     assert localised_markdown(_pins(), "x", BUILT_AT, "en") == briefing_markdown(_pins(), "x", BUILT_AT)
+
+
+def test_a_bad_year_is_said_in_the_interface_language(tiny_site, tmp_path):
+    from webui.page import PageHandlers
+
+    _, searcher = tiny_site
+    handlers = PageHandlers(searcher, searcher.facets(), tmp_path)
+    answer = handlers.search("paralegals", 10, [], [], "2020", "2010", [], [], [], [], "es")[0]
+    assert "Los años 2020-2010 no son un año ni un intervalo" in answer
+    answer = handlers.search("paralegals", 10, [], [], "soon", "", [], [], [], [], "fr")[0]
+    assert "Les années soon-… ne sont ni une année" in answer
+
+
+def test_the_app_module_stays_thin():
+    """app.py lays out the page and wires it (issue 19): at most 450 lines, no function over 90."""
+    import ast
+
+    source = open(app.__file__, encoding="utf-8").read()
+    assert len(source.splitlines()) <= 450
+    long = [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 90]
+    assert long == []
+    assert "SELECT " not in source and "_lock" not in source and ".reader" not in source

@@ -65,6 +65,10 @@ class PageHandlers:
             return (render.no_answer_html(i18n.text(lang, "type_question")), "", [], qs, None, *reset)
         try:
             filters = filters_from(*form)
+        except IndexerError:
+            message = i18n.text(lang, "bad_years", first=year_from or "…", last=year_to or "…")
+            return (render.no_answer_html(message), "", [], qs, None, *reset)
+        try:
             hits = self.searcher.search(question, k=k, filters=filters)
         except IndexerError as exc:
             return (render.no_answer_html(str(exc)), "", [], qs, None, *reset)
