@@ -265,3 +265,18 @@ def test_ods_blank_rows_and_cells_keep_row_numbers_and_columns(tmp_path):
     [doc] = _docs(tmp_path / "s.ods")
     assert doc.provenance.section == "S > row 5"
     assert doc.text == "Name: Court app\nDescription: An app listing hearings."
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path):
+    import time
+
+    from indexer.errors import LoaderError
+
+    lines = ["a0: &a0 [text with enough words to be a passage here]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(LoaderError, match="500,000 values"):
+        load_file(path, path.name)
+    assert time.perf_counter() - started < 5
