@@ -41,7 +41,7 @@ FIELD_ROLES: dict[str, str] = {
     "description": "summary", "summary": "summary", "abstract": "summary",
     "detail_sub": "text", "detail": "text", "text": "text", "body": "text", "progress": "text",
     "layout": "skip", "permalink": "skip", "c_permalink": "skip", "theme_slug": "skip", "slug": "skip",
-    "image": "skip", "highlight": "skip", "link_": "skip",
+    "image": "skip", "highlight": "skip",
 }
 _LABELS = {"detail_sub": "Commitment text", "detail": "Commitment text"}
 _ROLE_KEYS = {"agency": "lead agency", "status": "status", "theme": "theme", "date": "date",

@@ -57,7 +57,7 @@ def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]
 
 def _bilingual(value: Any) -> dict[str, str] | None:
     """{en: ..., fr: ...} with text values, else None."""
-    if isinstance(value, dict) and value and set(map(str, value)) <= set(_LANGUAGES) and len(value) >= 1:
+    if isinstance(value, dict) and value and set(map(str, value)) <= set(_LANGUAGES):
         if all(isinstance(v, str) for v in value.values()):
             return {str(k): html_to_text(v) for k, v in value.items() if v.strip()}
     return None
