@@ -616,3 +616,13 @@ def test_the_app_module_stays_thin():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 90]
     assert long == []
     assert "SELECT " not in source and "_lock" not in source and ".reader" not in source
+
+
+def test_every_language_the_search_names_has_a_name_in_each_interface_language():
+    from search.filters import LANGUAGE_NAMES
+    from webui.i18n import language_name
+
+    for code, english in LANGUAGE_NAMES.items():
+        assert language_name("en", code) == english
+        assert language_name("es", code) != code and language_name("fr", code) != code
+    assert language_name("fr", "la") == "la"  # a code without a name is shown as it is
