@@ -773,8 +773,10 @@ class IndexReader:
         document counts hold. ``deep`` adds SQLite's own page check and the keyword index: it
         reads every page once, so it costs about as much as the page copy a build makes anyway.
         """
-        import faiss
+        with self.lock:
+            return self._verify(deep)
 
+    def _verify(self, deep: bool) -> list[str]:
         m = self.manifest
         problems: list[str] = []
         try:

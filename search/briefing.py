@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .retrieve import safe_url
+from .hit import safe_url
 
 __all__ = [
     "Pin",
