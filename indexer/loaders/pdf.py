@@ -19,7 +19,7 @@ from ..records import Document, Provenance
 from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
 
-__all__ = ["RUNNING_LINES", "clean_pdf_text", "load_pdf"]
+__all__ = ["NOTES", "RUNNING_LINES", "clean_pdf_text", "load_pdf"]
 
 # pypdf logs every recoverable oddity of real-world PDFs; the build reports what matters itself.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -54,17 +54,22 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         labels = _page_labels(reader, page_count)
         metadata_title = _pdf_title(reader)
         texts: dict[int, str] = {}
+        notes: dict[int, str] = {}
         empty: list[int] = []
         unreadable_pages = 0
         for index in range(page_count):
             try:
-                raw = reader.pages[index].extract_text() or ""
+                sized = _SizedText()
+                raw = reader.pages[index].extract_text(visitor_text=sized.visit) or ""
             except DependencyError:
                 raise  # the whole file needs a missing package, not just this page
             except Exception as exc:  # noqa: BLE001 - pypdf raises many types on damaged pages
                 warnings.append(f"page {index + 1} could not be read ({type(exc).__name__}); skipped")
                 unreadable_pages += 1
                 continue
+            raw, page_notes = sized.without_footnotes(raw)
+            if page_notes:
+                notes[index] = page_notes
             page_text = clean_pdf_text(raw)
             if page_text:
                 texts[index] = page_text
@@ -116,6 +121,8 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         provenance = Provenance(source=source, kind="report", title=title, page=index + 1,
                                 page_label=labels[index], metadata=metadata)
         documents.append(Document(provenance, body))
+        if index in notes:
+            documents.append(Document(replace(provenance, section=NOTES), notes[index]))
         if running:
             documents.append(Document(replace(provenance, section=RUNNING_LINES,
                                               metadata={**metadata, "furniture": "running lines"}),
@@ -125,6 +132,86 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
 
 #: The section of a page's running header and footer lines, kept apart from its body.
 RUNNING_LINES = "Running lines"
+#: The section of a page's footnotes, kept apart from its body so no body sentence runs into a note.
+NOTES = "Notes"
+
+
+class _SizedText:
+    """Collects the font size of every character pypdf extracts from a page (its text visitor
+    sees exactly the pieces of the text it returns), to tell footnotes from the body."""
+
+    #: A footnote line is set at most this fraction of the body's font size.
+    SMALLER = 0.92
+    #: A note opens with its number glued to its text (a superscript: "3En particular") or followed
+    #: by a capital ("10 Por ejemplo"); "7 de abril de 2017" on a cover is no note.
+    _NOTE_START = re.compile(r"^\s*(\d{1,3}|[*†‡])(?=[^\W\d_])|^\s*\d{1,3}\s+[^\W\d_a-zß-ÿ]")
+    #: Word draws the rule above a page's footnotes as a line that extracts as a run of spaces.
+    _NOTE_RULE = re.compile(r"^ {20,}$")
+    _PAGE_NUMBER = re.compile(r"^\s*(-\s*)?\d{1,4}(\s*-)?\s*$")
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, float]] = []  # (characters, effective size) per visited piece
+
+    def visit(self, text: str, cm, tm, font_dict, font_size) -> None:
+        try:
+            scale = math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])
+        except (TypeError, IndexError):
+            scale = 1.0
+        self.sizes.append((len(text), round(float(font_size or 0) * scale, 1)))
+
+    def without_footnotes(self, raw: str) -> tuple[str, str]:
+        """The page's text without the block of small lines at its foot that opens with a note
+        number, and that block ("" when there is none)."""
+        if sum(n for n, _ in self.sizes) != len(raw):
+            return raw, ""  # the pieces do not add up to the text: sizes cannot be placed
+        lines, piece, used = [], 0, 0
+        line_sizes: list[Counter] = []
+        sizes = Counter()
+        for line in raw.split("\n"):
+            counts: Counter = Counter()
+            for ch in line + "\n":
+                while piece < len(self.sizes) and used >= self.sizes[piece][0]:
+                    piece, used = piece + 1, 0
+                if piece < len(self.sizes):
+                    if not ch.isspace():
+                        counts[self.sizes[piece][1]] += 1
+                    used += 1
+            lines.append(line)
+            line_sizes.append(counts)
+            sizes.update(counts)
+        if not sizes:
+            return raw, ""
+
+        def size(at: int) -> float:
+            return line_sizes[at].most_common(1)[0][0] if line_sizes[at] else 0.0
+
+        end = len(lines)
+        while end and (not lines[end - 1].strip() or self._PAGE_NUMBER.match(lines[end - 1])):
+            end -= 1  # a page number under the notes stays for the running-line filter
+        if not end:
+            return raw, ""
+        # Notes: the lines at the foot set no larger than the last one, and smaller than the text above.
+        note_size, start = size(end - 1), end
+        while start and (not lines[start - 1].strip() or size(start - 1) <= note_size):
+            start -= 1
+        above = Counter()
+        for counts in line_sizes[:start]:
+            above.update(counts)
+        starts = [start] if above and note_size < self.SMALLER * above.most_common(1)[0][0] else []
+        rules = [at for at in range(end - 1, -1, -1) if self._NOTE_RULE.match(lines[at])][:1]
+        if rules and all(size(at) <= note_size for at in range(rules[0], end) if line_sizes[at]):
+            starts.append(rules[0])  # notes below Word's rule, though the page's tables are set as small
+        for start in starts:
+            while start < end and not lines[start].strip():
+                start += 1
+            if start < end and self._NOTE_START.match(lines[start]) and any(map(str.strip, lines[:start])):
+                break
+        else:
+            return raw, ""
+        note_chars = sum(sum(c.values()) for c in line_sizes[start:end])
+        if note_chars > 0.6 * sum(sizes.values()):
+            return raw, ""  # most of the page is small print: a page set small, not notes
+        return "\n".join(lines[:start] + lines[end:]), clean_pdf_text("\n".join(lines[start:end]))
 
 
 def _read_by_ocr(path: Path, empty: list[int], texts: dict[int, str], options: OcrOptions,
@@ -186,10 +273,14 @@ def _running_key(line: str) -> str:
     return _NUMBER.sub("#", " ".join(line.lower().split()))
 
 
-def _edges(lines: list[str]) -> list[int]:
-    """Positions of the first and last ``_EDGE_LINES`` non-empty lines."""
+def _edge_keys(lines: list[str]) -> list[tuple[int, str]]:
+    """(position, key) of the first and last ``_EDGE_LINES`` non-empty lines; a key says whether the
+    line heads or foots the page, so a page number on top and a chapter tab at the foot ("03") are
+    two running lines, not one whose numbers jump about."""
     filled = [at for at, line in enumerate(lines) if line.strip()]
-    return sorted(set(filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]))
+    head = filled[:_EDGE_LINES]
+    return [(at, ("^" if at in head else "$") + _running_key(lines[at]))
+            for at in sorted(set(head + filled[-_EDGE_LINES:]))]
 
 
 def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
@@ -210,7 +301,7 @@ def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
         return [(text, []) for text in texts]
     pages = [text.split("\n") for text in texts]
     # Each page's edge lines: (position, key).
-    edges = [[(at, _running_key(lines[at])) for at in _edges(lines)] for lines in pages]
+    edges = [_edge_keys(lines) for lines in pages]
     numbers: dict[str, list[tuple[int, ...]]] = {}
     for lines, page_edges in zip(pages, edges):
         for at, key in page_edges:
@@ -242,11 +333,14 @@ def _printed_numbers(running: list[list[str]], physical: list[int]) -> list[str 
             if found:
                 seen.setdefault(_running_key(line), []).append((page, tuple(map(int, found)), tuple(found)))
     for key, rows in seen.items():
-        if len(rows) < 3 or len({page for page, _, _ in rows}) != len(rows):
-            continue
         for column in range(len(rows[0][1])):
-            if len({numbers[column] - page for page, numbers, _ in rows}) == 1:
-                tracking[key] = (column, {page: str(int(found[column])) for page, _, found in rows})
+            # A bare "#" may be both the page number and a chapter tab ("03"): the pages' own rows
+            # share one offset to the physical page, and hold most of the key's rows.
+            offsets = Counter(numbers[column] - page for page, numbers, _ in rows if len(numbers) > column)
+            offset, count = offsets.most_common(1)[0]
+            if count >= 3 and count * 2 > len(rows):
+                tracking[key] = (column, {page: str(int(found[column])) for page, numbers, found in rows
+                                          if len(numbers) > column and numbers[column] - page == offset})
                 break
     if not tracking:
         return [None] * len(physical)
