@@ -280,3 +280,13 @@ def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path):
     with pytest.raises(LoaderError, match="500,000 values"):
         load_file(path, path.name)
     assert time.perf_counter() - started < 5
+
+
+def test_front_matter_listing_files_and_no_body_is_a_record(tmp_path):
+    path = tmp_path / "panel.md"
+    path.write_text("---\ntitle: Sector panel meeting of 4 March\nlayout: post\ncreated: 3/4/2014\nresources:\n"
+                    "    - filename: panel minutes.pdf\n      url: https://example.org/minutes.pdf\n---\n",
+                    encoding="utf-8")
+    [doc] = _docs(path)
+    assert doc.text == ("Sector panel meeting of 4 March\nCreated: 3/4/2014\n"
+                        "Resources: panel minutes.pdf (https://example.org/minutes.pdf)")

@@ -65,6 +65,7 @@ class FrontMatter:
     summary: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     passages: list[tuple[str, str]] = field(default_factory=list)  # (field label, text)
+    listed: list[str] = field(default_factory=list)  # "Resources: minutes.pdf (https://...)" from lists
 
     @property
     def is_record(self) -> bool:
@@ -116,7 +117,11 @@ def read_front_matter(meta: Mapping, extra_roles: Mapping[str, str] | None = Non
     facts: dict[str, object] = {}
     metadata: dict[str, str] = {}
     passages: list[tuple[str, str]] = []
+    listed: list[str] = []
     for name, raw in meta.items():
+        if isinstance(raw, list) and _role(str(name), extra) != "skip":
+            listed += [f"{field_label(str(name))}: {item}" for item in map(_list_item, raw) if item]
+            continue
         if isinstance(raw, bool) or raw is None or isinstance(raw, (dict, list)):
             continue
         value = html_to_text(str(raw)) if isinstance(raw, str) else str(raw)
@@ -150,4 +155,15 @@ def read_front_matter(meta: Mapping, extra_roles: Mapping[str, str] | None = Non
     title = facts.get("title")
     # A sub-record whose title repeats its commitment text: the record passage holds the title already.
     passages = [(label, text) for label, text in passages if text.strip() != (title or "").strip()]
-    return FrontMatter(metadata=metadata, passages=passages, **facts)  # type: ignore[arg-type]
+    return FrontMatter(metadata=metadata, passages=passages, listed=listed, **facts)  # type: ignore[arg-type]
+
+
+def _list_item(item: object) -> str:
+    """A list entry as one line: a scalar as is, a mapping's scalar values joined ('file.pdf (https://...)')."""
+    if isinstance(item, dict):
+        values = [html_to_text(str(v)) for v in item.values()
+                  if isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip()]
+        return values[0] + (f" ({'; '.join(values[1:])})" if len(values) > 1 else "") if values else ""
+    if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+        return html_to_text(str(item))
+    return ""

@@ -10,7 +10,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from ..records import Document, Provenance
-from .frontmatter import FrontMatter, read_front_matter
+from .frontmatter import FrontMatter, field_label, read_front_matter
 from .text import read_text_file, strip_inline_markdown, title_from_filename
 
 __all__ = ["load_markdown", "split_front_matter"]
@@ -78,6 +78,9 @@ def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
         heading_line = headings[-1] if headings else ""
         full = f"{heading_line}\n\n{text}" if heading_line and heading_line != title else text
         documents.append(Document(dataclasses.replace(base, section=section), full))
+    if not documents and meta:
+        # Front matter and no body (a catalogue entry listing its files): the record itself.
+        documents.append(Document(base, _record_text(title, facts, every_fact=True)))
     if not any(d.provenance.section or d.text != facts.summary for d in documents):
         # Only headings (a title page or a scroll of call-outs): index the headings themselves.
         headings_only = "\n".join(dict.fromkeys(h for heads, _ in sections for h in heads))
@@ -86,8 +89,9 @@ def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
     return documents, warnings
 
 
-def _record_text(title: str, facts: FrontMatter) -> str:
-    """The record's own passage: its title, then its id and filed facts ('Status: Complete')."""
+def _record_text(title: str, facts: FrontMatter, every_fact: bool = False) -> str:
+    """The record's own passage: its title, then its id and filed facts ('Status: Complete');
+    with ``every_fact``, every short field and listed item too."""
     lines = [title]
     ids = " ".join(x for x in (facts.commitment_id, facts.metadata.get("record id")) if x)
     if ids:
@@ -95,6 +99,10 @@ def _record_text(title: str, facts: FrontMatter) -> str:
     for key in ("theme", "lead agency", "status", "date"):
         if key in facts.metadata:
             lines.append(f"{key[:1].upper()}{key[1:]}: {facts.metadata[key]}")
+    if every_fact:
+        shown = {"theme", "lead agency", "status", "date", "record id"}
+        lines += [f"{field_label(k)}: {v}" for k, v in facts.metadata.items() if k not in shown]
+        lines += facts.listed
     return "\n".join(lines)
 
 
