@@ -164,6 +164,8 @@ class _SizedText:
         number, and that block ("" when there is none)."""
         if sum(n for n, _ in self.sizes) != len(raw):
             return raw, ""  # the pieces do not add up to the text: sizes cannot be placed
+        if len({size for _, size in self.sizes}) < 2 and " " * 20 not in raw:
+            return raw, ""  # one size and no footnote rule: nothing to tell notes by (the common page)
         lines, piece, used = [], 0, 0
         line_sizes: list[Counter] = []
         sizes = Counter()
