@@ -82,8 +82,12 @@ def field_label(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+_FORMATTING_TAG = re.compile(
+    r"</?(?:p|div|span|em|strong|b|i|u|ul|ol|li|small|sup|sub|h[1-6]|blockquote|code)(?:\s[^<>]*)?/?>", re.I)
+
+
 def html_to_text(value: str) -> str:
-    """Tags in a front-matter value dropped, links kept as 'text (address)', line breaks kept."""
+    """Formatting tags in a front-matter value dropped, links kept as 'text (address)', line breaks kept."""
     value = re.sub(r"<br\s*/?>", "\n", value, flags=re.I)
 
     def link(match: re.Match) -> str:
@@ -91,7 +95,9 @@ def html_to_text(value: str) -> str:
         return href if not label or label == href else f"{label} ({href})"
 
     value = re.sub(r"<a\s[^>]*?href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", link, value, flags=re.I | re.S)
-    value = re.sub(r"<[^>]+>", " ", value)
+    # Only the formatting tags trackers write are markup; anything else (<script>, <img ...>) is kept
+    # as the characters it is, so the reader sees what the file says and nothing runs.
+    value = _FORMATTING_TAG.sub(" ", value)
     value = html.unescape(value)
     return "\n".join(" ".join(line.split()) for line in value.splitlines()).strip()
 
