@@ -1,0 +1,113 @@
+"""Apertium translation: real engine, warm pipelines, restart, cache, labels."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from search.translate import (
+    MachineTranslation,
+    Translator,
+    detect_question_language,
+    translations,
+)
+
+needs_apertium = pytest.mark.skipif(
+    not Translator.available(), reason="Apertium is not installed (apt-get install apertium apertium-eng-spa ...)"
+)
+
+
+@pytest.fixture(scope="module")
+def translator():
+    engine = Translator(timeout_s=20.0)
+    yield engine
+    engine.close()
+
+
+@needs_apertium
+def test_spanish_question_comes_back_in_english(translator):
+    english = translator.translate("¿Cuáles son las reformas de la justicia penal juvenil?", "es", "en")
+    assert {"reforms", "juvenile", "justice"} <= set(english.lower().replace("?", "").split())
+
+
+@needs_apertium
+def test_unknown_words_are_kept_without_marks(translator):
+    spanish = translator.translate("Reforms for Zorblaxian courts", "en", "es")
+    assert "Zorblaxian" in spanish
+    assert "*" not in spanish and "#" not in spanish
+
+
+@needs_apertium
+def test_english_to_french_goes_through_spanish(translator):
+    assert translator.route("en", "fr") == [("en", "es"), ("es", "fr")]
+    french = translator.translate("access to justice for women", "en", "fr")
+    assert "justice" in french.lower() and "femmes" in french.lower()
+
+
+@needs_apertium
+def test_warm_path_reuses_the_process(translator):
+    translator.translate("the courts", "en", "es")
+    pid = translator.pipeline_pid("en", "es")
+    started = time.perf_counter()
+    translator.translate("the prisons of the country", "en", "es")
+    warm = time.perf_counter() - started
+    assert translator.pipeline_pid("en", "es") == pid
+    assert warm < 0.15
+
+
+@needs_apertium
+def test_killed_pipeline_is_restarted(translator):
+    translator.translate("legal aid", "en", "es")
+    pid = translator.pipeline_pid("en", "es")
+    os.killpg(pid, 9)
+    spanish = translator.translate("the judges", "en", "es")
+    assert "jueces" in spanish.lower()
+    assert translator.pipeline_pid("en", "es") not in (None, pid)
+
+
+@needs_apertium
+def test_stuck_pipeline_times_out_and_restarts():
+    engine = Translator(timeout_s=2.0)
+    try:
+        engine.translate("the law", "en", "es")
+        pid = engine.pipeline_pid("en", "es")
+        os.killpg(pid, 19)  # SIGSTOP: alive but never answers
+        started = time.perf_counter()
+        assert "ley" in engine.translate("the new law", "en", "es").lower()
+        assert time.perf_counter() - started < 15
+        assert engine.pipeline_pid("en", "es") != pid
+    finally:
+        engine.close()
+
+
+@needs_apertium
+def test_cache_answers_repeated_questions(translator):
+    hits = translator.cache_hits
+    first = translator.translate("prison overcrowding", "en", "es")
+    assert translator.translate("prison overcrowding", "en", "es") == first
+    assert translator.cache_hits == hits + 1
+
+
+@needs_apertium
+def test_passage_is_labelled_and_keeps_sentence_order(translator):
+    passage = "El tribunal abrió la sesión.\n\nLuego el juez leyó la sentencia."
+    result = translator.translate_passage(passage, "es", "en")
+    assert isinstance(result, MachineTranslation) and result.engine == "Apertium"
+    assert result.text.lower().index("court") < result.text.lower().index("judge")
+    assert "Machine translation" in result.label()
+
+
+@needs_apertium
+def test_translations_gives_each_reachable_language(translator):
+    found = translations(translator, "justicia para las mujeres", "es", ["en", "fr", "es", "xx"])
+    assert set(found) == {"es", "en", "fr"}
+    assert "women" in found["en"].lower()
+
+
+def test_question_language_biased_to_default_when_short():
+    assert detect_question_language("¿Qué medidas existen para la justicia juvenil?") == "es"
+    assert detect_question_language("Accès à la justice pour les femmes") == "fr"
+    assert detect_question_language("justicia") == "en"
+    assert detect_question_language("") == "en"
