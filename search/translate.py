@@ -240,7 +240,9 @@ class Translator:
 def _clean(raw: str) -> str:
     """Engine output without stream escapes or unknown-word marks."""
     unmarked = _UNKNOWN_MARK.sub("", raw)
-    return re.sub(r"\\(.)", r"\1", unmarked).strip()
+    unescaped = re.sub(r"\\(.)", r"\1", unmarked)
+    # Dropped clitics and marks leave runs of spaces; line breaks are kept.
+    return re.sub(r"[ \t]{2,}", " ", unescaped).strip()
 
 
 def translations(translator: Translator, text: str, source: str, targets: list[str] | tuple[str, ...]) -> dict[str, str]:
