@@ -111,3 +111,15 @@ def test_question_language_biased_to_default_when_short():
     assert detect_question_language("Accès à la justice pour les femmes") == "fr"
     assert detect_question_language("justicia") == "en"
     assert detect_question_language("") == "en"
+
+
+def test_without_apertium_nothing_is_offered_and_the_error_says_how_to_install(monkeypatch, tmp_path):
+    import search.translate as translate
+
+    monkeypatch.setattr(translate, "MODES_DIR", tmp_path)  # no mode files: as on a machine without Apertium
+    engine = Translator()
+    assert not Translator.available()
+    assert engine.pairs() == []
+    with pytest.raises(translate.TranslationError, match="apt-get install apertium"):
+        engine.translate("access to justice", "en", "es")
+    assert translations(engine, "access to justice", "en", ["es", "fr"]) == {"en": "access to justice"}
