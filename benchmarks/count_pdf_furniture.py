@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     from indexer.errors import LoaderError
     from indexer.loaders.ocr import OcrOptions
-    from indexer.loaders.pdf import NOTES, RUNNING_LINES, load_pdf
+    from indexer.loaders.pdf import NOTES, PAGE_LABEL, RUNNING_LINES, load_pdf
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpora", type=Path, nargs="+")
@@ -38,17 +38,16 @@ def main() -> None:
             files += 1
             for d in documents:
                 p = d.provenance
-                if p.section == RUNNING_LINES:
-                    lines = d.text.split("\n")
-                    moved += len(lines)
-                    examples.update(f"{p.source} p.{p.page}: {line}" for line in lines[:1])
-                elif p.section == NOTES:
+                if p.section == NOTES:
                     noted += 1
                     note_lines += d.text.count("\n") + 1
-                else:
-                    pages += 1
-                    physical += p.page_label is None
-                    differ += p.page_label is not None and p.page_label != str(p.page)
+                    continue
+                pages += 1
+                physical += p.metadata.get(PAGE_LABEL) == "physical"
+                differ += p.page_label != str(p.page)
+                lines = p.metadata.get(RUNNING_LINES, "").split("\n") if RUNNING_LINES in p.metadata else []
+                moved += len(lines)
+                examples.update(f"{p.source} p.{p.page}: {line}" for line in lines[:1])
         print(f"{corpus.name:<18} {files:>5} {pages:>6} {differ:>14} {physical:>14} {moved:>20} {noted:>15} "
               f"{note_lines:>11}")
         step = max(1, len(examples) // args.examples)

@@ -624,7 +624,9 @@ def _read_metadata(stored: str) -> dict:
 
 def _keyword_text(chunk: Chunk) -> str:
     p = chunk.provenance
-    extras = [chunk_heading(p), p.section or "", p.commitment_id or "", p.country or ""]
+    # A PDF page's running lines (moved out of its text by the loader) stay findable by their words.
+    extras = [chunk_heading(p), p.section or "", p.commitment_id or "", p.country or "",
+              p.metadata.get("running lines", "")]
     return " ".join(extras) + " " + chunk.text
 
 

@@ -173,9 +173,8 @@ def test_first_build_report_and_manifest(base, encoder):
         assert abs(norms - 1.0).max() < 1e-3  # normalised vectors: inner product is cosine
         pages = reader.db.execute(
             "SELECT page, page_label, title FROM documents WHERE source = ? ORDER BY page", (PDF,)).fetchall()
-        # no /PageLabels and no printed page number: no label (the citation shows the physical page)
-        assert [tuple(r) for r in pages] == [(1, None, "Legal Aid Guidance"), (2, None, "Legal Aid Guidance"),
-                                            (3, None, "Legal Aid Guidance")]
+        assert [tuple(r) for r in pages] == [(1, "1", "Legal Aid Guidance"), (2, "2", "Legal Aid Guidance"),
+                                            (3, "3", "Legal Aid Guidance")]
         # chunks never cross documents and are located exactly in their document
         for text, start, end, doc_text in reader.db.execute(
                 "SELECT c.text, c.char_start, c.char_end, d.text FROM chunks c JOIN documents d ON d.id = c.document_id"):

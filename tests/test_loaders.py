@@ -14,7 +14,7 @@ from conftest import make_pdf
 from indexer.errors import LoaderError
 from indexer.loaders import SIDECAR_SUFFIX, is_indexable, load_file
 from indexer.loaders.commitments_csv import ID_COLUMN
-from indexer.loaders.pdf import RUNNING_LINES
+from indexer.loaders.pdf import PAGE_LABEL, RUNNING_LINES
 
 PAGES = [
     "Legal aid eligibility. People below the income threshold receive free advice.",
@@ -44,9 +44,9 @@ def test_pdf_one_document_per_page_with_one_based_pages_and_title(tmp_path):
     loaded = _load(pdf, "reports/legal-aid-note.pdf")
     docs = loaded.documents
     assert [d.provenance.page for d in docs] == [1, 2, 3]
-    # no /PageLabels and no printed number: no label, marked as physical numbers only
-    assert [d.provenance.page_label for d in docs] == [None, None, None]
-    assert all(d.provenance.metadata["page label"] == "physical" for d in docs)
+    # no /PageLabels and no printed number: the physical numbers, marked as such
+    assert [d.provenance.page_label for d in docs] == ["1", "2", "3"]
+    assert all(d.provenance.metadata[PAGE_LABEL] == "physical" for d in docs)
     for doc, text in zip(docs, PAGES):
         assert doc.text == text
         p = doc.provenance
@@ -143,7 +143,7 @@ def test_image_only_pdf_needs_ocr(tmp_path):
     assert "needs OCR" in err.reason
 
 
-def test_pdf_running_lines_move_out_of_the_body_into_the_pages_furniture_and_label_the_page(tmp_path):
+def test_pdf_running_lines_move_out_of_the_body_into_the_pages_metadata_and_label_the_page(tmp_path):
     body = ["Courts publish their statistics every quarter.", "Judges explain delays in open session.",
             "Clerks answer questions about fees.", "Mediators report settlement rates."]
     pages = [f"UNCLASSIFIED\n{n + 1}\nCommitment {n + 1}\n{text}\nCourt Data for Open Justice - page {n + 21}"
@@ -151,31 +151,30 @@ def test_pdf_running_lines_move_out_of_the_body_into_the_pages_furniture_and_lab
     pages.append("Annex\nThe same words, Court Data for Open Justice, inside a sentence stay.\nCourt Data for Open "
                  "Justice - page 25")
     loaded = _load(make_pdf(tmp_path / "court-data.pdf", pages))
-    bodies = [d for d in loaded.documents if d.provenance.section != RUNNING_LINES]
-    furniture = {d.provenance.page: d for d in loaded.documents if d.provenance.section == RUNNING_LINES}
-    texts = [d.text for d in bodies]
+    texts = [d.text for d in loaded.documents]
     assert texts[0] == "Commitment 1\nCourts publish their statistics every quarter."
     assert all("page 2" not in t and "UNCLASSIFIED" not in t for t in texts)
     assert all(t.startswith(f"Commitment {n + 1}\n") for n, t in enumerate(texts[:4]))  # on every page, kept
     assert "inside a sentence stay." in texts[4]
-    assert [d.provenance.page for d in bodies] == [1, 2, 3, 4, 5]
+    assert [d.provenance.page for d in loaded.documents] == [1, 2, 3, 4, 5]
     # what left the body is kept, page by page, as that page's running lines
-    assert furniture[1].text == "UNCLASSIFIED\n1\nCourt Data for Open Justice - page 21"
-    assert furniture[5].text == "Court Data for Open Justice - page 25"
-    assert furniture[3].provenance.metadata["furniture"] == "running lines"
-    # the bare number counts the pages (a constant offset to the physical page) and wins over "page 23"
-    assert [d.provenance.page_label for d in bodies] == ["1", "2", "3", "4", None]
-    assert "page label" not in bodies[0].provenance.metadata
+    running = [d.provenance.metadata[RUNNING_LINES] for d in loaded.documents]
+    assert running[0] == "UNCLASSIFIED\n1\nCourt Data for Open Justice - page 21"
+    assert running[4] == "Court Data for Open Justice - page 25"
+    # the bare number counts the pages (a constant offset to the physical page) and wins over "page 23";
+    # page 5 prints none of it: its physical number, marked as such
+    assert [d.provenance.page_label for d in loaded.documents] == ["1", "2", "3", "4", "5"]
+    assert [PAGE_LABEL in d.provenance.metadata for d in loaded.documents] == [False] * 4 + [True]
 
 
 def test_pdf_printed_page_numbers_become_labels_when_the_pdf_has_no_page_labels_tree(tmp_path):
     pages = [f"Annual justice report - page {n + 3}\nDistrict courts heard {appeals} appeals this month."
              for n, appeals in enumerate([5, 2, 9, 4, 7, 3])]
-    docs = [d for d in _load(make_pdf(tmp_path / "annual.pdf", ["Cover of the annual report"] + pages)).documents
-            if d.provenance.section != RUNNING_LINES]
+    docs = _load(make_pdf(tmp_path / "annual.pdf", ["Cover of the annual report"] + pages)).documents
     assert [(d.provenance.page, d.provenance.page_label) for d in docs] == [
-        (1, None), (2, "3"), (3, "4"), (4, "5"), (5, "6"), (6, "7"), (7, "8")]
-    assert docs[0].provenance.metadata["page label"] == "physical"
+        (1, "1"), (2, "3"), (3, "4"), (4, "5"), (5, "6"), (6, "7"), (7, "8")]
+    assert docs[0].provenance.metadata[PAGE_LABEL] == "physical" and PAGE_LABEL not in docs[1].provenance.metadata
+    assert docs[3].provenance.metadata[RUNNING_LINES] == "Annual justice report - page 5"
 
 
 def test_pdf_lines_that_follow_a_pattern_but_change_their_numbers_are_content(tmp_path):
@@ -183,8 +182,7 @@ def test_pdf_lines_that_follow_a_pattern_but_change_their_numbers_are_content(tm
     pages = [f"Open Justice Report 2024 - page {n + 1}\nDistrict {d} resolved {c} disputes.\nCourts listed "
              f"every hearing online in district {d}.\nTotal hearings: {c * 11}"
              for n, (d, c) in enumerate(zip(districts, counts))]
-    texts = [d.text for d in _load(make_pdf(tmp_path / "report.pdf", pages)).documents
-             if d.provenance.section != RUNNING_LINES]
+    texts = [d.text for d in _load(make_pdf(tmp_path / "report.pdf", pages)).documents]
     # a year that stays and a page number that grows: a running title; numbers that jump about: content
     assert texts[2] == "District 3 resolved 9 disputes.\nCourts listed every hearing online in district 3.\nTotal hearings: 99"
 

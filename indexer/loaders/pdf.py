@@ -19,7 +19,7 @@ from ..records import Document, Provenance
 from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
 
-__all__ = ["NOTES", "RUNNING_LINES", "clean_pdf_text", "load_pdf"]
+__all__ = ["NOTES", "PAGE_LABEL", "READ_BY", "RUNNING_LINES", "clean_pdf_text", "load_pdf"]
 
 # pypdf logs every recoverable oddity of real-world PDFs; the build reports what matters itself.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -29,9 +29,10 @@ _USELESS_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+)\
 
 def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[list[Document], list[str]]:
     """One Document per page with text (read by OCR when the page has no text layer, unless ``ocr``
-    turns it off), plus one "Running lines" Document per page whose running header or footer lines
-    were moved out of its body. Pages carry the label the PDF prints, or ``page_label=None`` and
-    ``metadata["page label"] = "physical"`` when it prints none."""
+    turns it off), and one of its footnotes (section "Notes") where it has some. The running header
+    and footer lines moved out of a page's body are kept in its ``metadata["running lines"]``. Pages
+    carry the label the PDF prints (/PageLabels, else the page number its running lines print), or
+    their physical number with ``metadata["page label"] = "physical"`` when they print none."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
@@ -115,23 +116,24 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
     title = _checked_title(metadata_title, [body for body, _ in pages[:2]]) or title_from_filename(path)
     documents: list[Document] = []
     for index, (body, running) in zip(order, pages):
-        metadata = {} if labels[index] is not None else {"page label": "physical"}
+        metadata = {} if labels[index] is not None else {PAGE_LABEL: "physical"}
         if index in read_by_ocr:
-            metadata["read by"] = f"OCR (Tesseract, {read_by_ocr[index]})"
+            metadata[READ_BY] = f"OCR (Tesseract, {read_by_ocr[index]})"
         provenance = Provenance(source=source, kind="report", title=title, page=index + 1,
-                                page_label=labels[index], metadata=metadata)
+                                page_label=labels[index] or str(index + 1),
+                                metadata={**metadata, RUNNING_LINES: "\n".join(running)} if running else metadata)
         documents.append(Document(provenance, body))
         if index in notes:
-            documents.append(Document(replace(provenance, section=NOTES), notes[index]))
-        if running:
-            documents.append(Document(replace(provenance, section=RUNNING_LINES,
-                                              metadata={**metadata, "furniture": "running lines"}),
-                                      "\n".join(running)))
+            documents.append(Document(replace(provenance, section=NOTES, metadata=metadata), notes[index]))
     return documents, warnings
 
 
-#: The section of a page's running header and footer lines, kept apart from its body.
-RUNNING_LINES = "Running lines"
+#: Metadata of a page: its running header and footer lines, moved out of its body ("\n"-joined).
+RUNNING_LINES = "running lines"
+#: Metadata of a page whose label is its physical number because it prints none: "physical".
+PAGE_LABEL = "page label"
+#: Metadata of a page read by OCR, e.g. "OCR (Tesseract, spa)".
+READ_BY = "read by"
 #: The section of a page's footnotes, kept apart from its body so no body sentence runs into a note.
 NOTES = "Notes"
 
