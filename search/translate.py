@@ -12,6 +12,7 @@ the only pair set Debian packages for all of them.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import select
@@ -29,8 +30,11 @@ __all__ = [
     "TranslationError",
     "Translator",
     "detect_question_language",
+    "question_versions",
     "translations",
 ]
+
+log = logging.getLogger(__name__)
 
 INSTALL_HINT = "apt-get install apertium apertium-eng-spa apertium-fr-es apertium-es-pt"
 MODES_DIR = Path("/usr/share/apertium/modes")
@@ -284,3 +288,28 @@ def detect_question_language(text: str, default: str = "en", languages: tuple[st
     language, probability = _identifier.classify(text)
     needed = 0.9 if len(words) <= 4 else 0.7
     return language if probability >= needed else default
+
+
+_install_hint_given = False
+
+
+def question_versions(text: str, index_languages: tuple[str, ...] | list[str],
+                      translator: Translator | None, wanted: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """The question in its own language and in each language the index holds (or ``wanted``).
+
+    This is what search asks for once per question: ``{language: text}``, the
+    question's own language first. Without Apertium it is the question alone, and
+    the log says once how to install it.
+    """
+    global _install_hint_given
+    source = detect_question_language(text)
+    targets = [lang for lang in (wanted or index_languages) if lang != source]
+    if not targets:
+        return {source: text}
+    if translator is None or not translator.available():
+        if not _install_hint_given:
+            _install_hint_given = True
+            log.warning("Questions are searched only in the language they are asked in; for "
+                        "cross-lingual search install Apertium: %s", INSTALL_HINT)
+        return {source: text}
+    return translations(translator, text, source, targets)

@@ -11,6 +11,7 @@ from search.translate import (
     MachineTranslation,
     Translator,
     detect_question_language,
+    question_versions,
     translations,
 )
 
@@ -123,3 +124,23 @@ def test_without_apertium_nothing_is_offered_and_the_error_says_how_to_install(m
     with pytest.raises(translate.TranslationError, match="apt-get install apertium"):
         engine.translate("access to justice", "en", "es")
     assert translations(engine, "access to justice", "en", ["es", "fr"]) == {"en": "access to justice"}
+
+
+@needs_apertium
+def test_question_versions_cover_the_index_languages(translator):
+    versions = question_versions("¿Qué medidas existen para la justicia juvenil?", ("en", "es", "fr"), translator)
+    assert list(versions)[0] == "es"
+    assert set(versions) == {"es", "en", "fr"}
+    assert "juvenile" in versions["en"].lower()
+    assert question_versions("What about legal aid for prisoners?", ("en",), translator) == {
+        "en": "What about legal aid for prisoners?"}
+
+
+def test_question_versions_without_a_translator_is_the_question_alone(caplog):
+    import search.translate as translate
+
+    translate._install_hint_given = False
+    text = "¿Qué medidas existen para la justicia juvenil?"
+    assert question_versions(text, ("en", "es"), None) == {"es": text}
+    assert question_versions(text, ("en", "es"), None) == {"es": text}
+    assert sum("apt-get install apertium" in r.getMessage() for r in caplog.records) == 1
