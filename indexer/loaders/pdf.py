@@ -116,7 +116,7 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
     title = _checked_title(metadata_title, [body for body, _ in pages[:2]]) or title_from_filename(path)
     documents: list[Document] = []
     for index, (body, running) in zip(order, pages):
-        metadata = {} if labels[index] is not None else {PAGE_LABEL: "physical"}
+        metadata = {} if labels[index] else {PAGE_LABEL: "physical"}  # /PageLabels may give ""
         if index in read_by_ocr:
             metadata[READ_BY] = f"OCR (Tesseract, {read_by_ocr[index]})"
         provenance = Provenance(source=source, kind="report", title=title, page=index + 1,
