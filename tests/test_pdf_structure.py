@@ -91,3 +91,53 @@ def test_a_metadata_title_found_on_the_first_pages_or_without_a_heading_to_repla
     no_heading = _titled(tmp_path / "b.pdf", "Legal Aid Guidance Note",
                          "Legal aid eligibility. People below the income threshold receive free advice.")
     assert {d.provenance.title for d in _load(no_heading)} == {"Legal Aid Guidance Note"}
+
+
+def test_a_table_is_read_as_rows_under_its_column_names_not_cell_by_cell(tmp_path):
+    from fpdf import FPDF
+
+    header = ("DATO", "DEFINICION", "DESAGREGACION", "PERIODO")
+    # as in the Argentine protocols: a long definition wraps over several lines beside one-line cells
+    rows = [(str(n), name, f"Numero de {name.lower()} destinados a las actividades especificas o de servicios "
+                           "del sistema de justicia, en actividad al cierre del periodo", "Por genero", "Anual")
+            for n, name in enumerate(["Recursos edilicios", "Puestos de trabajo", "Magistrados", "Funcionarios",
+                                      "Empleados", "Mediadores"], start=1)]
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    with pdf.table(col_widths=(8, 32, 50, 30, 30), text_align="LEFT", v_align="TOP", borders_layout="NONE") as table:
+        table.row(("",) + header)
+        for row in rows:
+            table.row(row)
+    path = tmp_path / "protocolo.pdf"
+    pdf.output(str(path))
+    (page,) = _load(path)
+    lines = page.text.split("\n")
+    assert "4; DATO: Funcionarios; DEFINICION: Numero de funcionarios destinados a las actividades especificas o " \
+           "de servicios del sistema de justicia, en actividad al cierre del periodo; DESAGREGACION: Por genero; " \
+           "PERIODO: Anual" in lines
+    assert sum(line.startswith(tuple(f"{n}; DATO: " for n in range(1, 7))) for line in lines) == 6
+
+
+def test_prose_set_in_two_columns_is_not_read_as_a_table(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    left = "Los facilitadores judiciales son figuras comunitarias que acercan la justicia a las personas. " * 8
+    right = "Las instancias permanentes reunen a los poderes judiciales con la sociedad civil organizada. " * 8
+    top = pdf.get_y()
+    pdf.multi_cell(60, 5, left)
+    pdf.set_xy(120, top)
+    pdf.multi_cell(60, 5, right)
+    path = tmp_path / "ficha.pdf"
+    pdf.output(str(path))
+    from pypdf import PdfReader
+
+    from indexer.loaders.pdf import clean_pdf_text
+    from indexer.loaders.pdf_tables import looks_tabular
+
+    assert looks_tabular(clean_pdf_text(PdfReader(path).pages[0].extract_text()))  # short lines, like cells
+    (page,) = _load(path)
+    assert ": " not in page.text and "; " not in page.text

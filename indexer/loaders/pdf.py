@@ -16,6 +16,7 @@ from ..analysis import detect_language
 from ..chunking import is_part_heading
 from ..errors import LoaderError
 from ..records import Document, Provenance
+from .pdf_tables import looks_tabular, table_rows
 from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
 
@@ -56,6 +57,7 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         metadata_title = _pdf_title(reader)
         texts: dict[int, str] = {}
         notes: dict[int, str] = {}
+        header: tuple[str, ...] = ()  # the column names of the last table, for a page that goes on with it
         empty: list[int] = []
         unreadable_pages = 0
         for index in range(page_count):
@@ -72,6 +74,8 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
             if page_notes:
                 notes[index] = page_notes
             page_text = clean_pdf_text(raw)
+            table = _as_table(reader.pages[index], page_notes, header) if looks_tabular(page_text) else None
+            page_text, header = table if table else (page_text, ())  # a table goes on to the next page only
             if page_text:
                 texts[index] = page_text
             else:
@@ -126,6 +130,20 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         if index in notes:
             documents.append(Document(replace(provenance, section=NOTES, metadata=metadata), notes[index]))
     return documents, warnings
+
+
+def _as_table(page, notes: str, previous_header: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | None:
+    """The page's text with its table read as rows (indexer/loaders/pdf_tables.py), its footnotes
+    left out as they are in its notes, and the table's column names; None when no columns are found."""
+    layout = page.extract_text(extraction_mode="layout") or ""
+    first_note = notes.split("\n", 1)[0].strip() if notes else ""
+    if first_note:
+        lines = layout.split("\n")
+        cut = next((at for at, line in enumerate(lines) if line.strip() and first_note.startswith(line.strip())
+                    or line.strip().startswith(first_note)), len(lines))
+        layout = "\n".join(lines[:cut])
+    table = table_rows(layout, previous_header)
+    return (clean_pdf_text(table[0]), table[1]) if table else None
 
 
 #: Metadata of a page: its running header and footer lines, moved out of its body ("\n"-joined).
