@@ -139,6 +139,7 @@ from search import Searcher  # noqa: E402
 from webui import i18n, render  # noqa: E402
 from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
 from webui.assets import CITATION_JS, CSS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
+from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
@@ -302,7 +303,7 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
     export_root = Path(tempfile.mkdtemp(prefix="justice-search-exports-"))
     page = PageHandlers(searcher, facets, export_root)
     with SearchApp(title=title, delete_cache=(3600, 24 * 3600)) as demo:
-        demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources())]
+        demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher)]
         demo.export_root = export_root  # briefing notes and CSVs written for downloads; removed on close()
         ui = _layout(facets, title, render.render_status(searcher, "en"))
         _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, searcher, *args))
