@@ -79,6 +79,20 @@ class Settings:
         40, "Best fused candidates the learned ranker reorders (search/rerank.py, weights in search/ranker.json); "
             "0 keeps the fused order.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
+    translate_questions: str = _setting(
+        "on", "Search in every language the index holds: on or off. A question is translated offline with "
+        "Apertium into each of them, and each version is searched among the passages in its language; off "
+        "(or without Apertium installed) searches the question as asked.")
+    question_languages: str = _setting(
+        "", "Languages questions are translated into, comma-separated codes (e.g. 'en,es'); empty takes each "
+        "language that holds at least 1% of the index's passages and that Apertium reaches.")
+    translation_weight: float = _setting(
+        0.25, "Weight of a translated question's rankings in fusion, as a share of the asked question's.")
+    translate_dense: str = _setting(
+        "off", "Encode the translated questions for the dense side too: on or off. Off by default: the packaged "
+        "model is English-only, and its vectors of Spanish questions and passages matched noise (measured in "
+        "docs/multilingual.md); a multilingual model needs no translated vectors either. The keyword side always "
+        "uses the translations.")
     read_seconds: float = _setting(
         60.0, "Wall time in seconds one file may take to read (in a worker process), plus read_seconds_per_mb "
         "for each MB and read_seconds_per_page for each page; a file past it is stopped and reported.")
@@ -170,8 +184,9 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, got {merged.backend!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
-    if merged.ocr not in ("on", "off"):
-        raise SettingsError(f"ocr must be on or off, got {merged.ocr!r}.")
+    for name in ("ocr", "translate_questions", "translate_dense"):
+        if getattr(merged, name) not in ("on", "off"):
+            raise SettingsError(f"{name} must be on or off, got {getattr(merged, name)!r}.")
     if merged.rerank_depth < 0:
         raise SettingsError(f"rerank_depth must be at least 0 (0 turns the ranker off), got {merged.rerank_depth}.")
     for name in ("results", "candidates", "batch_size"):

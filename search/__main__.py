@@ -16,11 +16,14 @@ from indexer.settings import load_settings
 from .compare import compare
 from .filters import Filters
 from .retrieve import Hit, Searcher
+from .translate import MachineTranslation, TranslationError
 
 EXAMPLES = """examples:
   python -m search "which countries expanded free legal aid?"
   python -m search "open court data" -k 5 --type report --json
   python -m search "justicia abierta" --lang es
+  python -m search "acceso a la justicia para mujeres" --translate-to en    passages also shown in English
+  python -m search "legal aid" --no-translate                  only the question as asked, no translation
   python -m search "legal aid" --country "North Macedonia,Albania" --year 2016-2024
   python -m search --queries questions.txt > answers.jsonl      one question a line, or JSON Lines with "q"
   python -m search compare "free legal aid for poor people" --policy-area "Access to Justice"
@@ -52,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--type", dest="kind", help="report, guide, commitment or text (comma-separated)")
     parser.add_argument("--policy-area", help='e.g. "Access to Justice" (comma-separated)')
     parser.add_argument("--lang", help="language code(s), e.g. en or es")
+    parser.add_argument("--no-translate", action="store_true",
+                        help="search the question only as asked (no machine translation into the index's languages)")
+    parser.add_argument("--translate-to", metavar="LANG",
+                        help="also show each passage machine-translated into LANG (en, es, fr, pt); "
+                             "the original stays the quoted text")
     return parser
 
 
@@ -87,7 +95,7 @@ def _read_queries(path: Path) -> list[str]:
     return questions
 
 
-def _render(hits: list[Hit]) -> str:
+def _render(hits: list[Hit], translations: dict[int, MachineTranslation] | None = None) -> str:
     if not hits:
         return "No passages matched. Try other words, or fewer filters."
     blocks = []
@@ -96,6 +104,9 @@ def _render(hits: list[Hit]) -> str:
         where = hit.link or hit.provenance.source + (f"#page={hit.provenance.page}" if hit.provenance.page else "")
         lines.append(f"   {where}")
         lines.append(textwrap.indent(textwrap.fill(f"» {hit.best_sentence}", 100), "   "))
+        translation = (translations or {}).get(hit.chunk_id)
+        if translation is not None:
+            lines.append(textwrap.indent(textwrap.fill(f"[{translation.label()}] {translation.text}", 100), "   "))
         if hit.also_in:
             lines.append("   also in: " + "; ".join(a.source + (f" p.{a.page}" if a.page else "") for a in hit.also_in))
         blocks.append("\n".join(lines))
@@ -121,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         print("error: compare lists commitments only; --type does not apply to it", file=sys.stderr)
         return 2
     try:
-        settings = load_settings(args.config, index_dir=args.index)
+        overrides = {"translate_questions": "off"} if args.no_translate else {}
+        settings = load_settings(args.config, index_dir=args.index, **overrides)
         filters = Filters.from_strings(country=args.country, region=args.region, year=args.year, kind=args.kind,
                                        policy_area=args.policy_area, language=args.lang)
         questions = _read_queries(args.queries) if args.queries else []
@@ -149,15 +161,30 @@ def main(argv: list[str] | None = None) -> int:
                     print("No commitments matched. Try other words, or fewer filters.")
             return 0
         hits = searcher.search(question, args.k, filters)
+        translations = _translations(searcher, hits, args.translate_to) if args.translate_to else {}
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps({"query": question, "filters": filters.to_query(),
-                          "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        results = [h.to_dict() for h in hits]
+        for result, hit in zip(results, hits):
+            if hit.chunk_id in translations:
+                t = translations[hit.chunk_id]
+                result["translation"] = {"text": t.text, "source": t.source, "target": t.target,
+                                         "engine": t.engine, "label": t.label()}
+        print(json.dumps({"query": question, "filters": filters.to_query(), "results": results},
+                         ensure_ascii=False, indent=2))
     else:
-        print(_render(hits))
+        print(_render(hits, translations))
     return 0
+
+
+def _translations(searcher: Searcher, hits: list[Hit], target: str) -> dict[int, MachineTranslation]:
+    """chunk id -> the passage in ``target``; IndexerError (exit 2) when it cannot be translated."""
+    try:
+        return {h.chunk_id: searcher.translate(h, target) for h in hits}
+    except TranslationError as exc:
+        raise IndexerError(f"--translate-to {target}: {exc}") from None
 
 
 def _run() -> int:

@@ -4,7 +4,7 @@ and the commitments a question names exactly."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -12,7 +12,16 @@ from indexer.store import IndexReader
 
 from .query import Query
 
-__all__ = ["Candidates", "dense", "cosines", "keyword", "exact"]
+__all__ = ["Candidates", "VersionRankings", "dense", "cosines", "keyword", "exact", "with_versions"]
+
+
+@dataclass(frozen=True)
+class VersionRankings:
+    """The dense and keyword rankings of one translation of the question."""
+
+    language: str
+    dense: dict[int, float]  # chunk id -> cosine similarity to the translation's vector
+    keyword: dict[int, float]  # chunk id -> BM25 score of the translation's stems
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,10 @@ class Candidates:
     dense: dict[int, float]  # chunk id -> cosine similarity
     keyword: dict[int, float]  # chunk id -> BM25 score
     exact: tuple[int, ...]  # chunks of the commitments the question names, in document order
+    #: chunk id -> the language of the translated question that ranked it
+    matched: dict[int, str] = field(default_factory=dict)
+    #: the rankings of the question's translations, each among its own language's passages
+    translated: tuple[VersionRankings, ...] = ()
 
 
 def dense(reader: IndexReader, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
@@ -61,3 +74,21 @@ def exact(reader: IndexReader, query: Query) -> tuple[int, ...]:
     if query.commitment_number and query.country:
         found += reader.numbered_commitment_chunks(query.country, query.commitment_number, filters)
     return tuple(found)
+
+
+def with_versions(reader: IndexReader, query: Query, found: Candidates, vectors: dict[str, np.ndarray],
+                  depth: int, allowed_in: dict[str, np.ndarray]) -> Candidates:
+    """``found`` with the rankings of the question's translations (``query.versions``): each version
+    is searched among the passages of its own language (``allowed_in``: language -> those chunk ids,
+    the filters applied), by its own keyword stems and, when ``vectors`` holds it, its own vector.
+    ``matched`` records, for each passage a version ranked, the language of that version."""
+    rankings, matched = [], dict(found.matched)
+    for version in query.versions:
+        allowed = allowed_in.get(version.language)
+        if allowed is None or not len(allowed):
+            continue
+        dense_v = dense(reader, vectors[version.language], depth, allowed) if version.language in vectors else {}
+        keyword_v = reader.keyword_scores(version.terms, depth, allowed) if version.terms else {}
+        rankings.append(VersionRankings(version.language, dense_v, keyword_v))
+        matched.update(dict.fromkeys([*dense_v, *keyword_v], version.language))
+    return Candidates(found.dense, found.keyword, found.exact, matched, tuple(rankings))

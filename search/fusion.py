@@ -17,7 +17,13 @@ def fuse(found: Candidates, settings: Settings) -> list[tuple[int, float]]:
     passages; chunks of a commitment named by id come first, in the order named."""
     scores: dict[int, float] = {}
     k = settings.rrf_k
-    for weight, ranking in ((settings.dense_weight, found.dense), (settings.keyword_weight, found.keyword)):
+    rankings = [(settings.dense_weight, found.dense), (settings.keyword_weight, found.keyword)]
+    # A translation's rankings count less than the question's own: a machine translation is a
+    # weaker statement of the question, and its passages compete with the asked language's.
+    share = settings.translation_weight
+    for version in found.translated:
+        rankings += [(share * settings.dense_weight, version.dense), (share * settings.keyword_weight, version.keyword)]
+    for weight, ranking in rankings:
         for rank, cid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)
     for rank, cid in enumerate(found.exact):

@@ -43,6 +43,10 @@ class Hit:
     also_in: tuple[Provenance, ...] = field(default=())
     # The numbered part of a report page the passage is in ("Commitment 18"), when the page shows it.
     part: str | None = None
+    # The language of the question's version that found it: a machine translation of the question
+    # ("es" for an English question's Spanish version), else the language it was asked in; None
+    # when the question was not translated.
+    matched_language: str | None = None
 
     @property
     def citation(self) -> str:
@@ -76,6 +80,7 @@ class Hit:
             "page_label": p.page_label,
             "section": p.section,
             "part": self.part,
+            "matched_language": self.matched_language,
             "commitment_id": p.commitment_id,
             "country": p.country,
             "region": p.region,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -83,10 +83,13 @@ def read_ahead(reader: IndexReader, vector_soon: Future, question: str, *ranking
 
 
 def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], k: int, ratio: float,
-           prepared: Prepared, join_scores: dict[int, float]) -> list[Hit]:
+           prepared: Prepared, join_scores: dict[int, float], versions: Mapping[str, str] | None = None,
+           matched: Mapping[int, str] | None = None, asked_in: str | None = None) -> list[Hit]:
     """The ``k`` best places of ``ranked`` as hits, reading candidate chunks a slice at a time (most
     questions need only the first few dozen); ``join_scores``: the scores neighbours are joined by
-    (the fused ones); ``ratio``: the join_adjacent setting."""
+    (the fused ones); ``ratio``: the join_adjacent setting; ``versions``: the question in other
+    languages (language -> text), the one in a passage's language picking its best sentence;
+    ``matched``: chunk id -> the language of the version that found it, ``asked_in`` for the others."""
     chunks = prepared.chunks
     # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
     # questions in one read.
@@ -107,14 +110,17 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
         if later:
             chunks.update(reader.chunks_by_id(cid for cid in later if cid not in chunks))
             kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio)
-    return [_hit(reader, question, rank, place, prepared.highlights) for rank, place in enumerate(kept, start=1)]
+    return [_hit(reader, question, rank, place, prepared.highlights, versions or {}, matched, asked_in)
+            for rank, place in enumerate(kept, start=1)]
 
 
-def _hit(reader: IndexReader, question: str, rank: int, place: _Place,
-         highlights: dict[int, tuple[int, int]]) -> Hit:
+def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlights: dict[int, tuple[int, int]],
+         versions: Mapping[str, str], matched: Mapping[int, str] | None, asked_in: str | None) -> Hit:
     chunk, joined = place.chunk, place.joined
     text, start, end = chunk.text, chunk.char_start, chunk.char_end
     highlight = highlights.get(chunk.id)
+    if chunk.language in versions:  # the best sentence for the question in the passage's own language
+        question, highlight = versions[chunk.language], None
     if joined is not None:  # one passage from the first chunk's start to the second's end
         start, end = min(start, joined.char_start), max(end, joined.char_end)
         text = reader.document_span(chunk.document_id, start, end)
@@ -123,7 +129,8 @@ def _hit(reader: IndexReader, question: str, rank: int, place: _Place,
         rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
         provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
         highlight=highlight or best_sentence(text, question, chunk.language), also_in=tuple(place.also_in),
-        part=part_of(reader, chunk, start))
+        part=part_of(reader, chunk, start),
+        matched_language=(matched or {}).get(chunk.id, asked_in))
 
 
 def part_of(reader: IndexReader, chunk: StoredChunk, start: int) -> str | None:

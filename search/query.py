@@ -4,7 +4,7 @@ it names, and the filters it is asked with. Every later stage reads these instea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -12,7 +12,7 @@ from indexer.analysis import detect_language, query_terms
 
 from .filters import Filters
 
-__all__ = ["Query", "QueryAnalyser", "COUNTRY_ALIASES"]
+__all__ = ["Query", "QueryAnalyser", "QueryVersion", "COUNTRY_ALIASES"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
@@ -22,6 +22,16 @@ _COMMITMENT_NUMBER = re.compile(
 COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
                    "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
                    "kyrgyzstan": "Kyrgyz Republic"}
+
+
+@dataclass(frozen=True)
+class QueryVersion:
+    """The question machine-translated into one of the index's languages, searched among that
+    language's passages with that language's analyser."""
+
+    language: str
+    text: str
+    terms: tuple[str, ...]  # keyword stems in ``language`` alone
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,10 @@ class Query:
     country: str | None  # the member it names, as the index spells it
     years: frozenset[int]  # the years it names
     filters: Filters
+    #: The question in the index's other languages (none when it holds one, or translation is off).
+    versions: tuple[QueryVersion, ...] = ()
+    #: The language the question is asked in, as translation saw it ("" when it was not translated).
+    asked_in: str = ""
 
     @cached_property
     def language(self) -> str:
@@ -53,8 +67,12 @@ class Query:
 class QueryAnalyser:
     """Analyses questions against one index: its stemmed languages and the members it holds."""
 
-    def __init__(self, languages: tuple[str, ...], countries: Iterable[str]) -> None:
+    def __init__(self, languages: tuple[str, ...], countries: Iterable[str],
+                 translate: Callable[[str], dict[str, str]] | None = None) -> None:
+        """``languages``: the index's stemmed languages; ``translate``: question -> {language: text},
+        its own language first (search/translate.py's question_versions), or None for no versions."""
         self.languages = languages
+        self._translate = translate
         countries = list(countries)
         self._country_names = {c.lower(): c for c in countries}
         self._country_names.update({a: c for a, c in COUNTRY_ALIASES.items() if c in countries})
@@ -73,7 +91,18 @@ class QueryAnalyser:
             country=self.country_in(text),
             years=frozenset(int(y) for y in _YEAR.findall(text)),
             filters=filters or Filters(),
+            **self._versions(text),
         )
+
+    def _versions(self, text: str) -> dict:
+        if self._translate is None:
+            return {}
+        versions = self._translate(text)
+        if len(versions) < 2:
+            return {}
+        asked_in, *others = versions
+        return {"asked_in": asked_in, "versions": tuple(
+            QueryVersion(lang, versions[lang], tuple(query_terms(versions[lang], (lang,)))) for lang in others)}
 
     def country_in(self, text: str) -> str | None:
         """The member named in ``text``, by its export name or a common short name."""

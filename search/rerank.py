@@ -34,9 +34,12 @@ __all__ = ["Signals", "FEATURES", "RANKER_FILE", "RankerModel", "load_ranker", "
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 #: The settings the signals depend on; weights are refused under other values.
-ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth")
+# Turning question translation off (or Apertium missing) leaves every signal as fitted, the
+# `translated` one at 0, so only the weight of the translations' rankings is assumed.
+ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "translation_weight")
 RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --train benchmarks/questions/corpus-real-extra.jsonl "
-           "--train benchmarks/questions/corpus-real-third.jsonl --heldout ../shared/eval/dev.jsonl --write")
+           "--train benchmarks/questions/corpus-real-third.jsonl --train ../shared/eval/dev-justice.jsonl "
+           "--heldout ../shared/eval/dev.jsonl --heldout benchmarks/questions/corpus-justice-blind.jsonl --write")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class Signals:
     named: float  # how many of the country and year the question names the passage's document has (0-2)
     question_words: float  # share of the question's words (idf-weighted) the passage's keyword text holds
     title_words: float  # share of the question's words (idf-weighted) its document's title holds
+    # 1 when the passage is measured against a machine translation of the question (it is in another
+    # language than the one asked in), else 0: the shares above are then the translation's
+    translated: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         return astuple(self)
@@ -110,39 +116,74 @@ def _title_terms(title: str) -> frozenset[str]:
 
 def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates: list[tuple[int, float]],
                found: Candidates, named: Mapping[int, int], chunks: dict[int, StoredChunk],
-               settings: Settings) -> list[Signals]:
+               settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> list[Signals]:
     """The ranker's signals for each of the fused ``candidates`` (``chunks``: passages already
-    read; those read here are added to it; ``named``: chunk id -> country/year matches)."""
+    read; those read here are added to it; ``named``: chunk id -> country/year matches).
+
+    A passage is measured against the question in its own language when the question was
+    translated into it (``query.versions``; ``vectors``: their vectors), else against the question
+    as asked: a Spanish passage holds the Spanish version's words, not the English question's."""
     ids = [cid for cid, _ in candidates]
     chunks.update(reader.chunks_by_id(c for c in ids if c not in chunks))
-    cosine = {**{c: found.dense[c] for c in ids if c in found.dense},
-              **cosines(reader, vector, [c for c in ids if c not in found.dense])}
-    top_keyword = max(found.keyword.values(), default=0.0) or 1.0
-    # How much of the question a text holds, rarer words counting more: a smoothed idf, so a
-    # word no passage holds weighs most and a common one still a little.
-    words = set(query.terms)
-    # Which question words each passage's keyword text (heading, section, id, country, text) holds.
-    held = reader.held_terms(sorted(words), ids)
-    idf = {w: math.log(1 + held.passages / (1 + held.frequency.get(w, 0))) for w in words}
-    total = sum(idf.values()) or 1.0
+    versions = {v.language: v for v in query.versions}
+    vectors = vectors or {}
 
-    def share(terms) -> float:
-        return sum(weight for w, weight in idf.items() if w in terms) / total
+    def version_of(cid: int) -> str | None:
+        language = found.matched.get(cid) or (chunks[cid].language if cid in chunks else None)
+        return language if language in versions else None
 
+    groups: dict[str | None, list[int]] = {}
+    for cid in ids:
+        groups.setdefault(version_of(cid), []).append(cid)
+    rankings = {r.language: r for r in found.translated}
+    cosine: dict[int, float] = {}
+    keyword: dict[int, float] = {}
+    shares: dict[int, tuple[float, float]] = {}
+    for language, members in groups.items():
+        ranking = rankings.get(language) if language else None
+        dense, scores = (ranking.dense, ranking.keyword) if ranking else (found.dense, found.keyword)
+        top = max(scores.values(), default=0.0) or 1.0
+        cosine.update({c: dense[c] for c in members if c in dense})
+        cosine.update(cosines(reader, vectors.get(language, vector) if language else vector,
+                              [c for c in members if c not in dense]))
+        keyword.update({c: scores.get(c, 0.0) / top for c in members})
+        shares.update(_word_shares(reader, versions[language].terms if language else query.terms, members, chunks))
     unit = settings.rrf_k + 1
     signals = []
     for cid, fused_score in candidates:
         p = chunks[cid].provenance if cid in chunks else None
+        question_words, title_words = shares.get(cid, (0.0, 0.0))
+        language = version_of(cid)
         signals.append(Signals(
             fusion=fused_score * unit,
             cosine=cosine.get(cid, 0.0),
-            keyword=found.keyword.get(cid, 0.0) / top_keyword,
+            keyword=keyword.get(cid, 0.0),
             commitment=float(p is not None and p.kind == "commitment"),
             named=float(named.get(cid, 0)) if p is not None else 0.0,
-            question_words=share(held.held.get(cid, ())),
-            title_words=share(_title_terms(p.title)) if p else 0.0,
+            question_words=question_words,
+            title_words=title_words,
+            translated=float(language is not None),
         ))
     return signals
+
+
+def _word_shares(reader: IndexReader, terms: Sequence[str], ids: list[int], chunks: Mapping[int, StoredChunk],
+                 ) -> dict[int, tuple[float, float]]:
+    """chunk id -> (share of the question's words its keyword text holds, share its title holds).
+
+    How much of the question a text holds, rarer words counting more: a smoothed idf, so a word no
+    passage holds weighs most and a common one still a little. The keyword text is the passage's
+    heading, section, id, country and text."""
+    words = set(terms)
+    held = reader.held_terms(sorted(words), ids)
+    idf = {w: math.log(1 + held.passages / (1 + held.frequency.get(w, 0))) for w in words}
+    total = sum(idf.values()) or 1.0
+
+    def share(found_terms) -> float:
+        return sum(weight for w, weight in idf.items() if w in found_terms) / total
+
+    return {cid: (share(held.held.get(cid, ())), share(_title_terms(chunks[cid].provenance.title)) if cid in chunks
+                  else 0.0) for cid in ids}
 
 
 def model_score(signals: Signals, weights: Mapping[str, float]) -> float:

@@ -5,7 +5,7 @@ places a reader is sent to (search/places.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,8 +24,12 @@ from .filters import LANGUAGE_NAMES, Filters
 from .hit import Hit, safe_url
 from .query import COUNTRY_ALIASES, Query, QueryAnalyser
 from .rerank import Signals, load_ranker, reorder_head, signals_of
+from .translate import TRANSLATABLE, MachineTranslation, Translator, question_versions
 
 __all__ = ["Hit", "Searcher", "safe_url"]
+
+#: A language holding less of the index than this is not worth translating every question into.
+_LANGUAGE_SHARE = 0.01
 
 
 class Searcher:
@@ -54,13 +58,34 @@ class Searcher:
         # settings say: int8 and fp32 vectors are close but not interchangeable.
         self.encoder = encoder or encoder_for(manifest.model, manifest.backend, self.settings)
         languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
-        self.analyser = QueryAnalyser(languages, self.reader.countries())
+        self.translator: Translator | None = None
+        self.analyser = QueryAnalyser(languages, self.reader.countries(), self._question_translation())
+        # The chunks of each language a translated question is searched among (the index never changes).
+        self._language_chunks: dict[str, np.ndarray] = {}
         # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
         # vector search 7.9 ms with them, 0.13 ms without, measured on 2 cores with 3,299 chunks).
         import faiss
 
         faiss.omp_set_num_threads(1)
         self._encoding_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="question-encoder")
+
+    def _question_translation(self) -> Callable[[str], dict[str, str]] | None:
+        """question -> {language: text} in the index's languages, or None when the index holds one
+        language, translation is off, or Apertium is not installed (which is said once, in the log)."""
+        if self.settings.translate_questions != "on":
+            return None
+        wanted = tuple(v.strip() for v in self.settings.question_languages.split(",") if v.strip())
+        if not wanted:
+            counts = self.reader.statistics().chunks_by_language
+            total = sum(n for _, n in counts) or 1
+            wanted = tuple(lang for lang, n in counts if n / total >= _LANGUAGE_SHARE and lang in TRANSLATABLE)
+        if len(wanted) < 2:
+            return None
+        translator = Translator()
+        if not translator.available():
+            return lambda text: question_versions(text, wanted, None)  # logs how to install, once
+        self.translator = translator
+        return lambda text: question_versions(text, wanted, translator)
 
     def _check_index(self, index_dir: Path | str) -> None:
         manifest = self.reader.manifest
@@ -143,6 +168,8 @@ class Searcher:
         allowed = self.reader.allowed_chunks(query.filters) if query.filters.active else None
         if allowed is not None and not len(allowed):
             return []
+        vectors_soon = ({v.language: self._encoding_pool.submit(self.encode_query, v.text) for v in query.versions}
+                        if self.settings.translate_dense == "on" else {})
         exact = candidates.exact(self.reader, query)
         reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
         depth = max(self.settings.candidates, 3 * k)
@@ -151,18 +178,37 @@ class Searcher:
             prepared = places.read_ahead(self.reader, vector_soon, query.text, exact, keyword)
             vector = vector_soon.result()
             found = Candidates(candidates.dense(self.reader, vector, depth, allowed), keyword, exact)
+            vectors = {language: soon.result() for language, soon in vectors_soon.items()}
+            if query.versions:
+                found = candidates.with_versions(self.reader, query, found, vectors, depth,
+                                                 self._chunks_in_languages(query, allowed))
             fused = fusion.fuse(found, self.settings)
             named = self._named(query, fused)
             fused = fusion.named_bonus(fused, named, self.settings)
-            ranked = self._reranked(query, vector, fused, found, named, prepared.chunks)
+            ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors)
             # Neighbours are joined by how close their fused scores are, whatever the ranker's order.
             hits = places.places(self.reader, query.text, ranked, k, self.settings.join_adjacent, prepared,
-                                 join_scores=dict(fused))
+                                 join_scores=dict(fused), versions={v.language: v.text for v in query.versions},
+                                 matched=found.matched if query.versions else None, asked_in=query.asked_in or None)
             # Several chunks of one long document count once: when that leaves fewer than k
             # places, look deeper rather than return short.
             if len(hits) >= k or depth >= reachable:
                 return hits
             depth *= 4
+
+    def _chunks_in_languages(self, query: Query, allowed: np.ndarray | None) -> dict[str, np.ndarray]:
+        """language -> the chunk ids a version in that language is searched among (the filters'
+        ``allowed`` ones in that language); a language the filters leave out gets none."""
+        out = {}
+        for version in query.versions:
+            language = version.language
+            if query.filters.language and language not in query.filters.language:
+                continue
+            if language not in self._language_chunks:
+                self._language_chunks[language] = self.reader.allowed_chunks(Filters(language=(language,)))
+            ids = self._language_chunks[language]
+            out[language] = ids if allowed is None else np.intersect1d(ids, allowed, assume_unique=True)
+        return out
 
     def _named(self, query: Query, fused: list[tuple[int, float]]) -> dict[int, int]:
         """chunk id -> how many of the country and year the question names its document has, for
@@ -174,17 +220,29 @@ class Searcher:
         return {cid: query.named_count(country, year) for cid, (country, year) in places_of.items()}
 
     def _reranked(self, query: Query, vector: np.ndarray, fused: list[tuple[int, float]], found: Candidates,
-                  named: dict[int, int], chunks: dict[int, StoredChunk]) -> list[tuple[int, float]]:
+                  named: dict[int, int], chunks: dict[int, StoredChunk],
+                  vectors: Mapping[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
         if not self.settings.rerank_depth:
             return fused
         return reorder_head(fused, self.settings.rerank_depth, found.exact,
-                            lambda head: self.ranking_signals(query, vector, head, found, named, chunks),
+                            lambda head: self.ranking_signals(query, vector, head, found, named, chunks, vectors),
                             self.ranker_weights)
 
     def ranking_signals(self, query: Query, vector: np.ndarray, head: list[tuple[int, float]], found: Candidates,
-                        named: dict[int, int], chunks: dict[int, StoredChunk]) -> list[Signals]:
+                        named: dict[int, int], chunks: dict[int, StoredChunk],
+                        vectors: Mapping[str, np.ndarray] | None = None) -> list[Signals]:
         """The ranker's signals of each of the fused candidates in ``head`` (search/rerank.py)."""
-        return signals_of(self.reader, query, vector, head, found, named, chunks, self.settings)
+        return signals_of(self.reader, query, vector, head, found, named, chunks, self.settings, vectors)
+
+    def translate(self, hit: Hit, target: str) -> MachineTranslation:
+        """``hit``'s passage machine-translated into ``target`` (for reading only: the original stays
+        the quoted, cited text). TranslationError when Apertium is missing or cannot reach ``target``."""
+        source = hit.provenance.language or hit.language
+        if source == target:
+            return MachineTranslation(hit.text, source, target, engine="none (same language)")
+        if self.translator is None:
+            self.translator = Translator()
+        return self.translator.translate_passage(hit.text, source, target)
 
     def document_text(self, document_id: int) -> str:
         """The whole page, section or commitment a hit comes from (for a "show source" view)."""
@@ -192,4 +250,6 @@ class Searcher:
 
     def close(self) -> None:
         self._encoding_pool.shutdown(wait=True)
+        if self.translator is not None:
+            self.translator.close()
         self.reader.close()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 __all__ = [
     "INSTALL_HINT",
+    "TRANSLATABLE",
     "MachineTranslation",
     "TranslationError",
     "Translator",
@@ -266,7 +267,9 @@ def translations(translator: Translator, text: str, source: str, targets: list[s
     return found
 
 
-_QUESTION_LANGUAGES = ("en", "es", "fr", "pt")
+#: The languages Apertium's installed pairs connect (through Spanish where there is no direct pair).
+TRANSLATABLE = ("en", "es", "fr", "pt")
+_QUESTION_LANGUAGES = TRANSLATABLE
 _identifier = None
 
 

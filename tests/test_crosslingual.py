@@ -1,0 +1,104 @@
+"""Cross-lingual search: a question finds passages written in the index's other languages, through
+Apertium's translation of the question, and a passage can be read machine-translated."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from indexer.build import build_index
+from indexer.settings import Settings
+from search import Searcher
+from search.__main__ import main as search_main
+
+pytestmark = pytest.mark.skipif(not shutil.which("apertium"),
+                                reason="needs Apertium (apt-get install apertium apertium-eng-spa)")
+
+ENGLISH = """# Court statistics
+
+The national courts publish monthly statistics on case backlogs, hearing times and appeals.
+
+# Legal aid
+
+Free legal aid offices in every district help people on low incomes with housing and debt cases.
+"""
+
+SPANISH = """# Mediación comunitaria
+
+Los centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los tribunales.
+Cada centro atiende gratuitamente a las familias del barrio y registra cuántos acuerdos se cumplen.
+"""
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory, encoder):
+    root = tmp_path_factory.mktemp("bilingual")
+    corpus = root / "corpus"
+    (corpus / "guides").mkdir(parents=True)
+    (corpus / "guides" / "courts.md").write_text(ENGLISH, encoding="utf-8")
+    (corpus / "guides" / "mediacion.md").write_text(SPANISH, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    return settings
+
+
+def _first_source(searcher: Searcher, question: str) -> tuple[str, str | None]:
+    hit = searcher.search(question, k=3)[0]
+    return hit.provenance.source, hit.matched_language
+
+
+def test_an_english_question_finds_the_spanish_passage(bilingual, encoder):
+    searcher = Searcher(bilingual.index_dir, bilingual, encoder=encoder)
+    try:
+        query = searcher.analyse("community mediation centres for neighbourhood disputes")
+        assert query.asked_in == "en" and [v.language for v in query.versions] == ["es"]
+        assert "mediacion" in " ".join(query.versions[0].terms)  # the Spanish version's own stems
+        assert _first_source(searcher, "community mediation centres for neighbourhood disputes") == (
+            "guides/mediacion.md", "es")
+        # a question whose answer is in its own language is matched in that language
+        assert _first_source(searcher, "free legal aid offices for housing and debt") == ("guides/courts.md", "en")
+    finally:
+        searcher.close()
+
+
+def test_without_translation_the_question_is_searched_as_asked(bilingual, encoder):
+    from dataclasses import replace
+
+    settings = replace(bilingual, translate_questions="off")
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        query = searcher.analyse("community mediation centres for neighbourhood disputes")
+        assert query.versions == () and query.asked_in == ""
+        hits = searcher.search("community mediation centres for neighbourhood disputes", k=3)
+        assert all(h.matched_language is None for h in hits)
+    finally:
+        searcher.close()
+
+
+def test_a_spanish_question_finds_the_english_passage(bilingual, encoder):
+    searcher = Searcher(bilingual.index_dir, bilingual, encoder=encoder)
+    try:
+        source, matched = _first_source(searcher, "¿Dónde publican los tribunales las estadísticas mensuales de casos?")
+        assert (source, matched) == ("guides/courts.md", "en")
+    finally:
+        searcher.close()
+
+
+def test_cli_shows_a_passage_machine_translated_beside_the_original(bilingual, capsys):
+    code = search_main(["mediación comunitaria en el barrio", "--index", str(bilingual.index_dir), "-k", "1",
+                        "--json", "--translate-to", "en"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)["results"][0]
+    assert "mediación" in result["text"]  # the quoted text stays the original
+    translation = result["translation"]
+    assert translation["source"] == "es" and translation["target"] == "en" and translation["engine"] == "Apertium"
+    assert "mediation" in translation["text"].lower() and translation["label"].startswith("Machine translation")
+
+
+def test_cli_no_translate_flag(bilingual, capsys):
+    code = search_main(["community mediation centres", "--index", str(bilingual.index_dir), "-k", "2", "--json",
+                        "--no-translate"])
+    assert code == 0
+    assert all(r["matched_language"] is None for r in json.loads(capsys.readouterr().out)["results"])
