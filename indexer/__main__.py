@@ -90,8 +90,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{len(report.failed)} file(s) could not be read; everything else was indexed. "
               "Fix or remove them and run the build again.")
         return 1
+    _list_watches_with_news(settings)
     print(f"\nReady. Ask a question: python -m search \"your question\" --index {settings.index_dir}")
     return 0
+
+
+def _list_watches_with_news(settings: Settings) -> None:
+    """Name the saved searches (INDEX/watches.json) that gained passages in this build. Search is
+    imported here, in the shell, only when there are saved searches: the library never imports it."""
+    if not (Path(settings.index_dir) / "watches.json").is_file():
+        return
+    from search.retrieve import Searcher
+    from search.watch import CLI_READER, what_is_new
+
+    try:
+        searcher = Searcher(settings.index_dir, settings)
+        try:
+            gained = [n for n in what_is_new(searcher, CLI_READER) if n.new]
+        finally:
+            searcher.close()
+    except IndexerError as exc:
+        print(f"\nThe saved searches could not be checked: {exc}", file=sys.stderr)
+        return
+    if gained:
+        print("\nSaved searches with new passages (python -m search watch run shows them):")
+        for n in gained:
+            print(f"  {n.search.id}  {n.search.question}: {len(n.new)} new")
 
 
 def _with_recorded_corpus(args: argparse.Namespace, settings: Settings) -> Settings:

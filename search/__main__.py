@@ -27,6 +27,13 @@ EXAMPLES = """examples:
   python -m search "legal aid" --country "North Macedonia,Albania" --year 2016-2024
   python -m search --queries questions.txt > answers.jsonl      one question a line, or JSON Lines with "q"
   python -m search compare "free legal aid for poor people" --policy-area "Access to Justice"
+  python -m search watch add "legal aid for detainees" --country Albania    save a search
+  python -m search watch list          the saved searches of the index
+  python -m search watch run           passages new in each saved search since the last run
+  python -m search watch remove w1
+
+saved searches live in INDEX/watches.json (see search/watch.py); `python -m indexer build`
+ends by listing those that gained passages.
 
 compare QUESTION lists one row per matching commitment, grouped by country:
   country | id | year | title | lead institution | IRM potential impact | IRM completion | URL
@@ -43,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("question", nargs="*", help="the question (or: compare QUESTION)")
+    parser.add_argument("question", nargs="*",
+                        help="the question (or: compare QUESTION; watch add QUESTION | list | run | remove ID)")
     parser.add_argument("--index", type=Path, help="index folder (default: index)")
     parser.add_argument("--config", type=Path, help="TOML settings file")
     parser.add_argument("-k", type=_at_least_one, default=None, help="number of results (default 10)")
@@ -117,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     words = list(args.question)
     mode = "ask"
+    if words and words[0] == "watch":
+        return _watch(args, words[1:])
     if words and words[0] == "compare":
         mode, words = "compare", words[1:]
     question = " ".join(words).strip()
@@ -185,6 +195,78 @@ def _translations(searcher: Searcher, hits: list[Hit], target: str) -> dict[int,
         return {h.chunk_id: searcher.translate(h, target) for h in hits}
     except TranslationError as exc:
         raise IndexerError(f"--translate-to {target}: {exc}") from None
+
+
+WATCH_VERBS = ("add", "list", "run", "remove")
+
+
+def _watch(args: argparse.Namespace, words: list[str]) -> int:
+    """``watch add QUESTION | list | run | remove ID``: saved searches beside the index."""
+    from .watch import CLI_READER, add_watch, load_watches, mark_seen, remove_watch, what_is_new
+
+    verb, rest = (words[0], words[1:]) if words else ("", [])
+    if verb not in WATCH_VERBS:
+        print(f"error: watch needs one of {', '.join(WATCH_VERBS)}, e.g. python -m search watch add \"legal aid\"",
+              file=sys.stderr)
+        return 2
+    question = " ".join(rest).strip()
+    if verb == "add" and not split_words(question):
+        print('error: give the question to save, e.g. python -m search watch add "free legal aid"', file=sys.stderr)
+        return 2
+    if verb == "remove" and len(rest) != 1:
+        print("error: give the id of one saved search (python -m search watch list shows them)", file=sys.stderr)
+        return 2
+    if verb in ("list", "run") and rest:
+        print(f"error: watch {verb} takes no question", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(args.config, index_dir=args.index)
+        if verb == "remove":
+            gone = remove_watch(settings.index_dir, rest[0])
+            if gone is None:
+                print(f"error: no saved search {rest[0]} (python -m search watch list shows them)", file=sys.stderr)
+                return 2
+            print(f"removed {gone.id}: {gone.question}")
+            return 0
+        if verb == "list":
+            searches = load_watches(settings.index_dir)
+            if args.json:
+                print(json.dumps([s.to_dict() for s in searches], ensure_ascii=False, indent=2))
+            for s in [] if args.json else searches:
+                print(f"{s.id}  {s.question}  {_filter_words(s.filters)}(top {s.k})")
+            if not searches and not args.json:
+                print('No saved searches. Save one: python -m search watch add "your question"')
+            return 0
+        searcher = Searcher(settings.index_dir, settings)
+        if verb == "add":
+            filters = Filters.from_strings(country=args.country, region=args.region, year=args.year, kind=args.kind,
+                                           policy_area=args.policy_area, language=args.lang)
+            saved = add_watch(searcher, question, filters, args.k or 10)
+            print(json.dumps(saved.to_dict(), ensure_ascii=False, indent=2) if args.json else
+                  f"saved {saved.id}: {saved.question}  {_filter_words(saved.filters)}(top {saved.k}); "
+                  f"`python -m search watch run` lists what enters its results after a build")
+            return 0
+        news = what_is_new(searcher, CLI_READER)
+        mark_seen(settings.index_dir, news, CLI_READER)
+    except IndexerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps([{"id": n.search.id, "question": n.search.question, "filters": n.search.filters,
+                           "generation": n.generation, "new": [h.to_dict() for h in n.new]} for n in news],
+                         ensure_ascii=False, indent=2))
+        return 0
+    if not news:
+        print('No saved searches. Save one: python -m search watch add "your question"')
+    for n in news:
+        print(f"{n.search.id}  {n.search.question}  {_filter_words(n.search.filters)}: {len(n.new)} new")
+        for hit in n.new:
+            print(f"   {hit.citation}\n" + textwrap.indent(textwrap.fill(f"» {hit.best_sentence}", 100), "     "))
+    return 0
+
+
+def _filter_words(filters: dict[str, str]) -> str:
+    return "".join(f"[{name}: {value}] " for name, value in filters.items())
 
 
 def _run() -> int:

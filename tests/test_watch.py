@@ -1,0 +1,96 @@
+"""Saved searches: save one, rebuild after adding a document that matches it, see it counted as new
+(by `watch run`, at the end of `indexer build`, and for the app's reader on its own)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from indexer.__main__ import main as indexer_main
+from indexer.build import build_index
+from indexer.settings import Settings
+from search import Searcher
+from search.__main__ import main as search_main
+from search.watch import APP_READER, WATCHES_FILE, load_watches, mark_seen, what_is_new
+
+QUESTION = "paralegals visiting people held in pre-trial detention"
+
+
+def _write(path, title: str, body: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def site(tmp_path, encoder):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    _write(corpus / "guides" / "mediation.md", "Mediation",
+           "Village mediators settle land disputes between neighbours before they reach a court.")
+    _write(corpus / "guides" / "data.md", "Open court data",
+           "Courts publish their judgments and case statistics as open data every month.")
+    build_index(Settings(corpus_dir=corpus, index_dir=index), progress=False, encoder=encoder)
+    return corpus, index
+
+
+def _cli(capsys, main, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_a_saved_search_counts_a_new_matching_document_once(site, capsys, encoder):
+    corpus, index = site
+    code, out = _cli(capsys, search_main, "watch", "add", QUESTION, "-k", "3", "--index", str(index))
+    assert code == 0 and "saved w1" in out
+    saved = json.loads((index / WATCHES_FILE).read_text(encoding="utf-8"))["searches"]
+    assert [(s["id"], s["question"], s["k"]) for s in saved] == [("w1", QUESTION, 3)]
+    assert _cli(capsys, search_main, "watch", "run", "--index", str(index)) == (0, f"w1  {QUESTION}  : 0 new\n")
+
+    _write(corpus / "guides" / "detention.md", "Paralegals in detention",
+           "Paralegals visit people held in pre-trial detention and help them apply for bail.")
+    code, out = _cli(capsys, indexer_main, "build", "--corpus", str(corpus), "--index", str(index), "--quiet")
+    assert code == 0
+    assert "Saved searches with new passages" in out and f"w1  {QUESTION}: 1 new" in out
+
+    code, out = _cli(capsys, search_main, "watch", "run", "--json", "--index", str(index))
+    news = json.loads(out)
+    assert code == 0 and [n["id"] for n in news] == ["w1"]
+    assert [h["source"] for h in news[0]["new"]] == ["guides/detention.md"]
+    assert "bail" in news[0]["new"][0]["text"]
+    # Seen by `watch run` now: nothing new the second time, and the next build lists nothing.
+    assert "0 new" in _cli(capsys, search_main, "watch", "run", "--index", str(index))[1]
+
+    # The app is another reader: it has not looked yet, so the passage is still new to it.
+    searcher = Searcher(index, Settings(corpus_dir=corpus, index_dir=index), encoder=encoder)
+    try:
+        app_news = what_is_new(searcher, APP_READER)
+        assert [(n.search.id, [h.provenance.source for h in n.new]) for n in app_news] == [
+            ("w1", ["guides/detention.md"])]
+        mark_seen(index, app_news, APP_READER)
+        assert [len(n.new) for n in what_is_new(searcher, APP_READER)] == [0]
+    finally:
+        searcher.close()
+
+
+def test_watch_list_add_with_filters_and_remove(site, capsys):
+    _, index = site
+    code, out = _cli(capsys, search_main, "watch", "add", "court judgments", "--type", "guide", "--index", str(index))
+    assert code == 0
+    code, out = _cli(capsys, search_main, "watch", "list", "--index", str(index))
+    assert code == 0 and out.startswith("w1  court judgments  [kind: guide] (top 10)")
+    code, out = _cli(capsys, search_main, "watch", "add", "legal aid", "--country", "Atlantis", "--index", str(index))
+    assert code == 2 and "Atlantis" in out
+    assert [s.id for s in load_watches(index)] == ["w1"]
+    assert _cli(capsys, search_main, "watch", "remove", "w9", "--index", str(index))[0] == 2
+    assert _cli(capsys, search_main, "watch", "remove", "w1", "--index", str(index)) == (0, "removed w1: court judgments\n")
+    assert load_watches(index) == []
+    code, out = _cli(capsys, search_main, "watch", "forget", "--index", str(index))
+    assert code == 2 and "add, list, run, remove" in out
+
+
+def test_a_damaged_watches_file_is_named_not_ignored(site, capsys):
+    _, index = site
+    (index / WATCHES_FILE).write_text("{not json", encoding="utf-8")
+    code, out = _cli(capsys, search_main, "watch", "list", "--index", str(index))
+    assert code == 2 and WATCHES_FILE in out and "fix or delete" in out
