@@ -24,7 +24,8 @@ from .analysis import ANALYZER_VERSION, detect_language
 from .chunking import CHUNKER_VERSION, Chunker, with_languages
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
-from .loaders import LoadedFile, is_corpus_metadata, is_indexable, sidecar_citation_fields
+from .loaders import LoadedFile, ReadOptions, is_corpus_metadata, is_indexable, sidecar_citation_fields
+from .loaders.pdf import READ_BY
 from .records import Chunk, Document
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
@@ -47,6 +48,7 @@ class BuildReport:
     skipped: list[str] = field(default_factory=list)  # files of a type the indexer does not read
     chunks_embedded: int = 0
     tokens_embedded: int = 0
+    ocr_pages: int = 0  # pages of the files read in this build whose text came from OCR
     total_files: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -65,6 +67,8 @@ class BuildReport:
             f"index holds {self.total_chunks} chunks from {self.total_files} files",
             f"  time: {self.seconds:.1f} s",
         ]
+        if self.ocr_pages:
+            lines.insert(3, f"  pages read by OCR: {self.ocr_pages}")
         if self.full_rebuild_reason:
             lines.insert(1, f"  full rebuild: {self.full_rebuild_reason}")
         if self.up_to_date and not self.failed:
@@ -77,7 +81,7 @@ class BuildReport:
             lines.append(f"  skipped {len(self.skipped)} files of unsupported types (e.g. {self.skipped[0]})")
         if not self.total_files and not self.failed:
             lines.append("  The index holds no documents: the corpus has no files of the types the indexer reads "
-                         "(.pdf, .md, .html, .txt, commitments .csv). Add some and build again.")
+                         "(.pdf, .md, .html, .txt, .docx, .xlsx, .ods, .yaml, .json, commitments .csv). Add some and build again.")
         return "\n".join(lines)
 
 
@@ -351,7 +355,7 @@ def _read_in_background(files: list[_CorpusFile], encoder: Encoder, settings: Se
     if not files:
         return
     # Forked before the reading thread starts, so no lock of this process is held in the fork.
-    readers = FileReaders(ReadLimits.from_settings(settings), settings.read_workers)
+    readers = FileReaders(ReadLimits.from_settings(settings), settings.read_workers, ReadOptions.from_settings(settings))
     # No language detection here: _store_run settles each chunk's language as it stores it.
     chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens)
     ready: queue.Queue = queue.Queue(maxsize=4)
@@ -502,6 +506,7 @@ def _chunk_one(corpus_file: _CorpusFile, loaded: LoadedFile | LoaderError, chunk
         report.failed.append((corpus_file.source, loaded.reason))
         return None
     report.warnings.extend((corpus_file.source, w) for w in loaded.warnings)
+    report.ocr_pages += sum(1 for doc in loaded.documents if doc.provenance.metadata.get(READ_BY, "").startswith("OCR"))
     units = [(doc, chunks) for doc in loaded.documents if (chunks := chunker.chunk(doc))]
     if not units:
         report.failed.append((corpus_file.source, "no text found in the file"))

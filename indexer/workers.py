@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LoaderError
-from .loaders import LoadedFile, load_file
+from .loaders import LoadedFile, ReadOptions, load_file
 from .records import Document
 from .settings import Settings
 
@@ -180,7 +180,7 @@ def _within_limits(loaded: LoadedFile, limits: ReadLimits) -> LoadedFile:
     return LoadedFile(kept, warnings)
 
 
-def _read(path: Path, source: str, limits: ReadLimits, conn: Connection) -> tuple[str, Any]:
+def _read(path: Path, source: str, limits: ReadLimits, conn: Connection, options: ReadOptions) -> tuple[str, Any]:
     """("ok", LoadedFile) or ("failed", reason) for one file; sends ("pages", n) first for a PDF."""
     try:
         if path.suffix.lower() == ".pdf":
@@ -189,7 +189,7 @@ def _read(path: Path, source: str, limits: ReadLimits, conn: Connection) -> tupl
                 conn.send(("pages", pages))
             if bomb:
                 return "failed", bomb
-        return "ok", _within_limits(load_file(path, source), limits)
+        return "ok", _within_limits(load_file(path, source, options), limits)
     except LoaderError as exc:
         if _caused_by(exc, "MemoryError"):
             return "failed", f"needed more than {_memory_text(limits.memory_mb)} of memory to read (read_memory_mb)"
@@ -209,7 +209,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(0)
 
 
-def _serve(conn: Connection, parent: int, limits: ReadLimits) -> None:
+def _serve(conn: Connection, parent: int, limits: ReadLimits, options: ReadOptions) -> None:
     """A worker's life: read the files it is sent until it is sent None or its parent goes."""
     _die_with_parent(parent)
     for end in list(_PARENT_ENDS):  # the parent's ends of the pipes: closed here, so that EOF means it closed them
@@ -224,7 +224,7 @@ def _serve(conn: Connection, parent: int, limits: ReadLimits) -> None:
         if task is None:
             return
         path, source = task
-        conn.send(_read(path, source, limits, conn))
+        conn.send(_read(path, source, limits, conn, options))
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,15 +234,16 @@ def _serve(conn: Connection, parent: int, limits: ReadLimits) -> None:
 class _Worker:
     """One worker process and its end of the pipe; replaced after it is killed or dies."""
 
-    def __init__(self, limits: ReadLimits) -> None:
+    def __init__(self, limits: ReadLimits, options: ReadOptions) -> None:
         self.limits = limits
+        self.options = options
         self._start()
 
     def _start(self) -> None:
         context = multiprocessing.get_context("fork")
         self.conn, child_conn = context.Pipe()
         _PARENT_ENDS.add(self.conn)
-        self.process = context.Process(target=_serve, args=(child_conn, os.getpid(), self.limits),
+        self.process = context.Process(target=_serve, args=(child_conn, os.getpid(), self.limits, self.options),
                                        name="indexer-read", daemon=True)
         self.process.start()
         child_conn.close()
@@ -313,9 +314,9 @@ class FileReaders:
     Use as a context manager; ``read_all`` reads files in order, up to ``workers`` at a time.
     """
 
-    def __init__(self, limits: ReadLimits, workers: int = 1) -> None:
+    def __init__(self, limits: ReadLimits, workers: int = 1, options: ReadOptions | None = None) -> None:
         self.limits = limits
-        self._workers = [_Worker(limits) for _ in range(max(1, workers))]
+        self._workers = [_Worker(limits, options or ReadOptions()) for _ in range(max(1, workers))]
 
     def __enter__(self) -> FileReaders:
         return self

@@ -99,3 +99,23 @@ def test_without_tesseract_a_scan_is_refused_with_the_install_command(tmp_path, 
     with pytest.raises(LoaderError) as info:
         load_file(path, "scan.pdf")
     assert "needs OCR" in info.value.reason and "apt-get install tesseract-ocr" in info.value.reason
+
+
+def test_the_build_reads_scans_with_the_ocr_settings_and_counts_their_pages(tmp_path, encoder):
+    """The ocr settings reach the worker processes that read files; the report counts OCR pages."""
+    from dataclasses import replace
+
+    from indexer.build import build_index
+    from indexer.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_scanned_pdf(corpus / "scan.pdf", ["Magistrates court circular on remote hearings for tenants."])
+    off = Settings(corpus_dir=corpus, index_dir=tmp_path / "off", ocr="off", cache_dir=tmp_path / "cache")
+    report = build_index(off, progress=False, encoder=encoder)
+    assert [source for source, _ in report.failed] == ["scan.pdf"] and report.ocr_pages == 0
+    on = replace(off, index_dir=tmp_path / "on", ocr="on")
+    report = build_index(on, progress=False, encoder=encoder)
+    assert report.failed == [] and report.ocr_pages == 1
+    assert "pages read by OCR: 1" in report.summary()
+    assert list((tmp_path / "cache" / "ocr").rglob("*")), "the OCR result is cached under the setting's cache_dir"

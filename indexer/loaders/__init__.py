@@ -19,11 +19,24 @@ from pathlib import Path
 
 from ..errors import LoaderError
 from ..records import Document
+from .ocr import OcrOptions
 from . import commitments_csv, docx, html, markdown, pdf, spreadsheet, structured, text
 
-__all__ = ["is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
+__all__ = ["ReadOptions", "is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
 
 SIDECAR_SUFFIX = ".source.json"
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What the settings say about reading files, for the loaders that take options (today the PDF
+    loader's OCR of pages without a text layer)."""
+
+    ocr: OcrOptions = field(default_factory=OcrOptions)
+
+    @classmethod
+    def from_settings(cls, settings) -> ReadOptions:
+        return cls(ocr=OcrOptions.from_settings(settings))
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,7 @@ def is_indexable(path: Path) -> bool:
     return path.suffix.lower() in LOADERS
 
 
-def load_file(path: Path, source: str) -> LoadedFile:
+def load_file(path: Path, source: str, options: ReadOptions | None = None) -> LoadedFile:
     """Read one corpus file. ``source`` is its path relative to the corpus root.
 
     Raises:
@@ -77,7 +90,10 @@ def load_file(path: Path, source: str) -> LoadedFile:
     try:
         if path.stat().st_size == 0:
             raise LoaderError(source, "the file is empty (0 bytes)")
-        documents, warnings = loader(path, source)
+        if loader is pdf.load_pdf:
+            documents, warnings = loader(path, source, (options or ReadOptions()).ocr)
+        else:
+            documents, warnings = loader(path, source)
     except LoaderError:
         raise
     except PermissionError:
