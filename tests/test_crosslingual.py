@@ -102,3 +102,29 @@ def test_cli_no_translate_flag(bilingual, capsys):
                         "--no-translate"])
     assert code == 0
     assert all(r["matched_language"] is None for r in json.loads(capsys.readouterr().out)["results"])
+
+
+def test_translations_are_encoded_only_when_translate_dense_is_on(bilingual, encoder):
+    """With a multilingual model the dense side needs no translated vectors: the default encodes
+    the question alone; translate_dense = "on" encodes each translation too."""
+    from dataclasses import replace
+
+    class Counting:
+        def __init__(self, inner):
+            self.inner, self.texts = inner, []
+
+        def encode(self, texts):
+            self.texts += list(texts)
+            return self.inner.encode(texts)
+
+    question = "community mediation centres for neighbourhood disputes"
+    for dense, expected in (("off", 1), ("on", 2)):
+        counting = Counting(encoder)
+        settings = replace(bilingual, translate_dense=dense)
+        searcher = Searcher(settings.index_dir, settings, encoder=counting)
+        try:
+            hit = searcher.search(question, k=1)[0]
+        finally:
+            searcher.close()
+        assert len(counting.texts) == expected and counting.texts[0] == question
+        assert hit.provenance.source == "guides/mediacion.md"
