@@ -314,7 +314,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                 manifest = writer.commit(
                     model=settings.model, backend=settings.backend, max_tokens=settings.max_tokens,
                     chunk_tokens=settings.chunk_tokens,
-                    overlap_tokens=settings.overlap_tokens, versions=_versions(),
+                    overlap_tokens=settings.overlap_tokens, chunker=CHUNKER_VERSION, versions=_versions(),
                     corpus=_corpus_record(corpus_dir, index_dir),
                 )
             except BaseException:

@@ -17,10 +17,10 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Protocol
 
+from .headings import chunk_heading, heading_lines
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "chunk_heading", "is_part_heading",
-           "numbered_part", "PART_HEADING_REACH", "document_language", "with_languages"]
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "document_language", "with_languages"]
 
 
 #: Changes whenever the same files and settings would give other chunks (chunking here, or how a
@@ -43,15 +43,6 @@ class Tokenizer(Protocol):
 # that starts a list item; paragraphs end at blank lines.
 _SENTENCE_END = re.compile(r"(?<=[.!?。])([\"'”’»)\]]*)\s+|\n(?=[ \t]*(?:[-•*–▪]|\d{1,2}[.)])\s)")
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n\s*")
-# A line that opens a numbered part of a plan or report ("Commitment 18", "Compromiso 3: ...",
-# "Chapter 2 Access to justice"): a short line of its own, label and number first. Action plans
-# print several commitments to a page; a chunk that starts at one is about that commitment
-# alone (on corpus-real the summary plan's "Commitment 18" passage went from the 61st to the
-# 9th closest to a question on it, no longer sharing a chunk with Commitment 17).
-_SECTION_START = re.compile(
-    r"^[ \t]*(?P<line>(?=(?:commitments?|compromisos?|engagements?|chapters?|chapitres?|cap[ií]tulos?|sections?|"
-    r"secci[oó]n|parts?|partie|annex|annexe|anexo|appendix|milestones?|hitos?)[ \t]+\d{1,3}[a-z]?\b)"
-    r"[^\n]{1,100})$", re.I | re.M)
 #: Language is detected once a document (a page, a section, a commitment: one language in
 #: practice), from its first characters, and every chunk of it records that language. py3langid
 #: on every whole chunk took 2.3 s of CPU on corpus-real, a third of the build's own work beside
@@ -171,43 +162,8 @@ def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, i
     return [*lines, (at, stop)] if stop > at else lines
 
 
-def _heading_lines(text: str, end: int | None = None):
-    """Where the lines that open a numbered commitment, chapter, section or annex begin, up to
-    ``end`` (a capitalised label: "section 4 of the Act" wrapped onto a new line is not a heading)."""
-    for match in _SECTION_START.finditer(text, 0, len(text) if end is None else min(len(text), end)):
-        if text[match.start("line")].isupper():
-            yield match.start("line")
-
-
-def is_part_heading(line: str) -> bool:
-    """Whether ``line`` opens a numbered commitment, chapter, section or annex ("Commitment 18")."""
-    return next(_heading_lines(line.strip()), None) == 0
-
-
 def _section_starts(text: str) -> set[int]:
-    return set(_heading_lines(text))
-
-
-#: How far below a passage's start its part's heading may sit (a page number or running header).
-PART_HEADING_REACH = 120
-
-
-def numbered_part(text: str, at: int, reach: int = PART_HEADING_REACH) -> str | None:
-    """The numbered part ("Commitment 18", "Chapter 2") of ``text`` (a page) that a passage
-    starting at offset ``at`` belongs to: the last numbered heading line before ``at``, or one
-    that opens the passage after no more than a page number or running header (``reach``
-    characters without a full stop). None when the page shows no such heading before it."""
-    found = None
-    for start in _heading_lines(text, at + reach):
-        if start > at and "." in text[at:start]:
-            break
-        found = _PART_LABEL.match(text, start)
-        if start > at:
-            break
-    return " ".join(found.group(0).split()) if found else None
-
-
-_PART_LABEL = re.compile(r"\w+[ \t]+\d{1,3}[a-z]?\b")
+    return set(heading_lines(text))
 
 
 def _split_at_sections(text: str, spans: list[tuple[int, int, bool]], starts: set[int]) -> list[tuple[int, int, bool]]:
@@ -230,19 +186,6 @@ def _split_at_sections(text: str, spans: list[tuple[int, int, bool]], starts: se
             start, para = at, True
         out.append((start, end, para or start in starts))
     return out
-
-
-def chunk_heading(p: Provenance) -> str:
-    """The short context put in front of every chunk for the encoder (and the keyword index)."""
-    if p.kind == "commitment":
-        parts = [p.country, p.commitment_id]
-    else:
-        parts = [p.title, p.section.split(" > ")[-1] if p.section else None]
-    seen: list[str] = []
-    for part in parts:
-        if part and part not in seen:
-            seen.append(part)
-    return " — ".join(seen)
 
 
 class Chunker:

@@ -43,7 +43,7 @@ from typing import Protocol
 import numpy as np
 
 from .analysis import ANALYZER_VERSION, keyword_terms
-from .chunking import CHUNKER_VERSION, chunk_heading
+from .headings import chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
 from .postings import PostingsWriter, bm25_scores, has_postings, held_terms
 from .records import Chunk, Document, Provenance
@@ -112,7 +112,7 @@ class IndexManifest:
     faiss_index: str = "IDMap2,Flat"
     backend: str = "torch"  # the encoder runtime the vectors came from; queries must use the same one
     analyzer: int = 1  # indexer.analysis.ANALYZER_VERSION of the stored keyword terms (1 before it was recorded)
-    chunker: int = 1  # indexer.chunking.CHUNKER_VERSION that cut the stored chunks (1 before it was recorded)
+    chunker: int = 1  # the chunker version that cut the stored chunks (the build records it; 1 before it was)
     corpus: str | None = None  # the corpus folder it was built from, relative to the index (None: not recorded)
 
     @classmethod
@@ -601,7 +601,6 @@ class IndexWriter:
             built_at=_now(),
             faiss_index=describe_vectors(self.vectors),
             analyzer=ANALYZER_VERSION,
-            chunker=CHUNKER_VERSION,
             **manifest_fields,
         )
         manifest.write(self.index_dir)

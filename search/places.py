@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from indexer.chunking import PART_HEADING_REACH, numbered_part
+from indexer.headings import PART_HEADING_REACH, numbered_part
 from indexer.records import Provenance
 from indexer.store import IndexReader, StoredChunk
 

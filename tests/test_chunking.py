@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer.chunking import Chunker, chunk_heading, numbered_part, split_sentences
+from indexer.chunking import Chunker, split_sentences
+from indexer.headings import chunk_heading, numbered_part
 from indexer.records import Document, Provenance
 
 HARD_LIMIT = 254  # 256-token window minus [CLS] and [SEP]

@@ -12,7 +12,7 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from ..chunking import is_part_heading
+from ..headings import is_part_heading
 from ..errors import LoaderError
 from ..records import Document, Provenance
 from .text import title_from_filename

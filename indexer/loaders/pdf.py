@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..analysis import detect_language
-from ..chunking import is_part_heading
+from ..headings import is_part_heading
 from ..errors import LoaderError
 from ..records import Document, Provenance
 from .pdf_tables import looks_tabular, table_rows
