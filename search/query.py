@@ -23,6 +23,10 @@ COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "U
                    "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
                    "kyrgyzstan": "Kyrgyz Republic"}
 
+#: Short names that are also common words: they name a member only when written in capitals.
+_WORD_ALIASES = frozenset({"us"})
+_US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
+
 
 @dataclass(frozen=True)
 class QueryVersion:
@@ -105,6 +109,14 @@ class QueryAnalyser:
             QueryVersion(lang, versions[lang], tuple(query_terms(versions[lang], (lang,)))) for lang in others)}
 
     def country_in(self, text: str) -> str | None:
-        """The member named in ``text``, by its export name or a common short name."""
-        match = self._country_pattern.search(text.lower()) if self._country_pattern else None
-        return self._country_names[match.group(1)] if match else None
+        """The member named in ``text``, by its export name or a common short name ("us" only as
+        "US" or "U.S.": in lower case it is the pronoun)."""
+        if self._country_pattern is None:
+            return None
+        text = _US_DOTTED.sub("US", text)
+        for match in self._country_pattern.finditer(text.lower()):
+            name = match.group(1)
+            if name in _WORD_ALIASES and text[match.start():match.end()] != name.upper():
+                continue
+            return self._country_names[name]
+        return None

@@ -786,3 +786,16 @@ def test_statistics_and_sources_agree_with_the_manifest_from_many_threads(starte
         jobs += [pool.submit(starter_searcher.search, "legal aid", 3) for _ in range(6)]
         results = [job.result() for job in jobs]
     assert all(r == stats for r in results[:12]) and all(r == sources for r in results[12:24])
+
+
+def test_us_is_a_country_only_in_capitals():
+    """"us" is a pronoun: it names the United States only as "US" or "U.S." (issue: a question
+    "tell us ..." got the United States' bonus and ranker signal)."""
+    from search.query import QueryAnalyser
+
+    analyser = QueryAnalyser(("en",), ["United States", "United Kingdom", "Chile"])
+    assert analyser.country_in("tell us which courts publish their judgments") is None
+    assert analyser.country_in("help us compare legal aid in Chile") == "Chile"
+    assert analyser.country_in("US commitments on equal justice") == "United States"
+    assert analyser.country_in("What did the U.S. promise on legal aid?") == "United States"
+    assert analyser.country_in("the uk plan on open data") == "United Kingdom"
