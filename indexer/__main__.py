@@ -28,7 +28,7 @@ the index is as it was).
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m indexer",
-        description="Index justice-policy documents (PDF, Markdown, HTML, text, OGP commitments CSV) for search.",
+        description="Index justice-policy documents (PDF, scans by OCR, Word, Markdown, HTML, text, spreadsheets, YAML/JSON trackers, OGP commitments export) for search.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
