@@ -143,6 +143,7 @@ from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
+from webui.watches import WATCH_OUT, WatchHandlers  # noqa: E402
 
 __all__ = ["build_app", "main"]
 
@@ -221,6 +222,12 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
                                               allow_custom_value=True, elem_id=elem)
             ui["f_k"] = gr.Slider(1, MAX_RESULTS, value=DEFAULT_RESULTS, step=1, label=t("results_k"),
                                   elem_id="jx-f-k")
+    with gr.Accordion("Saved searches", open=False, elem_id="jx-watches-box") as ui["watches_box"]:
+        ui["watches_html"] = gr.HTML(elem_id="jx-watches", js_on_load=None)
+        with gr.Row(equal_height=True):
+            ui["watch_pick"] = gr.Dropdown([], value=None, label="Saved search", scale=4, elem_id="jx-watch-pick")
+            ui["watch_show"] = gr.Button("Show", scale=1, elem_id="jx-watch-show")
+            ui["watch_save"] = gr.Button("Save this search", scale=1, elem_id="jx-watch-save")
     ui["share_qs"] = gr.Textbox(visible="hidden", elem_id="jx-share-query", label="Shareable query")
     for name, value in (("results", []), ("basket", []), ("query", None), ("compare_done", None), ("tab", "search")):
         ui[f"{name}_state"] = gr.State(value)
@@ -302,11 +309,13 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
     facets = searcher.facets()
     export_root = Path(tempfile.mkdtemp(prefix="justice-search-exports-"))
     page = PageHandlers(searcher, facets, export_root)
+    watches = WatchHandlers(page)
     with SearchApp(title=title, delete_cache=(3600, 24 * 3600)) as demo:
         demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher)]
         demo.export_root = export_root  # briefing notes and CSVs written for downloads; removed on close()
         ui = _layout(facets, title, render.render_status(searcher, "en"))
         _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, searcher, *args))
+        _wire_watches(demo, ui, watches)
 
         def ask(question: str, k: int = 10) -> list[dict]:
             """Ranked, cited passages for a question, as JSON records (the same as `python -m search --json`)."""
@@ -361,6 +370,16 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     ui["remove_btn"].click(page.remove, [*picked, *titled], basket_out, api_name=False)
     ui["basket_title"].change(lambda b, t, l, i: page.basket(list(b or []), t, l, i), [ui["basket_state"], *titled,
                               ui["basket_pick"]], basket_out, api_name=False)
+
+
+def _wire_watches(demo: SearchApp, ui: dict[str, Any], watches: WatchHandlers) -> None:
+    """The saved-searches panel: filled on load, saving the last search, showing a saved one."""
+    panel = [ui[n] for n in WATCH_OUT]
+    demo.load(watches.panel, None, panel, api_name=False)
+    ui["watch_save"].click(watches.save, [ui["query_state"], ui["f_k"]], panel, api_name=False)
+    ui["watch_show"].click(watches.show, [ui["watch_pick"], ui["basket_state"], ui["ui_lang"]],
+                           [*(ui[n] for n in FORM), *(ui[n] for n in SEARCH_OUT), *panel], api_name=False,
+                           concurrency_limit=SEARCH_CONCURRENCY).then(None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
 
 
 # -- command line ---------------------------------------------------------------------------
