@@ -168,6 +168,9 @@ def _why_not_reusable(previous: IndexReader, settings: Settings) -> str | None:
     if m.chunker != CHUNKER_VERSION:
         # Chunks cut two ways would make an incremental build answer unlike a fresh one.
         return f"this version cuts passages differently (version {CHUNKER_VERSION}, the index has {m.chunker})"
+    if m.frontmatter_fields != settings.frontmatter_fields:
+        # Files read with another field table would give other records and passages.
+        return "the frontmatter_fields setting changed since the last build"
     if m.analyzer != ANALYZER_VERSION:
         # Old and new keyword terms must not be mixed either: a question is analysed one way.
         return f"this version analyses keywords differently (version {ANALYZER_VERSION}, the index has {m.analyzer})"
@@ -315,6 +318,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     model=settings.model, backend=settings.backend, max_tokens=settings.max_tokens,
                     chunk_tokens=settings.chunk_tokens,
                     overlap_tokens=settings.overlap_tokens, chunker=CHUNKER_VERSION, versions=_versions(),
+                    frontmatter_fields=settings.frontmatter_fields,
                     corpus=_corpus_record(corpus_dir, index_dir),
                 )
             except BaseException:

@@ -106,6 +106,11 @@ class Settings:
     ocr_languages: str = _setting(
         "", "Tesseract languages for OCR, joined by '+' (e.g. 'spa+eng'); empty takes the file's sidecar "
         "language, else its other pages' language, else detects it on an English+Spanish+French pass.")
+    frontmatter_fields: str = _setting(
+        "", "More Markdown front-matter field names and what they are, beside the built-in table "
+        "(indexer/loaders/frontmatter.py): 'name=role' pairs, comma-separated, e.g. 'lead_org=agency, "
+        "avance=text'. Roles: id, record_id, title, agency, status, theme, date, url, country, language, year, "
+        "summary, text, skip.")
     ocr_dpi: int = _setting(300, "Resolution pages are rendered at for OCR (higher: slower, better on small print).")
     read_workers: int = _setting(1, "Worker processes reading files while the encoder embeds.")
     max_document_chars: int = _setting(
@@ -184,6 +189,12 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
         raise SettingsError(f"backend must be one of {', '.join(BACKENDS)}, got {merged.backend!r}.")
     if not 0 <= merged.overlap_tokens < merged.chunk_tokens // 2:
         raise SettingsError("overlap_tokens must be at least 0 and under half of chunk_tokens.")
+    roles = {"id", "record_id", "title", "agency", "status", "theme", "date", "url", "country", "language", "year",
+             "summary", "text", "skip"}
+    for item in filter(None, (i.strip() for i in merged.frontmatter_fields.split(","))):
+        name, _, role = item.partition("=")
+        if not name.strip() or role.strip() not in roles:
+            raise SettingsError(f"frontmatter_fields: '{item}' is not name=role with a role among {', '.join(sorted(roles))}.")
     for name in ("ocr", "translate_questions", "translate_dense"):
         if getattr(merged, name) not in ("on", "off"):
             raise SettingsError(f"{name} must be on or off, got {getattr(merged, name)!r}.")

@@ -114,6 +114,7 @@ class IndexManifest:
     analyzer: int = 1  # indexer.analysis.ANALYZER_VERSION of the stored keyword terms (1 before it was recorded)
     chunker: int = 1  # the chunker version that cut the stored chunks (the build records it; 1 before it was)
     corpus: str | None = None  # the corpus folder it was built from, relative to the index (None: not recorded)
+    frontmatter_fields: str = ""  # the frontmatter_fields setting the stored documents were read with
 
     @classmethod
     def read(cls, index_dir: Path) -> IndexManifest:

@@ -290,3 +290,33 @@ def test_front_matter_listing_files_and_no_body_is_a_record(tmp_path):
     [doc] = _docs(path)
     assert doc.text == ("Sector panel meeting of 4 March\nCreated: 3/4/2014\n"
                         "Resources: panel minutes.pdf (https://example.org/minutes.pdf)")
+
+
+def test_frontmatter_fields_setting_names_more_fields_and_rebuilds(tmp_path, encoder):
+    """A tracker's own field name, mapped by the frontmatter_fields setting, becomes the lead agency;
+    changing the setting re-reads the corpus."""
+    from dataclasses import replace
+
+    from indexer.build import build_index
+    from indexer.settings import Settings, SettingsError, load_settings
+    from indexer.store import IndexReader
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "tracker.md").write_text("---\ntitle: Court data milestone\ncommitment_id: ZZ0101\n"
+                                       "organismo_responsable: Ministerio de Justicia\nestado: En curso\n---\n",
+                                       encoding="utf-8")
+    plain = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(plain, progress=False, encoder=encoder)
+    mapped = replace(plain, frontmatter_fields="organismo_responsable=agency")
+    report = build_index(mapped, progress=False, encoder=encoder)
+    assert report.full_rebuild_reason == "the frontmatter_fields setting changed since the last build"
+    reader = IndexReader(mapped.index_dir)
+    try:
+        chunk = next(iter(reader.chunks_by_id(range(1, 100)).values()))
+        assert chunk.provenance.commitment_id == "ZZ0101"
+        assert chunk.provenance.metadata.get("lead agency") == "Ministerio de Justicia"
+    finally:
+        reader.close()
+    with pytest.raises(SettingsError):
+        load_settings(None, frontmatter_fields="organismo=boss")

@@ -22,7 +22,7 @@ from ..records import Document
 from .ocr import OcrOptions
 from . import commitments_csv, docx, html, markdown, pdf, spreadsheet, structured, text
 
-__all__ = ["ReadOptions", "is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
+__all__ = ["ReadOptions", "parse_field_roles", "is_corpus_metadata", "sidecar_citation_fields", "LoadedFile", "LOADERS", "SIDECAR_SUFFIX", "is_indexable", "load_file"]
 
 SIDECAR_SUFFIX = ".source.json"
 
@@ -33,10 +33,19 @@ class ReadOptions:
     loader's OCR of pages without a text layer)."""
 
     ocr: OcrOptions = field(default_factory=OcrOptions)
+    #: Front-matter field name -> role, beside frontmatter.FIELD_ROLES (the frontmatter_fields setting).
+    field_roles: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_settings(cls, settings) -> ReadOptions:
-        return cls(ocr=OcrOptions.from_settings(settings))
+        return cls(ocr=OcrOptions.from_settings(settings), field_roles=parse_field_roles(settings.frontmatter_fields))
+
+
+def parse_field_roles(text: str) -> tuple[tuple[str, str], ...]:
+    """"lead_org=agency, avance=text" -> (("lead_org", "agency"), ("avance", "text")); LoaderError-free:
+    the settings check (indexer/settings.py) has refused anything else already."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return tuple((name.strip().lower(), role.strip()) for name, role in pairs)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,8 @@ def load_file(path: Path, source: str, options: ReadOptions | None = None) -> Lo
             raise LoaderError(source, "the file is empty (0 bytes)")
         if loader is pdf.load_pdf:
             documents, warnings = loader(path, source, (options or ReadOptions()).ocr)
+        elif loader is markdown.load_markdown and options is not None and options.field_roles:
+            documents, warnings = loader(path, source, dict(options.field_roles))
         else:
             documents, warnings = loader(path, source)
     except LoaderError:

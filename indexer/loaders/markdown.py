@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dataclasses
 import re
 from pathlib import Path
@@ -42,10 +44,11 @@ def split_front_matter(text: str, warnings: list[str]) -> tuple[dict, str]:
     return data, body
 
 
-def load_markdown(path: Path, source: str) -> tuple[list[Document], list[str]]:
+def load_markdown(path: Path, source: str, field_roles: Mapping[str, str] | None = None,
+                  ) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     meta, body = split_front_matter(read_text_file(path, source, warnings), warnings)
-    facts = read_front_matter(meta)
+    facts = read_front_matter(meta, field_roles)
     sections = _sections(body)
     first_h1 = next((heads[0] for heads, _ in sections if heads), None)
     title = facts.title or first_h1 or title_from_filename(path)
