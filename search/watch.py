@@ -130,7 +130,8 @@ def _current(searcher: Searcher, search: SavedSearch) -> tuple[list[Hit], tuple[
 
 
 def add_watch(searcher: Searcher, question: str, filters: Filters | None = None, k: int = 10) -> SavedSearch:
-    """Save a search on ``searcher``'s index; its current results count as seen by every reader."""
+    """Save a search on ``searcher``'s index; its current results count as seen by every reader.
+    The same question with the same filters and count saved again is the one already saved."""
     question = " ".join(question.split())
     if not question:
         raise IndexerError("a saved search needs a question")
@@ -141,6 +142,10 @@ def add_watch(searcher: Searcher, question: str, filters: Filters | None = None,
     seen = Seen(searcher.manifest.generation, passages)
     with _write_lock:
         searches = load_watches(searcher.reader.index_dir)
+        same = next((s for s in searches if (s.question, s.filters, s.k) == (draft.question, draft.filters, draft.k)),
+                    None)
+        if same is not None:  # saved twice (a second click): one saved search, what it has seen kept
+            return same
         used = {s.id for s in searches}
         number = len(searches) + 1
         while f"w{number}" in used:

@@ -77,8 +77,10 @@ def test_watch_list_add_with_filters_and_remove(site, capsys):
     _, index = site
     code, out = _cli(capsys, search_main, "watch", "add", "court judgments", "--type", "guide", "--index", str(index))
     assert code == 0
+    code, out = _cli(capsys, search_main, "watch", "add", "court  judgments", "--type", "guide", "--index", str(index))
+    assert code == 0 and "saved w1" in out  # the same search again is the one already saved
     code, out = _cli(capsys, search_main, "watch", "list", "--index", str(index))
-    assert code == 0 and out.startswith("w1  court judgments  [kind: guide] (top 10)")
+    assert code == 0 and out == "w1  court judgments  [kind: guide] (top 10)\n"
     code, out = _cli(capsys, search_main, "watch", "add", "legal aid", "--country", "Atlantis", "--index", str(index))
     assert code == 2 and "Atlantis" in out
     assert [s.id for s in load_watches(index)] == ["w1"]

@@ -46,7 +46,7 @@ def public_notice(host: str, port: int) -> str:
     """What ``--public`` exposes, said when the app starts."""
     return (f"PUBLIC: listening on {host}:{port} without a login. Anyone who can reach this port can ask "
             f"questions, read every indexed corpus file at /corpus/..., download briefing notes and call the "
-            f"JSON API at /gradio_api/ (ask).")
+            f"JSON APIs at /api/ (search, compare) and /gradio_api/ (ask).")
 
 
 class LoginThrottle:
