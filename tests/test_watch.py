@@ -85,7 +85,8 @@ def test_watch_list_add_with_filters_and_remove(site, capsys):
     assert code == 2 and "Atlantis" in out
     assert [s.id for s in load_watches(index)] == ["w1"]
     assert _cli(capsys, search_main, "watch", "remove", "w9", "--index", str(index))[0] == 2
-    assert _cli(capsys, search_main, "watch", "remove", "w1", "--index", str(index)) == (0, "removed w1: court judgments\n")
+    code, out = _cli(capsys, search_main, "watch", "remove", "w1", "--index", str(index))
+    assert (code, out) == (0, "removed w1: court judgments\n")
     assert load_watches(index) == []
     code, out = _cli(capsys, search_main, "watch", "forget", "--index", str(index))
     assert code == 2 and "add, list, run, remove" in out
@@ -96,3 +97,26 @@ def test_a_damaged_watches_file_is_named_not_ignored(site, capsys):
     (index / WATCHES_FILE).write_text("{not json", encoding="utf-8")
     code, out = _cli(capsys, search_main, "watch", "list", "--index", str(index))
     assert code == 2 and WATCHES_FILE in out and "fix or delete" in out
+
+
+def test_the_app_panel_lists_a_saved_search_and_shows_it_with_its_filters(site, encoder, tmp_path):
+    from search.filters import Filters
+    from search.watch import add_watch
+    from webui.page import PageHandlers
+    from webui.watches import WatchHandlers
+
+    corpus, index = site
+    searcher = Searcher(index, Settings(corpus_dir=corpus, index_dir=index), encoder=encoder)
+    try:
+        handlers = WatchHandlers(PageHandlers(searcher, searcher.facets(), tmp_path))
+        saved = add_watch(searcher, "court judgments", Filters(kind=("guide",)), 2)
+        html, _ = handlers.panel()
+        assert f'data-watch="{saved.id}"' in html and "court judgments" in html and 'data-new="0"' in html
+        shown = handlers.show(saved.id, [], "en")
+        question, k, countries, _, year_from, year_to, kinds = shown[:7]
+        assert (question, k, countries, year_from, year_to, kinds) == ("court judgments", 2, [], "", "", ["guide"])
+        results_state = shown[9 + 2]
+        assert [p["source"] for p in results_state][:1] == ["guides/data.md"]
+        assert "Pick a saved search" in handlers.show("w9", [], "en")[-2]
+    finally:
+        searcher.close()

@@ -77,9 +77,9 @@ class WatchHandlers:
         if not news:
             return [gr.skip()] * (len(FORM) + len(SEARCH_OUT)) + list(self.panel("Pick a saved search first."))
         s = news[0].search
-        params = {"q": s.question, "k": str(s.k), "type": s.filters.get("kind", ""),
-                  "lang": s.filters.get("language", ""),
-                  **{name: s.filters[name] for name in ("country", "region", "policy_area", "year") if name in s.filters}}
+        # The saved filters are the CLI's names; the page reads a shared address's names.
+        url_names = {"kind": "type", "language": "lang"}
+        params = {"q": s.question, "k": str(s.k), **{url_names.get(n, n): v for n, v in s.filters.items()}}
         values = read_shared_search(params, self.page.facets).form_values()
         results = self.page.search(*values, basket, lang)
         mark_seen(self._index_dir, news, APP_READER)
