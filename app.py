@@ -141,6 +141,7 @@ from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
 from webui.assets import CITATION_JS, CSS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
 from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
+from webui.pageview import page_view_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
 from webui.watches import WATCH_OUT, WatchHandlers  # noqa: E402
@@ -311,7 +312,8 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
     page = PageHandlers(searcher, facets, export_root)
     watches = WatchHandlers(page)
     with SearchApp(title=title, delete_cache=(3600, 24 * 3600)) as demo:
-        demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher)]
+        demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher),
+                             page_view_route(searcher, Path(corpus_dir))]
         demo.export_root = export_root  # briefing notes and CSVs written for downloads; removed on close()
         ui = _layout(facets, title, render.render_status(searcher, "en"))
         _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, searcher, *args))

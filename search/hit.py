@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from indexer.records import Provenance, citation_label
 
-__all__ = ["Hit", "safe_url"]
+__all__ = ["Hit", "page_view_path", "safe_url"]
 
 
 def safe_url(url: str | None) -> str | None:
@@ -24,6 +24,15 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url
+
+
+def page_view_path(source: str, page: int, document_id: int, char_start: int, char_end: int) -> str:
+    """The app's page view of a PDF page with a passage marked, as a path relative to the app's
+    address ("/page/reports/x.pdf?page=3&doc=12&start=0&end=840"): the library does not know where
+    the app is served, so a client joins it to the app's URL. ``doc``, ``start`` and ``end`` say
+    which indexed text to mark (the page's document and the passage's offsets in it)."""
+    query = urlencode({"page": page, "doc": document_id, "start": char_start, "end": char_end})
+    return f"/page/{quote(source, safe='/')}?{query}"
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,14 @@ class Hit:
             return f"{p.url}#page={p.page}"
         return p.url
 
+    @property
+    def page_view(self) -> str | None:
+        """The app's page view of this passage (see page_view_path); None unless it is a PDF page."""
+        p = self.provenance
+        if not p.page or not p.source.lower().endswith(".pdf"):
+            return None
+        return page_view_path(p.source, p.page, self.document_id, self.char_start, self.char_end)
+
     def to_dict(self) -> dict:
         p = self.provenance
         return {
@@ -87,6 +104,7 @@ class Hit:
             "year": p.year,
             "url": safe_url(p.url),
             "link": self.link,
+            "page_view": self.page_view,
             "language": self.language,
             "policy_areas": list(p.policy_areas),
             "metadata": dict(p.metadata),

@@ -95,6 +95,10 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
     if href:
         links.append(f'<a class="jx-source-link" href="{_e(href)}" target="_blank" rel="noopener noreferrer">'
                      f'{_e(label)}</a>')
+    if hit.page_view:
+        view = hit.page_view + ("" if language == "en" else f"&ui={language}")
+        links.append(f'<a class="jx-page-view" href="{_e(view.lstrip("/"))}" target="_blank" '
+                     f'rel="noopener noreferrer">{_e(text(language, "view_page"))}</a>')
     parts.append(f'<div class="jx-links">{"".join(links)}</div>')
     if hit.also_in:
         parts.append(f'<div class="jx-also">{_e(text(language, "also_in"))}'

@@ -1,0 +1,126 @@
+"""The page view: passage boxes from pdfium's char boxes (and Tesseract's word boxes on scans), the
+route that renders and caches pages, and the hit's page_view path."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from conftest import make_pdf
+from search.hit import page_view_path
+from webui.pageview import Box, ocr_word_boxes, page_route, passage_boxes
+
+PAGE_ONE = ("Eligibility rules decide who receives state-funded legal help. Means tests compare income with "
+            "a threshold set by law.\n\nA second paragraph about court fees and waivers for people on low "
+            "incomes, written so that it wraps over several lines of the page.")
+
+
+def _word_box(pdf_page, word: str) -> Box:
+    """pdfium's own box of the first occurrence of ``word`` (the reference the highlight must cover)."""
+    textpage = pdf_page.get_textpage()
+    searcher = textpage.search(word, match_case=True, match_whole_word=True)
+    index, count = searcher.get_next()
+    height = pdf_page.get_size()[1]
+    rects = [textpage.get_charbox(i) for i in range(index, index + count)]
+    textpage.close()
+    return Box(min(r[0] for r in rects), height - max(r[3] for r in rects), max(r[2] for r in rects),
+               height - min(r[1] for r in rects))
+
+
+def _covered(word: Box, boxes: list[Box]) -> bool:
+    cx, cy = (word.left + word.right) / 2, (word.top + word.bottom) / 2
+    return any(b.left <= word.left + 0.5 and word.right - 0.5 <= b.right and b.top <= cy <= b.bottom for b in boxes)
+
+
+def test_boxes_cover_the_passage_words_and_not_the_rest(tmp_path):
+    pdf = pypdfium2.PdfDocument(str(make_pdf(tmp_path / "note.pdf", [PAGE_ONE])))
+    page = pdf[0]
+    # The loader's text differs from pdfium's (line breaks, spacing): the boxes must still be found.
+    passage = "Means  tests compare\nincome with a threshold set by law."
+    boxes = passage_boxes(page, passage)
+    assert boxes
+    for word in ("Means", "threshold", "law"):
+        assert _covered(_word_box(page, word), boxes), word
+    for word in ("Eligibility", "court", "waivers"):
+        assert not _covered(_word_box(page, word), boxes), word
+    assert passage_boxes(page, "nothing of the kind appears here") == []
+    pdf.close()
+
+
+def test_a_passage_split_across_lines_gets_one_box_per_line(tmp_path):
+    pdf = pypdfium2.PdfDocument(str(make_pdf(tmp_path / "note.pdf", [PAGE_ONE])))
+    page = pdf[0]
+    passage = PAGE_ONE.split("\n\n")[1]
+    boxes = passage_boxes(page, passage)
+    assert len(boxes) >= 2  # it wraps: a box per line, not one rectangle over the whole page
+    assert all(b.bottom - b.top < 20 for b in boxes)
+    assert _covered(_word_box(page, "waivers"), boxes)
+    pdf.close()
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="needs tesseract-ocr")
+def test_ocr_word_boxes_mark_the_passage_on_a_scanned_page(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("L", (1240, 600), 255)
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 40)
+    except OSError:
+        font = ImageFont.load_default(size=40)
+    draw.text((80, 100), "Legal aid offices opened", font=font, fill=0)
+    draw.text((80, 300), "Court fees were waived", font=font, fill=0)
+    scale = 2.0
+    import io
+
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    boxes = ocr_word_boxes(png.getvalue(), scale, "court fees were waived")
+    assert len(boxes) == 4
+    assert all(140 <= b.top * scale and b.bottom * scale <= 360 for b in boxes)  # the second line only
+    assert min(b.left for b in boxes) * scale < 120
+
+
+def test_page_view_path_is_relative_and_names_the_passage():
+    path = page_view_path("reports/a note.pdf", 3, 12, 40, 900)
+    assert path == "/page/reports/a%20note.pdf?page=3&doc=12&start=40&end=900"
+
+
+def test_pdf_hits_carry_page_view_and_others_do_not(starter_searcher):
+    hits = starter_searcher.search("eligibility for free legal aid means test", 10)
+    pdf_hits = [h for h in hits if h.provenance.source.endswith(".pdf")]
+    others = [h for h in hits if not h.provenance.source.endswith(".pdf")]
+    assert pdf_hits and others
+    record = pdf_hits[0].to_dict()
+    assert record["page_view"].startswith(f"/page/{record['source']}?page={record['page']}&")
+    assert all(h.to_dict()["page_view"] is None for h in others)
+
+
+def test_the_route_renders_marks_and_caches_the_page(starter_index, starter_searcher, tmp_path):
+    settings, _ = starter_index
+    corpus = Path(settings.corpus_dir)
+    hit = next(h for h in starter_searcher.search("eligibility for free legal aid means test", 10)
+               if h.page_view)
+    cache = tmp_path / "pages"
+    route = page_route(corpus, starter_searcher.sources(), starter_searcher.document_text, cache,
+                       lambda lang: {"page": "page", "open_pdf": "Open PDF", "found": "found",
+                                     "not_found": "missing", "ocr": "ocr"})
+    client = TestClient(Starlette(routes=[route]))
+    answer = client.get(hit.page_view + "&zoom=1.5")
+    assert answer.status_code == 200
+    assert "default-src 'none'" in answer.headers["content-security-policy"]
+    body = answer.text
+    assert body.count('class="hl"') >= 1 and "found" in body
+    assert f'#page={hit.provenance.page}"' in body and 'class="zoom on"' in body and ">150%<" in body
+    assert len(list(cache.rglob("*.png"))) == 1
+    assert client.get(hit.page_view + "&zoom=1.5").text == body  # from the cache, the same page
+    unmarked = client.get(hit.page_view.split("&doc=")[0])
+    assert unmarked.status_code == 200 and 'class="hl"' not in unmarked.text and "missing" in unmarked.text
+    assert client.get("/page/../secret.pdf?page=1").status_code in (403, 404)
+    assert client.get("/page/guides/access-to-justice.md?page=1").status_code == 404
+    assert client.get(hit.page_view.replace("page=", "page=999")).status_code == 404
