@@ -3,6 +3,7 @@
 # torch goes first, pinned to the CPU build, or sentence-transformers would pull a multi-GB CUDA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/system-packages.sh "${1:-app}"   # Apertium, Tesseract (and Chromium for tests) from Debian
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then

@@ -3,7 +3,6 @@
 # set up .venv, build (or update) the index of ./corpus, start the app.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/system-packages.sh app
 bash scripts/setup.sh app
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

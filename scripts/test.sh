@@ -2,7 +2,6 @@
 # Run the whole test suite (browser tests included) on a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/system-packages.sh test
 bash scripts/setup.sh test
 . .venv/bin/activate
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
