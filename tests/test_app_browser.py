@@ -501,3 +501,79 @@ def test_the_ui_parameter_chooses_the_language(site, page):
     page.get_by_role("tab", name="État de l’index").click()
     status = page.locator("#jx-status").inner_text()
     assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)
+
+
+# -- the page view -------------------------------------------------------------------------------
+
+def _pdfium_word_boxes(pdf_path: Path, page_number: int, word: str) -> list[tuple[float, float, float, float]]:
+    """pdfium's boxes (left, top, right, bottom in points from the top-left) of every ``word`` on the page."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(pdf_path))
+    page = pdf[page_number - 1]
+    textpage = page.get_textpage()
+    height = page.get_size()[1]
+    found, search = [], textpage.search(word, match_case=True, match_whole_word=True)
+    while (hit := search.get_next()) is not None:
+        rects = [textpage.get_charbox(i) for i in range(hit[0], hit[0] + hit[1])]
+        found.append((min(r[0] for r in rects), height - max(r[3] for r in rects), max(r[2] for r in rects),
+                      height - min(r[1] for r in rects)))
+    textpage.close()
+    pdf.close()
+    return found
+
+
+def test_the_page_view_marks_the_passage_on_the_rendered_page(site, context, page):
+    url, corpus = site
+    question = QUESTIONS["reports/court-data-guidance-note.pdf#1"]
+    page.goto(url)
+    top = ask(page, question["q"])[0]
+    card = page.locator("#result-1")
+    link = card.locator("a.jx-page-view")
+    assert link.get_attribute("href").startswith("page/reports/court-data-guidance-note.pdf?page=1&")
+    with context.expect_page() as opened:
+        link.click()
+    view = opened.value
+    view.wait_for_selector("#page-image")
+    view.wait_for_function("document.querySelector('#page-image').complete")
+    # The boxes as drawn, in PDF points: screen rectangles relative to the page image, scaled.
+    drawn = view.evaluate("""() => {
+        const sheet = document.querySelector('#sheet'), img = document.querySelector('#page-image').getBoundingClientRect();
+        const sx = Number(sheet.dataset.width) / img.width, sy = Number(sheet.dataset.height) / img.height;
+        return [...document.querySelectorAll('.hl')].map(b => { const r = b.getBoundingClientRect();
+            return [(r.left - img.left) * sx, (r.top - img.top) * sy, (r.right - img.left) * sx, (r.bottom - img.top) * sy]; });
+    }""")
+    assert drawn, "no highlight on the page"
+    pdf_path = corpus / "reports" / "court-data-guidance-note.pdf"
+    words = [w for w in re.findall(r"[A-Za-z]{7,}", top["passage"])][:12]
+    assert len(words) >= 5
+
+    def covered(box) -> bool:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        return any(d[0] - 1 <= box[0] and box[2] <= d[2] + 1 and d[1] - 1 <= cy <= d[3] + 1 and d[0] <= cx
+                   for d in drawn)
+
+    for word in words:
+        places = _pdfium_word_boxes(pdf_path, 1, word)
+        assert places, word
+        assert any(covered(p) for p in places), f"{word!r} is not under a highlight"
+    # Words of the page that are not in the passage stay unmarked.
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(pdf_path))
+    textpage = pdf[0].get_textpage()
+    page_text = textpage.get_text_range()
+    textpage.close()
+    pdf.close()
+    flowed = " ".join(top["passage"].split())
+    outside = sorted({w for w in re.findall(r"[A-Za-z]{7,}", page_text) if w not in flowed})
+    assert len(outside) >= 5
+    for word in outside:
+        assert not any(covered(p) for p in _pdfium_word_boxes(pdf_path, 1, word)), f"{word!r} is marked"
+    assert view.locator("#pdf-link").get_attribute("href") == "/corpus/reports/court-data-guidance-note.pdf#page=1"
+    _screenshot(view, "page-view.png")
+    view.locator("a.zoom", has_text="200%").click()
+    view.wait_for_selector("a.zoom.on:has-text('200%')")
+    wide = view.evaluate("document.querySelector('#page-image').getBoundingClientRect().width")
+    assert wide > 1.9 * (drawn and view.evaluate("Number(document.querySelector('#sheet').dataset.width)") * 96 / 72)
+    view.close()
