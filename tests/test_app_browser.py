@@ -577,3 +577,38 @@ def test_the_page_view_marks_the_passage_on_the_rendered_page(site, context, pag
     wide = view.evaluate("document.querySelector('#page-image').getBoundingClientRect().width")
     assert wide > 1.9 * (drawn and view.evaluate("Number(document.querySelector('#sheet').dataset.width)") * 96 / 72)
     view.close()
+
+
+def test_the_compare_chart_shows_the_countries_of_the_table(site, page):
+    url, _ = site
+    page.goto(url + "?q=free+legal+aid")
+    cards(page)
+    page.get_by_role("tab", name="Comparable commitments").click()
+    page.locator("#jx-compare-chart svg").wait_for()
+    page.locator("#jx-compare").get_by_text("MK0193").first.wait_for()
+    rows = page.eval_on_selector_all("#jx-compare .virtual-row", """rows => rows
+        .map(r => [...r.querySelectorAll('.body-cell')].map(c => c.innerText.trim())).filter(r => r.length >= 9)""")
+    table_countries = [re.sub(r"^↳ | \(\d+\)$", "", r[0]) for r in rows]
+    firsts = [r[0] for r in rows if not r[0].startswith("↳")]
+    assert len(firsts) == len(set(firsts)), "a country's rows are not together"  # grouped: one head each
+    bars = page.eval_on_selector_all("#jx-compare-chart g.jx-bar", """gs => gs.map(g => ({
+        country: g.dataset.country, count: Number(g.dataset.count), shown: g.querySelector('text').textContent,
+        width: [...g.querySelectorAll('rect')].reduce((w, r) => w + r.getBoundingClientRect().width, 0)}))""")
+    # The table draws only the rows in view; its CSV download holds them all (the same rows).
+    with page.expect_download() as download:
+        page.locator("#jx-compare-csv").click()
+    import csv
+
+    every = [r["country"] for r in csv.DictReader(
+        Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines())]
+    assert table_countries == every[:len(table_countries)] and len(table_countries) >= 3
+    assert [b["country"] for b in bars] == list(dict.fromkeys(every))
+    assert [b["count"] for b in bars] == [every.count(b["country"]) for b in bars]
+    assert all(b["width"] > 0 for b in bars)
+    most = max(bars, key=lambda b: b["count"])
+    least = min(bars, key=lambda b: b["count"])
+    assert most["width"] >= least["width"] * most["count"] / least["count"] - 1
+    legend = page.locator("#jx-compare-chart figcaption").inner_text()
+    assert "IRM completion" in legend
+    page.locator("#jx-compare-chart").scroll_into_view_if_needed()
+    _screenshot(page, "compare-chart.png")

@@ -40,6 +40,13 @@ CSS = """
 /* On a phone the comparable-commitments table keeps readable columns and scrolls sideways,
    instead of squeezing nine columns into 320 px (one letter a line). */
 @media (max-width: 720px) { #jx-tab-compare { overflow-x: auto; } #jx-compare { min-width: 760px !important; } }
+/* The comparable-commitments chart (an inline SVG from webui.render.compare_chart). */
+.jx-chart { margin: 4px 0 12px 0; max-width: 640px; }
+.jx-chart figcaption { margin-bottom: 4px; }
+.jx-chart small { color: var(--jx-subdued); }
+.jx-chart-svg text { font-size: 12px; fill: var(--body-text-color); }
+.jx-legend { display: inline-flex; flex-wrap: wrap; gap: 4px 12px; font-size: 0.85em; margin-left: 8px; }
+.jx-key i { display: inline-block; width: 10px; height: 10px; margin-right: 4px; border-radius: 2px; }
 .jx-status { display: flex; flex-wrap: wrap; gap: 40px; }
 .jx-status h3 { margin: 8px 0 6px 0; }
 .jx-status table { border-collapse: collapse; margin-bottom: 12px; }

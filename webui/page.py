@@ -73,7 +73,7 @@ class PageHandlers:
         except IndexerError as exc:
             return (render.no_answer_html(str(exc)), "", [], qs, None, *reset)
         documents = {h.document_id: self.searcher.document_text(h.document_id) for h in hits}
-        summary = render.render_summary(question, hits, lang)
+        summary = render.render_summary(question, hits, lang, documents)
         pinned = {p.get("chunk_id") for p in (basket or [])}
         results = render.render_results(hits, documents, notice, answered="jx-none" not in summary, pinned=pinned,
                                         filters=filters, language=lang)
@@ -103,7 +103,8 @@ class PageHandlers:
             csv_path = str(commitments_csv(rows, _fresh_folder(self.export_root) / "comparable-commitments.csv"))
         return (gr.update(value=render.compare_rows(rows, lang), headers=i18n.text(lang, "compare_headers")),
                 gr.update(value=csv_path, interactive=bool(csv_path)),
-                render.compare_note(question, len(rows) if question else None, lang), query)
+                render.compare_note(question, len(rows) if question else None, lang) + render.compare_chart(rows, lang),
+                query)
 
     # -- evidence basket --
     def basket(self, basket: list[dict], title: str, lang: str = "en", selected: int | None = None):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +18,7 @@ from .files import CORPUS_ROUTE
 from .i18n import format_datetime, format_number, kind_label, language_name, text
 
 __all__ = ["source_href", "render_card", "describe_filters", "render_results", "render_summary",
-           "render_basket", "render_status", "compare_rows", "compare_note", "no_answer_html"]
+           "render_basket", "render_status", "compare_rows", "compare_chart", "compare_note", "no_answer_html"]
 
 
 def _e(value: Any) -> str:
@@ -61,7 +61,7 @@ def _card_meta(hit: Hit, language: str) -> list[str]:
     p = hit.provenance
     meta = [kind_label(language, p.kind)]
     meta += [str(v) for v in (p.country, p.region, p.year) if v]
-    meta.append(language_name(language, hit.language))
+    meta.append(language_name(language, hit.cited_language))
     if p.policy_areas:
         meta.append(text(language, "meta_policy_areas", areas=", ".join(p.policy_areas)))
     facts = p.metadata or {}
@@ -158,10 +158,13 @@ def no_answer_html(message: str) -> str:
     return f'<div class="jx-answer jx-none" id="jx-answer"><p>{_e(message)}</p></div>'
 
 
-def render_summary(question: str, hits: Sequence[Hit], language: str = "en") -> str:
+def render_summary(question: str, hits: Sequence[Hit], language: str = "en",
+                   documents: Mapping[int, str] | None = None) -> str:
     """The answer: verbatim sentences from the top passages, each with its result number; or a plain
-    statement that nothing answers closely."""
-    sentences = extractive_summary(question, [(h.text, h.language) for h in hits]) if hits else []
+    statement that nothing answers closely. ``documents`` (document id -> stored text, as for
+    render_results) lets every quoted sentence be checked against the document as it was read."""
+    stored = None if documents is None else [documents.get(h.document_id, "")[h.char_start:h.char_end] for h in hits]
+    sentences = extractive_summary(question, [(h.text, h.language) for h in hits], stored=stored) if hits else []
     if not sentences:
         return no_answer_html(text(language, "no_answer"))
     items = "".join(
@@ -220,12 +223,25 @@ def render_status(searcher: Any, language: str = "en") -> str:
 
 
 def compare_rows(rows: Sequence[Any], language: str = "en") -> list[list[Any]]:
-    """Comparable-commitment rows as table cells; the link column is Markdown to a safe URL only."""
+    """Comparable-commitment rows as table cells; the link column is Markdown to a safe URL only.
+    Rows come grouped by country: a group's first row names the country with its count ("Chile (3)"),
+    the others mark it as the same group ("↳ Chile"), so the groups show and a row sorted elsewhere
+    still says its country."""
     table = []
+    counts: dict[str | None, int] = {}
+    for r in rows:
+        counts[r.country] = counts.get(r.country, 0) + 1
+    previous: object = object()
     for r in rows:
         url = safe_url(r.url)
         link = f"[{text(language, 'official_page')}]({url.replace('(', '%28').replace(')', '%29')})" if url else ""
-        table.append([r.country or "", r.commitment_id, r.year if r.year is not None else None, r.title,
+        country = r.country or ""
+        if r.country != previous:
+            country = f"{country} ({counts[r.country]})" if counts[r.country] > 1 and country else country
+        elif country:
+            country = f"↳ {country}"
+        previous = r.country
+        table.append([country, r.commitment_id, r.year if r.year is not None else None, r.title,
                       r.lead_institution or "", ", ".join(r.policy_areas), r.irm_potential_impact or "",
                       r.irm_completion or "", link])
     return table
@@ -245,3 +261,54 @@ def compare_note(question: str, found: int | None, language: str = "en") -> str:
     else:
         note = text(language, "compare_found", n=format_number(language, found), q=question)
     return f'<p class="jx-count">{_e(note)}</p>'
+
+
+#: Bar colours for the export's IRM completion values; any other value (its codes such as ND or NR,
+#: or none) is grey, named in the legend as the export gives it.
+_COMPLETION_COLOURS = {"Complete": "#1a7f37", "Substantial": "#4fa85e", "Limited": "#d4a72c",
+                       "Not Started": "#cf222e"}
+_OTHER_COLOURS = ("#8c959f", "#afb8c1", "#6e7781", "#d0d7de")
+
+
+def compare_chart(rows: Sequence[Any], language: str = "en") -> str:
+    """An inline SVG bar chart of the comparable commitments per country (in the table's order),
+    each bar split by IRM completion as the export gives it ('' without rows)."""
+    if not rows:
+        return ""
+    by_country: dict[str, dict[str, int]] = {}
+    for r in rows:
+        value = (r.irm_completion or "").strip()
+        bar = by_country.setdefault(r.country or "—", {})
+        bar[value] = bar.get(value, 0) + 1
+    values = [v for v in _COMPLETION_COLOURS if any(v in bar for bar in by_country.values())]
+    others = sorted({v for bar in by_country.values() for v in bar if v not in _COMPLETION_COLOURS})
+    colours = {**_COMPLETION_COLOURS, **{v: _OTHER_COLOURS[i % len(_OTHER_COLOURS)] for i, v in enumerate(others)}}
+    most = max(sum(bar.values()) for bar in by_country.values())
+    label_w, bar_w, row_h, top = 190, 360, 24, 8
+    height = top + row_h * len(by_country) + 4
+    parts = [f'<svg class="jx-chart-svg" role="img" viewBox="0 0 {label_w + bar_w + 40} {height}" '
+             f'width="100%" preserveAspectRatio="xMinYMin meet" aria-label="{_e(text(language, "chart_title"))}">']
+    for i, (country, bar) in enumerate(by_country.items()):
+        y = top + i * row_h
+        total = sum(bar.values())
+        shown = country if len(country) <= 28 else country[:27] + "…"
+        parts.append(f'<g class="jx-bar" data-country="{_e(country)}" data-count="{total}">'
+                     f'<title>{_e(country)}: {_e(text(language, "chart_count", n=total))}</title>'
+                     f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{_e(shown)}</text>')
+        x = float(label_w)
+        for value in [*values, *others]:
+            n = bar.get(value, 0)
+            if not n:
+                continue
+            width = bar_w * n / most
+            parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 7}" '
+                         f'fill="{colours[value]}" data-completion="{_e(value)}"><title>{_e(country)}: '
+                         f'{_e(value or text(language, "chart_no_irm"))} ({n})</title></rect>')
+            x += width
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}">{total}</text></g>')
+    parts.append("</svg>")
+    legend = "".join(f'<span class="jx-key"><i style="background:{colours[v]}"></i>'
+                     f'{_e(v or text(language, "chart_no_irm"))}</span>' for v in [*values, *others])
+    return (f'<figure class="jx-chart" id="jx-compare-chart"><figcaption><strong>'
+            f'{_e(text(language, "chart_title"))}</strong> <span class="jx-legend">{legend}</span>'
+            f'<br><small>{_e(text(language, "irm_legend"))}</small></figcaption>{"".join(parts)}</figure>')
