@@ -60,6 +60,10 @@ class Searcher:
         languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
         self.translator: Translator | None = None
         self.analyser = QueryAnalyser(languages, self.reader.countries(), self._question_translation())
+        # The languages whose translations are encoded for the dense side (None: every one).
+        self._dense_languages = (None if self.settings.translate_dense == "all" else
+                                 frozenset(v.strip() for v in self.settings.translate_dense.split(",") if v.strip())
+                                 - {"off"})
         # The chunks of each language a translated question is searched among (the index never changes).
         self._language_chunks: dict[str, np.ndarray] = {}
         # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
@@ -168,8 +172,9 @@ class Searcher:
         allowed = self.reader.allowed_chunks(query.filters) if query.filters.active else None
         if allowed is not None and not len(allowed):
             return []
-        vectors_soon = ({v.language: self._encoding_pool.submit(self.encode_query, v.text) for v in query.versions}
-                        if self.settings.translate_dense == "on" else {})
+        dense_languages = self._dense_languages
+        vectors_soon = {v.language: self._encoding_pool.submit(self.encode_query, v.text) for v in query.versions
+                        if dense_languages is None or v.language in dense_languages}
         exact = candidates.exact(self.reader, query)
         reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
         depth = max(self.settings.candidates, 3 * k)

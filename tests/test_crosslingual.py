@@ -104,9 +104,9 @@ def test_cli_no_translate_flag(bilingual, capsys):
     assert all(r["matched_language"] is None for r in json.loads(capsys.readouterr().out)["results"])
 
 
-def test_translations_are_encoded_only_when_translate_dense_is_on(bilingual, encoder):
+def test_translations_are_encoded_only_in_the_languages_translate_dense_names(bilingual, encoder):
     """With a multilingual model the dense side needs no translated vectors: the default encodes
-    the question alone; translate_dense = "on" encodes each translation too."""
+    the question alone; translate_dense = "all" (or a language list) encodes those translations too."""
     from dataclasses import replace
 
     class Counting:
@@ -118,7 +118,7 @@ def test_translations_are_encoded_only_when_translate_dense_is_on(bilingual, enc
             return self.inner.encode(texts)
 
     question = "community mediation centres for neighbourhood disputes"
-    for dense, expected in (("off", 1), ("on", 2)):
+    for dense, expected in (("off", 1), ("all", 2), ("es", 2), ("fr", 1)):
         counting = Counting(encoder)
         settings = replace(bilingual, translate_dense=dense)
         searcher = Searcher(settings.index_dir, settings, encoder=counting)
