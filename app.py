@@ -232,7 +232,7 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
     ui["share_qs"] = gr.Textbox(visible="hidden", elem_id="jx-share-query", label="Shareable query")
     for name, value in (("results", []), ("basket", []), ("query", None), ("compare_done", None), ("tab", "search")):
         ui[f"{name}_state"] = gr.State(value)
-    with gr.Tabs():
+    with gr.Tabs(overflow_behavior="wrap"):  # on a phone the tabs wrap onto lines, not into a "..." menu
         with gr.Tab(t("tab_search"), id="search", elem_id="jx-tab-search") as ui["tab_search"]:
             ui["summary"] = gr.HTML(elem_id="jx-summary", js_on_load=CITATION_JS)
             ui["results"] = gr.HTML(elem_id="jx-results", js_on_load=PIN_JS)

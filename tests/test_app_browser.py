@@ -612,3 +612,38 @@ def test_the_compare_chart_shows_the_countries_of_the_table(site, page):
     assert "IRM completion" in legend
     page.locator("#jx-compare-chart").scroll_into_view_if_needed()
     _screenshot(page, "compare-chart.png")
+
+
+def test_on_a_phone_every_tab_and_the_basket_count_are_in_view(site, browser):
+    url, _ = site
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                device_scale_factor=2)
+    phone.set_default_timeout(TIMEOUT)
+    page = phone.new_page()
+    try:
+        page.goto(url + "?q=free+legal+aid")
+        cards(page)
+        page.locator("#result-1 button.jx-pin-btn").click()
+        page.get_by_role("tab", name=re.compile(r"Evidence basket \(1\)")).wait_for()
+        tabs = page.eval_on_selector_all("[role='tablist'] button[role='tab']", """bs => bs.map(b => {
+            const r = b.getBoundingClientRect();
+            return {text: b.innerText.trim(), left: r.left, right: r.right, width: r.width, height: r.height,
+                    clipped: b.scrollWidth > b.clientWidth + 1};
+        })""")
+        names = [t["text"] for t in tabs]
+        assert names == ["Search", "Comparable commitments", "Evidence basket (1)", "Index status"], names
+        for tab in tabs:  # on screen, whole, and its whole label shown (no "…")
+            assert tab["width"] > 20 and tab["height"] > 10 and 0 <= tab["left"] and tab["right"] <= 390, tab
+            assert not tab["clipped"], tab
+        assert page.locator(".overflow-menu").filter(has=page.locator("button:visible")).count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391  # nothing wider than the phone
+        page.evaluate("window.scrollTo(0, document.querySelector(\"[role='tablist']\").getBoundingClientRect().top"
+                      " + window.scrollY - 260)")
+        _screenshot(page, "phone.png")
+        for name in ("Comparable commitments", "Evidence basket (1)", "Index status", "Search"):
+            page.get_by_role("tab", name=name).tap()
+            assert page.get_by_role("tab", name=name).get_attribute("aria-selected") == "true"
+        page.get_by_role("tab", name="Evidence basket (1)").tap()
+        page.locator("#jx-basket li.jx-pin").first.wait_for()
+    finally:
+        phone.close()
