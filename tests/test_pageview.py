@@ -3,6 +3,7 @@ route that renders and caches pages, and the hit's page_view path."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -124,3 +125,41 @@ def test_the_route_renders_marks_and_caches_the_page(starter_index, starter_sear
     assert client.get("/page/../secret.pdf?page=1").status_code in (403, 404)
     assert client.get("/page/guides/access-to-justice.md?page=1").status_code == 404
     assert client.get(hit.page_view.replace("page=", "page=999")).status_code == 404
+
+
+def _labels(lang):
+    return {"page": "page", "open_pdf": "Open PDF", "found": "found", "not_found": "missing", "ocr": "read by OCR"}
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="needs tesseract-ocr")
+def test_the_route_marks_a_scanned_page_with_ocr_word_boxes(tmp_path):
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1240, 1754), "white")  # A4 at 150 dpi, no text layer
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 36)
+    except OSError:
+        font = ImageFont.load_default(size=36)
+    draw.text((120, 200), "Legal aid offices opened in every district", font=font, fill="black")
+    draw.text((120, 700), "Court fees were waived for tenants", font=font, fill="black")
+    corpus = tmp_path / "corpus"
+    (corpus / "scans").mkdir(parents=True)
+    image.save(corpus / "scans" / "scan.pdf", resolution=150)
+    texts = {1: "Legal aid offices opened in every district\n\nCourt fees were waived for tenants\n"}
+    route = page_route(corpus, None, texts.__getitem__, tmp_path / "cache", _labels)
+    client = TestClient(Starlette(routes=[route]))
+    start = texts[1].index("Court")
+    body = client.get(f"/page/scans/scan.pdf?page=1&doc=1&start={start}&end={start + 34}").text
+    assert "read by OCR" in body and "found" in body
+    tops = [float(v) for v in re.findall(r'data-top="([\d.]+)"', body)]
+    assert tops and all(300 < top < 380 for top in tops)  # the second line (700 px at 150 dpi = 336 pt)
+
+
+def test_the_route_asks_for_the_apps_login(tmp_path):
+    make_pdf(tmp_path / "corpus" / "a.pdf", ["Some words on a page."])
+    app = Starlette(routes=[page_route(tmp_path / "corpus", None, lambda _: "", tmp_path / "cache", _labels)])
+    assert TestClient(app).get("/page/a.pdf?page=1").status_code == 200
+    app.auth, app.auth_dependency, app.cookie_id, app.tokens = ("user", "pw"), None, "x", {}
+    answer = TestClient(app).get("/page/a.pdf?page=1")
+    assert answer.status_code == 401 and "Log in" in answer.text
