@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DOCUMENT_KINDS", "Provenance", "Document", "Chunk", "citation_label"]
+__all__ = ["DOCUMENT_KINDS", "Provenance", "Document", "Chunk", "citation_label", "citation_place", "page_citation",
+           "section_below_title", "section_path"]
 
 #: What a corpus file is: a report (PDF), a guide section (Markdown/HTML),
 #: a commitment (a row of the OGP export) or plain text.
@@ -79,29 +80,89 @@ class Chunk:
         return out
 
 
-def citation_label(p: Provenance) -> str:
-    """A one-line human citation: 'Title, p. 4 (page 5 of the PDF)' or 'MK0164, North Macedonia, 2018'."""
+#: Metadata keys the PDF loader writes (indexer.loaders.pdf.PAGE_LABEL and READ_BY; the loaders
+#: import this module, so the names are repeated here rather than imported).
+_PAGE_LABEL_KEY = "page label"
+_READ_BY_KEY = "read by"
+#: Facts from a record's metadata worth a place in its citation, when short enough to read in one line.
+_CITED_FACTS = ("status", "lead agency", "lead_institution")
+_SHORT_FACT = 60
+
+
+def citation_label(p: Provenance, part: str | None = None) -> str:
+    """The one citation every surface shows (card, CLI, JSON, briefing note, "also in").
+
+    'Title, p. 3 (PDF page 5), § Section, Commitment 18' for a report page, 'Title, PDF page 5'
+    for a page that prints no number, '..., read by OCR' for a scanned page, and
+    'MK0164, North Macedonia, 2018: Title' for a commitment; ``part`` is the numbered part of the
+    page the passage sits under (search.places.part_of)."""
     if p.kind == "commitment":
         parts = [p.commitment_id or "commitment", p.country, str(p.year) if p.year else None]
         head = ", ".join(x for x in parts if x)
-        return f"{head}: {p.title}" if p.title else head
-    label = p.title
-    if p.page is not None:
-        printed = p.page_label or str(p.page)
-        label += f", p. {printed}"
-        if printed != str(p.page):
-            label += f" (PDF page {p.page})"
-    section = _section_below_title(p.section, p.title) if p.section else ""
+        label = f"{head}: {p.title}" if p.title else head
+    else:
+        label = ", ".join(x for x in (p.title, citation_place(p, part)) if x)
+    facts = _cited_facts(p)
+    return f"{label} ({facts})" if facts else label
+
+
+def citation_place(p: Provenance, part: str | None = None) -> str | None:
+    """Where in its source a passage is, without the title: 'p. 3 (PDF page 5), § Courts,
+    Commitment 18, read by OCR', the commitment id, or None when the source is one piece."""
+    if p.kind == "commitment":
+        return p.commitment_id
+    places: list[str] = []
+    page = page_citation(p)
+    if page:
+        places.append(page)
+    section = section_below_title(p.section, p.title) if p.section else ""
     if section:
-        label += f", § {section}"
-    return label
+        places.append(f"§ {section}")
+    if part:
+        places.append(part)
+    if p.page is not None and p.metadata.get(_READ_BY_KEY):
+        places.append("read by OCR")
+    return ", ".join(places) or p.commitment_id
 
 
-def _section_below_title(section: str, title: str) -> str:
-    """The heading path without a first heading that only repeats the title ("Justice in the Digital
-    Age | OGP Guides, § Justice in the Digital Age > Courts" reads "..., § Courts"); "" when the
-    path is that heading alone."""
-    parts = section.split(" > ")
-    if title.casefold().startswith(parts[0].casefold()):
-        return " > ".join(parts[1:])
-    return section
+def page_citation(p: Provenance) -> str | None:
+    """'p. 3' when the printed label is the physical page, 'p. 3 (PDF page 5)' when they differ,
+    'PDF page 5' when the page prints no number; None for sources without pages."""
+    if p.page is None:
+        return None
+    if p.metadata.get(_PAGE_LABEL_KEY) == "physical" or not p.page_label:
+        return f"PDF page {p.page}"
+    if p.page_label != str(p.page):
+        return f"p. {p.page_label} (PDF page {p.page})"
+    return f"p. {p.page}"
+
+
+def _cited_facts(p: Provenance) -> str:
+    # Status and lead agency tell a reader which record it is; long ones belong on the card, not here.
+    facts = p.metadata or {}
+    shown = [facts[k].strip() for k in _CITED_FACTS if (facts.get(k) or "").strip()]
+    shown = [v for v in dict.fromkeys(shown) if len(v) <= _SHORT_FACT and "\n" not in v]
+    return "; ".join(shown)
+
+
+def section_below_title(section: str | None, title: str) -> str:
+    """The heading path without a first heading that is the title again (the path 'Justice in the
+    Digital Age > Courts' under the title 'Justice in the Digital Age' reads 'Courts'); "" when the
+    path is that heading alone. Only a heading equal to the title (case and spacing aside) is
+    dropped: a heading 'Open' under 'Open Justice' stays."""
+    if not section:
+        return ""
+    return " > ".join(section_path(section.split(" > "), title))
+
+
+def section_path(headings: list[str], title: str) -> list[str]:
+    """The headings above a passage, less a first heading equal to the title, case and spacing
+    aside: the one rule for the loaders' section paths and the citation. A web page's title
+    counts without its site name ('Justice in the Digital Age | OGP Guides')."""
+    if headings and _words(headings[0]) in {_words(title), _words(title.split(" | ")[0])}:
+        return headings[1:]
+    return list(headings)
+
+
+def _words(text: str) -> str:
+    return " ".join(text.casefold().split())

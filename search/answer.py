@@ -49,11 +49,15 @@ class SummarySentence:
 
 
 def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sentences: int = 3,
-                       min_overlap: int = 2) -> list[SummarySentence]:
+                       min_overlap: int = 2, stored: Sequence[str] | None = None) -> list[SummarySentence]:
     """Up to ``max_sentences`` best sentences from the top passages ``(text, language)``.
 
     A sentence is used only if it shares ``min_overlap`` or more content stems with the
-    question, and only if it occurs verbatim in its passage (checked, not assumed).
+    question, and only if it is quoted verbatim: ``stored[i]`` is the document text as the index
+    holds it at passage i's offsets (``IndexReader.document_span(document_id, char_start,
+    char_end)``), and the sentence must read the same there, at the same place. A passage whose
+    text or offsets went wrong upstream is then not quoted. Without ``stored`` the sentence is
+    only checked against the passage text itself.
     Returns an empty list when nothing is relevant enough: the caller then says so.
     """
     out: list[SummarySentence] = []
@@ -67,7 +71,8 @@ def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sent
         key = " ".join(sentence.lower().split())
         if not sentence or key in seen or len(terms) < max(need, 1):
             continue
-        if sentence not in text:  # the verbatim guarantee
+        source = stored[number - 1] if stored is not None else text
+        if source[start:end].strip() != sentence:  # the verbatim guarantee
             continue
         seen.add(key)
         out.append(SummarySentence(sentence, number))

@@ -15,10 +15,12 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from indexer.records import Provenance, citation_place
 
 from .hit import safe_url
 
@@ -51,6 +53,9 @@ class Pin:
     year: int | None = None
     url: str | None = None  # the official link (at the page for PDFs), or None
     chunk_id: int | None = None
+    part: str | None = None  # the numbered part of the page ("Commitment 18"), as Hit.part
+    # The source's facts the citation reads (page label kind, OCR, status, lead agency).
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def from_hit(cls, hit: Any) -> Pin:
@@ -58,7 +63,8 @@ class Pin:
         p = hit.provenance
         return cls(text=hit.text, citation=hit.citation, title=p.title, source=p.source, kind=p.kind,
                    page=p.page, page_label=p.page_label, section=p.section, commitment_id=p.commitment_id,
-                   country=p.country, year=p.year, url=hit.link, chunk_id=hit.chunk_id)
+                   country=p.country, year=p.year, url=hit.link, chunk_id=hit.chunk_id, part=hit.part,
+                   metadata=dict(p.metadata))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pin:
@@ -77,15 +83,12 @@ class Pin:
 
     @property
     def place(self) -> str | None:
-        """Where in the source: 'p. 21', '§ Section' or the commitment id."""
-        if self.commitment_id:
-            return self.commitment_id
-        if self.page is not None:
-            printed = self.page_label or str(self.page)
-            return f"p. {printed}" + (f" (PDF page {self.page})" if printed != str(self.page) else "")
-        if self.section:
-            return f"§ {self.section}"
-        return None
+        """Where in the source, as the citation says it: 'p. 3 (PDF page 5), Commitment 18',
+        '§ Section' or the commitment id (indexer.records.citation_place)."""
+        provenance = Provenance(source=self.source, kind=self.kind, title=self.title, page=self.page,
+                                page_label=self.page_label, section=self.section,
+                                commitment_id=self.commitment_id, metadata=self.metadata)
+        return citation_place(provenance, self.part)
 
 
 def as_pin(record: Any) -> Pin:

@@ -59,8 +59,13 @@ class Hit:
 
     @property
     def citation(self) -> str:
-        label = citation_label(self.provenance)
-        return f"{label}, {self.part}" if self.part else label
+        """The passage's citation (indexer.records.citation_label), the same on every surface."""
+        return citation_label(self.provenance, self.part)
+
+    @property
+    def cited_language(self) -> str:
+        """The language the source declares (sidecar or export), else the one detected in the passage."""
+        return self.provenance.language or self.language
 
     @property
     def best_sentence(self) -> str:
@@ -105,7 +110,7 @@ class Hit:
             "url": safe_url(p.url),
             "link": self.link,
             "page_view": self.page_view,
-            "language": self.language,
+            "language": self.cited_language,
             "policy_areas": list(p.policy_areas),
             "metadata": dict(p.metadata),
             "citation": self.citation,

@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ..records import Document, Provenance
+from ..records import Document, Provenance, section_path
 from .text import read_text_file, title_from_filename
 
 __all__ = ["load_html"]
@@ -133,7 +133,7 @@ def load_html(path: Path, source: str) -> tuple[list[Document], list[str]]:
         if not body:
             return
         headings = [h for _, h in stack]
-        path_parts = headings[1:] if headings and headings[0] == title and len(headings) > 1 else headings
+        path_parts = section_path(headings, title) if len(headings) > 1 else headings
         heading_line = headings[-1] if headings and headings[-1] != title else ""
         text = f"{heading_line}\n\n{body}" if heading_line else body
         documents.append(Document(dataclasses.replace(base, section=" > ".join(path_parts) or None), text))

@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 from markdown_it import MarkdownIt
 
-from ..records import Document, Provenance
+from ..records import Document, Provenance, section_path
 from .frontmatter import FrontMatter, field_label, read_front_matter
 from .text import read_text_file, strip_inline_markdown, title_from_filename
 
@@ -76,7 +76,8 @@ def load_markdown(path: Path, source: str, field_roles: Mapping[str, str] | None
         text = strip_inline_markdown("\n".join(lines)).strip()
         if not text:
             continue
-        path_parts = headings[1:] if headings and headings[0] == title and len(headings) > 1 else headings
+        # A section under the title heading alone keeps it as its path; the citation leaves it out.
+        path_parts = section_path(headings, title) if len(headings) > 1 else headings
         section = " > ".join(path_parts) or None
         heading_line = headings[-1] if headings else ""
         full = f"{heading_line}\n\n{text}" if heading_line and heading_line != title else text
