@@ -163,3 +163,22 @@ def test_the_route_asks_for_the_apps_login(tmp_path):
     app.auth, app.auth_dependency, app.cookie_id, app.tokens = ("user", "pw"), None, "x", {}
     answer = TestClient(app).get("/page/a.pdf?page=1")
     assert answer.status_code == 401 and "Log in" in answer.text
+
+
+def test_accents_written_apart_and_columns_read_in_another_order_still_mark(tmp_path):
+    import unicodedata
+
+    text = ("Participación ciudadana en los poderes judiciales del país.\n"
+            "Encuestas de satisfacción para las personas usuarias.\n"
+            "Observatorios ciudadanos que siguen los casos de cerca.")
+    pdf = pypdfium2.PdfDocument(str(make_pdf(tmp_path / "ficha.pdf", [text])))
+    page = pdf[0]
+    # One reader gives "ó" as "o" plus a combining accent (NFD), pdfium as one char.
+    marked = passage_boxes(page, unicodedata.normalize("NFD", "Participación ciudadana"))
+    assert _covered(_word_box(page, "Participación"), marked) and _covered(_word_box(page, "ciudadana"), marked)
+    # Text set in columns: the loader read the lines in another order than pdfium.
+    lines = text.splitlines()
+    boxes = passage_boxes(page, "\n".join([lines[2], lines[0]]))
+    assert _covered(_word_box(page, "Observatorios"), boxes) and _covered(_word_box(page, "poderes"), boxes)
+    assert not _covered(_word_box(page, "Encuestas"), boxes)
+    pdf.close()

@@ -7,11 +7,13 @@ pypdfium2 and cached as PNG files by the file's SHA-256, page and scale.
 
 Where the boxes come from. The loader's page text (pypdf, with its own spacing, line joins and
 running lines taken out) is not pdfium's text of the same page, so offsets cannot be carried over.
-Both are reduced to the same key -- letters and digits only, folded to lower case, each kept with
-its index in the original -- and the passage's key is looked up in the page's key: as a whole when
+Both are reduced to the same key -- letters and digits only, folded to lower case, accents and
+ligatures unfolded, each kept with its index in the original -- and the passage's key is looked up in the page's key: as a whole when
 it is there, else word by word (each passage word at its next occurrence after the previous one),
 so a hyphen or a ligature that reads differently costs one word, not the passage (at least 60% of
-its words must be found in order, else nothing is marked). The chars found
+its words must be found in order). Failing that, for text set in columns (one reader reads column
+by column, the other across the page), each line of the passage is looked up on its own; 60% of
+the passage must be found so, else nothing is marked. The chars found
 give pdfium's char boxes, merged into one box per run on a line. A page without a text layer was
 read by OCR (the loader does so exactly when pdfium finds no text): its boxes are Tesseract's word
 boxes (``tsv`` output) for the words found the same way.
@@ -27,6 +29,7 @@ import os
 import re
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -59,12 +62,15 @@ class Box:
 
 
 def _key(text: str) -> tuple[str, list[int]]:
-    """``text`` reduced to lower-case letters and digits, with each kept char's index in ``text``."""
+    """``text`` reduced to lower-case letters and digits, accents and ligatures unfolded (NFKD: one
+    reader may give "Ó" as one char, the other as "O" and a combining accent; "ﬁ" as one glyph),
+    with each kept char's index in ``text``."""
     chars, where = [], []
     for index, char in enumerate(text):
-        if char.isalnum():
-            chars.append(char.lower())
-            where.append(index)
+        for part in unicodedata.normalize("NFKD", char) if not char.isascii() else char:
+            if part.isalnum():
+                chars.append(part.lower())
+                where.append(index)
     return "".join(chars), where
 
 
@@ -95,7 +101,22 @@ def _match(passage: str, page_words: list[str]) -> list[int]:
         found += owner[at:at + len(key)]
         position = at + len(key)
     # Most words must be there in order; a few common words found here and there are not the passage.
-    return sorted(set(found)) if matched >= max(2, 0.6 * tried) else []
+    if matched >= max(2, 0.6 * tried):
+        return sorted(set(found))
+    return _match_lines(passage, joined, owner, len(wanted))
+
+
+def _match_lines(passage: str, joined: str, owner: list[int], wanted: int) -> list[int]:
+    """Line by line, each line anywhere on the page: for text set in columns, which one reader reads
+    column by column and the other across the page, so only a line keeps its order in both."""
+    found, covered = [], 0
+    for line in passage.splitlines():
+        key, _ = _key(line)
+        at = joined.find(key) if len(key) >= 12 else -1
+        if at >= 0:
+            found += owner[at:at + len(key)]
+            covered += len(key)
+    return sorted(set(found)) if covered >= 0.6 * wanted else []
 
 
 def passage_boxes(pdf_page, passage: str) -> list[Box]:
