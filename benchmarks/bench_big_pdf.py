@@ -105,12 +105,15 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, nargs="+", default=[12_500, 25_000, 50_000],
                         help="paragraphs of the long single document (0 to skip)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="CI check: a few seconds on a tiny corpus, one repeat")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="pdf", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.kind)))
         return
+    if args.smoke:
+        args.pages, args.paragraphs, args.runs = [2, 4], [500], 1
 
     with tempfile.TemporaryDirectory() as tmp:
         rows = []

@@ -158,15 +158,23 @@ def main() -> int:
     parser.add_argument("--builds-only", action="store_true",
                         help="time only the raw encoder and the builds: no tutorial pipeline, cold CLI build "
                              "or guard (a before/after comparison of the build path in a few minutes)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the builds alone on the starter corpus, one repeat (a few seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data(build=False)
+        args.corpus, args.gold, args.repeats, args.builds_only = data.corpus, data.gold, 1, True
     if not args.corpus.is_dir():
         print(f"needs {args.corpus} (the team's shared corpus)", file=sys.stderr)
         return 2
     settings = Settings(corpus_dir=args.corpus, backend=args.backend)
     encoder = encoder_for(settings.model, args.backend, settings)
-    tutorial = SentenceTransformerEncoder(settings.model)
     encoder.encode(["load once, outside every timing"])
-    tutorial.model.encode(["load once"])
+    tutorial = None if args.smoke else SentenceTransformerEncoder(settings.model)  # smoke: no torch to load
+    if tutorial is not None:
+        tutorial.model.encode(["load once"])
 
     chunker = Chunker(encoder.tokenizer, settings.max_tokens, settings.chunk_tokens, settings.overlap_tokens,
                       detect_language=detect_language)

@@ -58,7 +58,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=4)
     parser.add_argument("--dpi", type=int, default=300, help="OCR rendering resolution (the ocr_dpi setting)")
     parser.add_argument("--language", choices=sorted(_SENTENCES), default="en")
+    parser.add_argument("--smoke", action="store_true", help="CI check: a few seconds on a tiny corpus, one repeat")
     args = parser.parse_args()
+    if args.smoke:
+        args.pages, args.dpi = 1, 150
     if not tesseract_languages():
         sys.exit("Tesseract is not installed")
     with tempfile.TemporaryDirectory() as folder:

@@ -189,7 +189,15 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=10, help="in-process passes over the questions")
     parser.add_argument("--repeats", type=int, default=5, help="cold starts of the CLI and the app")
     parser.add_argument("--no-app", action="store_true", help="skip the app cold start")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the starter corpus's index, one pass, one cold start, no app")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        args.index, args.corpus, args.gold, args.questions = data.index, data.corpus, data.gold, None
+        args.passes, args.repeats, args.no_app = 1, 1, True
     questions = load_questions(args)
 
     t = time.perf_counter()

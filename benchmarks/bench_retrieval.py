@@ -137,7 +137,14 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--per-question", action="store_true",
                         help="also print each question's first relevant rank under every retriever")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the starter corpus, its index and four questions, one pass")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        args.corpus, args.index, args.gold, args.passes = data.corpus, data.index, [data.gold], 1
     gold_files = args.gold or [Path("../shared/eval/dev.jsonl")]
     missing = [str(p) for p in [args.corpus, *gold_files] if not p.exists()]
     if missing:

@@ -22,9 +22,14 @@ def main() -> None:
     from indexer.loaders.pdf import NOTES, PAGE_LABEL, RUNNING_LINES, load_pdf
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("corpora", type=Path, nargs="+")
+    parser.add_argument("corpora", type=Path, nargs="*")
+    parser.add_argument("--smoke", action="store_true", help="CI check: a few seconds on a tiny corpus, one repeat")
     parser.add_argument("--examples", type=int, default=3)
     args = parser.parse_args()
+    if args.smoke:
+        args.corpora = [ROOT / "corpus"]  # the starter corpus, read in place (nothing is written)
+    elif not args.corpora:
+        parser.error("name one or more corpus folders")
     print(f"{'corpus':<18} {'PDFs':>5} {'pages':>6} {'label != page':>14} {'physical only':>14} "
           f"{'running lines moved':>20} {'pages w/ notes':>15} {'note lines':>11}")
     for corpus in args.corpora:
