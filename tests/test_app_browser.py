@@ -647,3 +647,65 @@ def test_on_a_phone_every_tab_and_the_basket_count_are_in_view(site, browser):
         page.locator("#jx-basket li.jx-pin").first.wait_for()
     finally:
         phone.close()
+
+
+SCANNED_LINES = ["Annual report of the legal aid board", "", "The board opened twelve legal aid offices",
+                 "in rural districts during the year.", "", "Paralegals trained by the board now serve",
+                 "every district court in the province."]
+
+
+@pytest.fixture(scope="module")
+def scanned_site(tmp_path_factory, encoder):
+    """An app over one PDF that is a scan (a page image, no text layer), read by OCR at build time."""
+    if not shutil.which("tesseract"):
+        pytest.skip("needs tesseract-ocr")
+    from PIL import Image, ImageDraw, ImageFont
+
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Searcher
+
+    root = tmp_path_factory.mktemp("scanned")
+    corpus = root / "corpus"
+    (corpus / "reports").mkdir(parents=True)
+    image = Image.new("RGB", (1240, 1754), "white")  # A4 at 150 dpi
+    draw = ImageDraw.Draw(image)
+    try:
+        font = ImageFont.truetype("DejaVuSans.ttf", 34)
+    except OSError:
+        font = ImageFont.load_default(size=34)
+    for number, line in enumerate(SCANNED_LINES):
+        draw.text((120, 160 + 60 * number), line, font=font, fill="black")
+    image.save(corpus / "reports" / "scan.pdf", resolution=150)
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=root / "cache")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    demo, url = _launch(searcher, corpus)
+    yield url, corpus
+    demo.close()
+    searcher.close()
+
+
+def test_the_page_view_marks_a_page_read_by_ocr(scanned_site, context, page):
+    url, _ = scanned_site
+    page.goto(url)
+    top = ask(page, "paralegals serving district courts")[0]
+    assert top["source"] == "reports/scan.pdf"
+    with context.expect_page() as opened:
+        page.locator("#result-1 a.jx-page-view").click()
+    view = opened.value
+    view.wait_for_selector("#page-image")
+    assert "read by OCR" in view.locator("header").inner_text()
+    boxes = view.eval_on_selector_all(".hl", "bs => bs.map(b => [Number(b.dataset.top), Number(b.dataset.bottom)])")
+    assert boxes
+    # Each box sits on one of the drawn lines (line n at 160 + 60 n px, 150 dpi), and every drawn line
+    # whose words are in the passage is marked.
+    marked_lines = set()
+    for top_, bottom in boxes:
+        line = ((top_ + bottom) / 2 * 150 / 72 - 160) / 60
+        assert abs(line - round(line)) < 0.5 and bottom - top_ < 30, (top_, bottom)
+        marked_lines.add(round(line))
+    flowed = " ".join(top["passage"].split()).lower()
+    in_passage = {n for n, line in enumerate(SCANNED_LINES) if line and line.lower() in flowed}
+    assert {5, 6} <= in_passage and in_passage <= marked_lines, (in_passage, marked_lines)
+    view.close()
