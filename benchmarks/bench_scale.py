@@ -52,6 +52,7 @@ it runs (the work folder is deleted at the end unless ``--keep``).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
@@ -525,7 +526,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "out" / "scale.md")
     parser.add_argument("--no-search", action="store_true",
                         help="skip the whole-question Searcher timing (it loads the ONNX encoder)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: 2,000 chunks, one repeat, few questions; the report goes to a temporary file")
     args = parser.parse_args()
+    if args.smoke:
+        args.sizes, args.repeats, args.queries, args.fts_queries, args.nprobe = "2000", 1, 20, 5, "4"
+        args.out = Path(tempfile.mkdtemp(prefix="bench-scale-smoke-")) / "scale.md"
+        atexit.register(shutil.rmtree, args.out.parent, True)
     args.encoder = None
     if not args.no_search:
         from indexer.embedding import load_encoder

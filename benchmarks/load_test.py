@@ -156,7 +156,14 @@ def main() -> int:
     parser.add_argument("--max-requests", type=int, default=20000)
     parser.add_argument("--modes", default="api,app", help="comma-separated: api, app")
     parser.add_argument("--burst", action="store_true", help="also send 4 x clients simultaneous /ask requests")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the starter corpus's index, 2 clients for 2 s on each path")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        args.index, args.corpus, args.clients, args.seconds = str(data.index), str(data.corpus), 2, 2.0
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
 
     per_question_ms, capacity = raw_capacity(args.index)

@@ -83,12 +83,25 @@ def differences(before: dict[str, list[dict]], after: dict[str, list[dict]]) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=("record", "compare"))
-    parser.add_argument("--index", type=Path, required=True, help="the index folder both runs read")
-    parser.add_argument("--gold", type=Path, nargs="+", required=True, help="gold sets whose questions are asked")
+    parser.add_argument("action", choices=("record", "compare"), nargs="?")
+    parser.add_argument("--index", type=Path, help="the index folder both runs read (required)")
+    parser.add_argument("--gold", type=Path, nargs="+", help="gold sets whose questions are asked (required)")
     parser.add_argument("--out", type=Path, help="record: where to write the answers (JSON)")
     parser.add_argument("--against", type=Path, help="compare: the recorded answers")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: record the starter corpus's answers, then compare the same code with them")
     args = parser.parse_args(argv)
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        record = ["record", "--index", str(data.index), "--gold", str(data.gold), "--out", str(data.work / "a.json")]
+        if main(record):
+            return 1
+        return main(["compare", "--index", str(data.index), "--gold", str(data.gold),
+                     "--against", str(data.work / "a.json")])
+    if not (args.action and args.index and args.gold):
+        parser.error("give record or compare, --index and --gold")
     now = answers(args.index, args.gold)
     if args.action == "record":
         if not args.out:

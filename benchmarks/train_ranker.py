@@ -96,13 +96,24 @@ def _ranks(first: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=Path("real-index"))
-    parser.add_argument("--train", type=Path, action="append", required=True, help="gold set to learn from")
+    parser.add_argument("--train", type=Path, action="append", help="gold set to learn from (required)")
     parser.add_argument("--heldout", type=Path, action="append", default=[], help="gold set only measured")
     parser.add_argument("--l2", type=float, default=0.3)
     parser.add_argument("--folds", type=int, default=6)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--write", action="store_true", help=f"write the final weights to {RANKER_FILE}")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the starter corpus's index and four questions, 2 folds, one shuffle; "
+                             "never writes")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        args.index, args.train, args.heldout = data.index, [data.gold], []
+        args.folds, args.repeats, args.write = 2, 1, False
+    elif not args.train:
+        parser.error("give at least one --train gold set")
 
     settings = load_settings(None, index_dir=args.index)
     zero = dict.fromkeys(FEATURES, 0.0)  # ties everywhere: the fused order, to record the candidates in
