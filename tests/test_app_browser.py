@@ -538,10 +538,12 @@ def test_the_page_view_marks_the_passage_on_the_rendered_page(site, context, pag
     view.wait_for_function("document.querySelector('#page-image').complete")
     # The boxes as drawn, in PDF points: screen rectangles relative to the page image, scaled.
     drawn = view.evaluate("""() => {
-        const sheet = document.querySelector('#sheet'), img = document.querySelector('#page-image').getBoundingClientRect();
+        const sheet = document.querySelector('#sheet');
+        const img = document.querySelector('#page-image').getBoundingClientRect();
         const sx = Number(sheet.dataset.width) / img.width, sy = Number(sheet.dataset.height) / img.height;
         return [...document.querySelectorAll('.hl')].map(b => { const r = b.getBoundingClientRect();
-            return [(r.left - img.left) * sx, (r.top - img.top) * sy, (r.right - img.left) * sx, (r.bottom - img.top) * sy]; });
+            return [(r.left - img.left) * sx, (r.top - img.top) * sy,
+                    (r.right - img.left) * sx, (r.bottom - img.top) * sy]; });
     }""")
     assert drawn, "no highlight on the page"
     pdf_path = corpus / "reports" / "court-data-guidance-note.pdf"

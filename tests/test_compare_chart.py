@@ -10,7 +10,8 @@ from webui.render import compare_chart, compare_rows
 
 def _row(country, cid, completion, score=1.0):
     return CommitmentRow(country=country, commitment_id=cid, year=2020, title=f"Title {cid}", lead_institution=None,
-                      policy_areas=("Justice",), irm_potential_impact=None, irm_completion=completion, url=None, passage="",
+                      policy_areas=("Justice",), irm_potential_impact=None, irm_completion=completion, url=None,
+                      passage="",
                       score=score)
 
 

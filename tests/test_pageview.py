@@ -34,7 +34,7 @@ def _word_box(pdf_page, word: str) -> Box:
 
 
 def _covered(word: Box, boxes: list[Box]) -> bool:
-    cx, cy = (word.left + word.right) / 2, (word.top + word.bottom) / 2
+    cy = (word.top + word.bottom) / 2
     return any(b.left <= word.left + 0.5 and word.right - 0.5 <= b.right and b.top <= cy <= b.bottom for b in boxes)
 
 
@@ -154,6 +154,8 @@ def test_the_route_marks_a_scanned_page_with_ocr_word_boxes(tmp_path):
     assert "read by OCR" in body and "found" in body
     tops = [float(v) for v in re.findall(r'data-top="([\d.]+)"', body)]
     assert tops and all(300 < top < 380 for top in tops)  # the second line (700 px at 150 dpi = 336 pt)
+    assert len(list((tmp_path / "cache").rglob("page-1-*.tsv"))) == 1  # read once, kept
+    assert client.get(f"/page/scans/scan.pdf?page=1&doc=1&start={start}&end={start + 34}").text == body
 
 
 def test_the_route_asks_for_the_apps_login(tmp_path):

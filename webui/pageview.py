@@ -8,15 +8,16 @@ pypdfium2 and cached as PNG files by the file's SHA-256, page and scale.
 Where the boxes come from. The loader's page text (pypdf, with its own spacing, line joins and
 running lines taken out) is not pdfium's text of the same page, so offsets cannot be carried over.
 Both are reduced to the same key -- letters and digits only, folded to lower case, accents and
-ligatures unfolded, each kept with its index in the original -- and the passage's key is looked up in the page's key: as a whole when
-it is there, else word by word (each passage word at its next occurrence after the previous one),
-so a hyphen or a ligature that reads differently costs one word, not the passage (at least 60% of
-its words must be found in order). Failing that, for text set in columns (one reader reads column
-by column, the other across the page), each line of the passage is looked up on its own; 60% of
-the passage must be found so, else nothing is marked. The chars found
-give pdfium's char boxes, merged into one box per run on a line. A page without a text layer was
-read by OCR (the loader does so exactly when pdfium finds no text): its boxes are Tesseract's word
-boxes (``tsv`` output) for the words found the same way.
+ligatures unfolded, each kept with its index in the original -- and the passage's key is looked up
+in the page's key: as a whole when it is there, else word by word (each passage word at its next
+occurrence after the previous one), so a hyphen or a ligature that reads differently costs one word,
+not the passage (at least 60% of its words must be found in order). Failing that, for text set in
+columns (one reader reads column by column, the other across the page), each line of the passage is
+looked up on its own; 60% of the passage must be found so, else nothing is marked. The chars found
+give pdfium's char boxes, merged into one box per run on a line. A page on which pdfium finds no
+text is taken as one the loader read by OCR (it OCRs the pages pypdf finds empty; on scans the two
+agree): its boxes are Tesseract's word boxes (``tsv`` output, kept beside the page's image) for the
+words found the same way.
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from starlette.routing import Route
 
 from .files import CORPUS_ROUTE, CorpusPathRefused, _logged_in, resolve_corpus_file
 
-__all__ = ["PAGE_ROUTE", "ZOOMS", "Box", "PageCache", "passage_boxes", "ocr_word_boxes", "page_route",
-           "page_view_route", "render_page_html"]
+__all__ = ["PAGE_ROUTE", "ZOOMS", "Box", "PageCache", "passage_boxes", "ocr_word_boxes", "tesseract_tsv",
+           "page_route", "page_view_route", "render_page_html"]
 
 PAGE_ROUTE = "page"  # the page view is served at /page/<source>
 ZOOMS = (1.0, 1.5, 2.0)  # the zoom links offered; the image is rendered at 1.5x the zoom (sharp on HiDPI)
@@ -149,15 +150,23 @@ def _same_line(a: Box, b: Box) -> bool:
     return overlap > 0.5 * min(a.bottom - a.top, b.bottom - b.top) and b.left >= a.left - 1
 
 
-def ocr_word_boxes(png: bytes, scale: float, passage: str, languages: str = "eng") -> list[Box]:
-    """Boxes over ``passage`` on a page image read by Tesseract (its ``tsv`` word boxes), in PDF
-    points (``scale`` pixels a point). Empty when Tesseract is not installed."""
+def tesseract_tsv(png: bytes, languages: str = "eng") -> str:
+    """Tesseract's ``tsv`` output (a row per word, with its box in pixels) for a page image; '' when
+    Tesseract is not installed."""
     if not shutil.which("tesseract"):
-        return []
+        return ""
     done = subprocess.run(["tesseract", "stdin", "stdout", "-l", languages, "--psm", "3", "tsv"], input=png,
                           capture_output=True, timeout=120, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
+    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else ""
+
+
+def ocr_word_boxes(png: bytes, scale: float, passage: str, languages: str = "eng", tsv: str | None = None,
+                   ) -> list[Box]:
+    """Boxes over ``passage`` on a page image read by Tesseract (its ``tsv`` word boxes, given or
+    read now), in PDF points (``scale`` pixels a point). Empty when Tesseract is not installed."""
+    tsv = tesseract_tsv(png, languages) if tsv is None else tsv
     words, rects = [], []
-    for line in done.stdout.decode("utf-8", "replace").splitlines()[1:]:
+    for line in tsv.splitlines()[1:]:
         cells = line.split("\t")
         if len(cells) == 12 and cells[0] == "5" and cells[11].strip():
             left, top, width, height = (int(v) for v in cells[6:10])
@@ -167,7 +176,8 @@ def ocr_word_boxes(png: bytes, scale: float, passage: str, languages: str = "eng
 
 
 class PageCache:
-    """Rendered pages as PNG files under ``folder``/<sha256>/page-<n>-<scale>.png."""
+    """Rendered pages as PNG files under ``folder``/<sha256>/page-<n>-<scale>.png, and the word boxes
+    of pages read by OCR beside them (page-<n>-<languages>.tsv)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder).expanduser()
@@ -198,6 +208,19 @@ class PageCache:
         partial.write_bytes(data)
         os.replace(partial, cached)  # a reader never sees half an image
         return data
+
+    def ocr_tsv(self, path: Path, png: bytes, page: int, languages: str) -> str:
+        """Tesseract's word boxes for a page image, read once (a page takes seconds to read)."""
+        cached = self.folder / self.sha256(path) / f"page-{page}-{languages}.tsv"
+        if cached.is_file():
+            return cached.read_text(encoding="utf-8")
+        tsv = tesseract_tsv(png, languages)
+        if tsv:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.part")
+            partial.write_text(tsv, encoding="utf-8")
+            os.replace(partial, cached)
+        return tsv
 
 
 def render_page_html(*, source: str, page: int, page_count: int, zoom: float, png: bytes, size: tuple[float, float],
@@ -294,8 +317,10 @@ def page_route(corpus_dir: Path, allowed: frozenset[str] | set[str] | None, docu
                 boxes = passage_boxes(pdf_page, passage) if passage else []
             elif passage:
                 ocr_scale = round(_OCR_DPI / 72, 4)
-                boxes = ocr_word_boxes(cache.png(path, pdf_page, page, ocr_scale), ocr_scale, passage,
-                                       _ocr_languages())
+                languages = _ocr_languages()
+                image = cache.png(path, pdf_page, page, ocr_scale)
+                boxes = ocr_word_boxes(image, ocr_scale, passage, languages,
+                                       cache.ocr_tsv(path, image, page, languages))
             else:
                 boxes = []
             size = pdf_page.get_size()
