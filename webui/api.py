@@ -21,7 +21,7 @@ from search.compare import compare
 from search.filters import Filters
 from search.retrieve import Searcher
 
-from .files import _logged_in
+from .files import logged_in
 from .params import DEFAULT_RESULTS, MAX_RESULTS
 
 __all__ = ["API_PREFIX", "ApiError", "api_app", "api_route", "compare_answer", "search_answer"]
@@ -147,7 +147,7 @@ class _BehindLogin:
         self.api = api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not await _logged_in(Request(scope)):
+        if scope["type"] == "http" and not await logged_in(Request(scope)):
             refusal = {"error": "log in to the app first (POST /login with username and password)"}
             await JSONResponse(refusal, status_code=401)(scope, receive, send)
             return

@@ -47,7 +47,7 @@ def resolve_corpus_file(corpus_dir: Path, relative: str, allowed: set[str] | fro
     return candidate
 
 
-async def _logged_in(request: Request) -> bool:
+async def logged_in(request: Request) -> bool:
     """Whether the request may read corpus files: always without a login, else with Gradio's login
     cookie (read from Gradio's server app; pinned by test_corpus_route_needs_the_login_when_auth_is_on)."""
     app = request.app
@@ -69,19 +69,29 @@ async def _logged_in(request: Request) -> bool:
         return False
 
 
+async def requested_corpus_file(request: Request, corpus_dir: Path, allowed: set[str] | frozenset[str] | None,
+                                suffix: str | None = None) -> Path | Response:
+    """The indexed corpus file a request's ``path`` names (of type ``suffix`` when given), or the
+    response refusing it: 401 before a login, 403 outside the corpus, 404 for anything else."""
+    if not await logged_in(request):
+        return PlainTextResponse("Log in to the app first.", status_code=401)
+    try:
+        path = resolve_corpus_file(corpus_dir, request.path_params["path"], allowed)
+    except CorpusPathRefused:
+        return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
+    if path is None or (suffix is not None and path.suffix.lower() != suffix):
+        return PlainTextResponse(f"No such {suffix.lstrip('.').upper() if suffix else 'file'} in the corpus.",
+                                 status_code=404)
+    return path
+
+
 def corpus_route(corpus_dir: Path, allowed: set[str] | frozenset[str] | None) -> Route:
     """A route serving indexed corpus files, and nothing outside the corpus folder."""
 
     async def serve(request: Request) -> Response:
-        if not await _logged_in(request):
-            return PlainTextResponse("Log in to the app first.", status_code=401)
-        relative = request.path_params["path"]
-        try:
-            path = resolve_corpus_file(corpus_dir, relative, allowed)
-        except CorpusPathRefused:
-            return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
-        if path is None:
-            return PlainTextResponse("No such file in the corpus.", status_code=404)
+        path = await requested_corpus_file(request, corpus_dir, allowed)
+        if isinstance(path, Response):
+            return path
         headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300",
                    "Referrer-Policy": "no-referrer", "Cross-Origin-Resource-Policy": "same-origin"}
         if path.suffix.lower() == ".pdf":

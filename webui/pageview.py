@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .files import CORPUS_ROUTE, CorpusPathRefused, _logged_in, resolve_corpus_file
+from .files import CORPUS_ROUTE, requested_corpus_file
 
 __all__ = ["PAGE_ROUTE", "ZOOMS", "Box", "PageCache", "passage_boxes", "ocr_word_boxes", "tesseract_tsv",
            "page_route", "page_view_route", "render_page_html"]
@@ -278,15 +278,10 @@ def page_route(corpus_dir: Path, allowed: frozenset[str] | set[str] | None, docu
     cache = PageCache(cache_dir)
 
     async def serve(request: Request) -> Response:
-        if not await _logged_in(request):
-            return PlainTextResponse("Log in to the app first.", status_code=401)
+        path = await requested_corpus_file(request, corpus_dir, allowed, ".pdf")
+        if isinstance(path, Response):
+            return path
         relative = request.path_params["path"]
-        try:
-            path = resolve_corpus_file(corpus_dir, relative, allowed)
-        except CorpusPathRefused:
-            return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
-        if path is None or path.suffix.lower() != ".pdf":
-            return PlainTextResponse("No such PDF in the corpus.", status_code=404)
         args = request.query_params
         page = _number(args.get("page"), 1)
         try:
