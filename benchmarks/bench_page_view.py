@@ -78,11 +78,20 @@ def rendering(corpus: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--questions", type=Path, required=True)
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--questions", type=Path)
     parser.add_argument("--count", type=int, default=40, help="questions to ask (default 40)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI check: the starter corpus, its index and four questions (a few seconds)")
     args = parser.parse_args()
+    if args.smoke:
+        from smoke import smoke_data
+
+        data = smoke_data()
+        args.index, args.corpus, args.questions, args.count = data.index, data.corpus, data.gold, 4
+    elif not (args.index and args.corpus and args.questions):
+        parser.error("--index, --corpus and --questions are required")
     print(marking(args.index, args.corpus, args.questions, args.count))
     print(rendering(args.corpus))
 
