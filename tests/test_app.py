@@ -626,3 +626,53 @@ def test_every_language_the_search_names_has_a_name_in_each_interface_language()
         assert language_name("en", code) == english
         assert language_name("es", code) != code and language_name("fr", code) != code
     assert language_name("fr", "la") == "la"  # a code without a name is shown as it is
+
+
+# -- reading a passage in the interface language (issue 20 item 3) --------------------------------
+
+def test_translate_control_only_on_passages_in_another_language():
+    from webui.translation import translate_button
+
+    hit = _hit(Provenance(source="guides/g.md", kind="guide", title="Guide"), "Courts publish decisions.")
+    card = render.render_card(hit, language="es")
+    assert 'class="jx-translate-btn" data-chunk="7" data-to="es">Traducir al español</button>' in card
+    assert "Courts publish decisions." in card  # the original stays the quoted text
+    assert translate_button(hit, "en") == "" and "jx-translate-btn" not in render.render_card(hit, language="en")
+    assert ">Traduire en français</button>" in render.render_card(hit, language="fr")
+
+
+def test_translate_route_answers_the_passage_in_the_interface_language(served, tiny_site):
+    from search.translate import Translator
+
+    if not Translator.available():
+        pytest.skip("Apertium is not installed (apt-get install apertium apertium-eng-spa)")
+    _, searcher = tiny_site
+    _, port = served
+    hit = searcher.search("mediation settles disputes", k=1)[0]
+    assert hit.language == "en"
+    status, headers, body = _raw_get(port, f"/translate?chunk={hit.chunk_id}&to=es")
+    assert status == 200 and headers["content-type"] == "application/json"
+    import json
+    answer = json.loads(body)
+    assert answer["label"] == "Traducción automática (en → es, Apertium)"
+    assert answer["source"] == "en" and answer["target"] == "es"
+    assert "Mediación" in answer["text"] or "mediación" in answer["text"]
+    assert _raw_get(port, "/translate?chunk=nope&to=es")[0] == 400
+    assert _raw_get(port, f"/translate?chunk={hit.chunk_id}&to=xx")[0] == 400
+    assert _raw_get(port, "/translate?chunk=99999999&to=es")[0] == 404
+
+
+def test_translate_without_apertium_names_the_install_command(tiny_site, monkeypatch):
+    from search.translate import INSTALL_HINT, TranslationError
+    from webui.translation import translation_answer
+
+    _, searcher = tiny_site
+    hit = searcher.search("mediation settles disputes", k=1)[0]
+
+    def missing(self, hit, target):
+        raise TranslationError("no apertium")
+
+    monkeypatch.setattr(type(searcher), "translate", missing)
+    answer, status = translation_answer(searcher, str(hit.chunk_id), "fr")
+    assert status == 503 and answer["install"] == INSTALL_HINT
+    assert answer["error"].startswith("La traduction automatique nécessite Apertium")

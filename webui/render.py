@@ -10,12 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from indexer.records import citation_label
 from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
 from .files import CORPUS_ROUTE
 from .i18n import format_datetime, format_number, kind_label, language_name, text
+from .translation import translate_button
 
 __all__ = ["source_href", "render_card", "describe_filters", "render_results", "render_summary",
            "render_basket", "render_status", "compare_rows", "compare_chart", "compare_note", "no_answer_html"]
@@ -92,6 +92,7 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
     pin_label = text(language, "pinned" if pinned else "pin")
     links = [f'<button type="button" class="jx-pin-btn" data-rank="{hit.rank}" '
              f'data-pinned-label="{_e(text(language, "pinned"))}"{" disabled" if pinned else ""}>{_e(pin_label)}</button>']
+    links.append(translate_button(hit, language))
     if href:
         links.append(f'<a class="jx-source-link" href="{_e(href)}" target="_blank" rel="noopener noreferrer">'
                      f'{_e(label)}</a>')
@@ -102,7 +103,7 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
     parts.append(f'<div class="jx-links">{"".join(links)}</div>')
     if hit.also_in:
         parts.append(f'<div class="jx-also">{_e(text(language, "also_in"))}'
-                     + "; ".join(_e(citation_label(a)) for a in hit.also_in) + "</div>")
+                     + "; ".join(_e(c) for c in hit.also_in_citations) + "</div>")
     if document_text:
         what = text(language, f"whole.{p.kind}" if p.kind in ("report", "guide", "commitment") else "whole.other")
         if document_text[hit.char_start:hit.char_end] == hit.text:

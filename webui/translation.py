@@ -1,0 +1,120 @@
+"""A result card's "translate" control: the passage machine-translated into the interface language,
+on request, shown below the original (which stays the quoted, cited text).
+
+Translated on click, not for every card up front: the card's button asks ``GET /translate?chunk=ID&to=es``
+on the app's own server (same login as the corpus route), which answers JSON with the text and its
+localised label, or with the install command when Apertium cannot translate here."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from search.hit import Hit
+from search.retrieve import Searcher
+from search.translate import INSTALL_HINT, TranslationError
+
+from . import i18n
+from .files import logged_in
+
+__all__ = ["TRANSLATE_JS", "TRANSLATE_PATH", "TRANSLATION_CSS", "translate_button", "translation_answer", "translation_route"]
+
+TRANSLATE_PATH = "/translate"
+
+
+def translate_button(hit: Hit, language: str) -> str:
+    """The card's "translate" button, or '' when the passage is already in the interface language."""
+    if hit.language == language or language not in i18n.LANGUAGES:
+        return ""
+    return (f'<button type="button" class="jx-translate-btn" data-chunk="{hit.chunk_id}" '
+            f'data-to="{html.escape(language)}">{html.escape(i18n.text(language, "translate"))}</button>')
+
+
+def translation_answer(searcher: Searcher, chunk: str | None, target: str | None) -> tuple[dict, int]:
+    """``({"text", "label", "source", "target"}, 200)``, or ``({"error", "install"?}, status)``."""
+    if target not in i18n.LANGUAGES:
+        return {"error": f"to must be one of {', '.join(i18n.LANGUAGES)}"}, 400
+    try:
+        chunk_id = int(chunk or "")
+    except ValueError:
+        return {"error": "chunk must be a passage number"}, 400
+    stored = searcher.reader.chunks_by_id([chunk_id]).get(chunk_id)
+    if stored is None:
+        return {"error": f"no passage {chunk_id} in this index"}, 404
+    try:
+        # A stored chunk carries what Searcher.translate reads of a hit: text, language, provenance.
+        translation = searcher.translate(stored, target)  # type: ignore[arg-type]
+    except TranslationError:
+        return {"error": i18n.text(target, "translate_unavailable"), "install": INSTALL_HINT}, 503
+    label = i18n.text(target, "machine_translation", source=translation.source, target=translation.target,
+                      engine=translation.engine)
+    return {"text": translation.text, "label": label, "source": translation.source,
+            "target": translation.target}, 200
+
+
+def translation_route(searcher: Searcher) -> Route:
+    """``GET /translate?chunk=ID&to=LANG`` for an app over ``searcher``, behind the app's login."""
+
+    async def serve(request: Request) -> JSONResponse:
+        if not await logged_in(request):
+            return JSONResponse({"error": "log in to the app first"}, status_code=401)
+        # Apertium answers in a worker thread so the server keeps serving while it translates.
+        answer, status = await asyncio.to_thread(translation_answer, searcher, request.query_params.get("chunk"),
+                                                 request.query_params.get("to"))
+        return JSONResponse(answer, status_code=status)
+
+    return Route(TRANSLATE_PATH, serve, methods=["GET"], name="translate")
+
+
+# One listener on the results container: a card's "translate" button fetches the translation once
+# and shows it below the passage; a second click hides or shows it again. The URL is relative so it
+# resolves against Gradio's <base href> (the app may be served under a prefix).
+TRANSLATE_JS = """
+element.addEventListener('click', async (event) => {
+  const button = event.target.closest('button.jx-translate-btn');
+  if (!button) return;
+  const card = button.closest('article.jx-hit');
+  let block = card.querySelector('.jx-translation');
+  if (block) { block.hidden = !block.hidden; return; }
+  button.disabled = true;
+  block = document.createElement('div');
+  block.className = 'jx-translation';
+  block.setAttribute('lang', button.dataset.to);
+  try {
+    const url = new URL('translate', document.baseURI);
+    url.searchParams.set('chunk', button.dataset.chunk);
+    url.searchParams.set('to', button.dataset.to);
+    const answer = await (await fetch(url, {credentials: 'same-origin'})).json();
+    const label = document.createElement('div');
+    label.className = 'jx-translation-label';
+    const body = document.createElement('p');
+    if (answer.text !== undefined) {
+      label.textContent = answer.label;
+      body.textContent = answer.text;
+    } else {
+      block.classList.add('jx-translation-missing');
+      label.textContent = answer.error;
+      if (answer.install) { const code = document.createElement('code'); code.textContent = answer.install;
+                            body.appendChild(code); }
+    }
+    block.append(label, body);
+  } catch (error) {
+    block.textContent = String(error);
+  }
+  card.querySelector('blockquote.jx-passage').after(block);
+  button.disabled = false;
+});
+"""
+
+TRANSLATION_CSS = """
+.jx-translation { margin: 4px 0 8px 0; padding: 6px 10px; border-left: 4px dashed #b26a00;
+  background: rgba(255, 170, 0, 0.08); font-style: italic; }
+.jx-translation-label { font-size: 0.85em; font-style: normal; font-weight: 600; color: #8a5200; }
+.jx-translation p { margin: 4px 0 0 0; }
+.jx-translate-btn { border: 1px solid var(--button-secondary-border-color); border-radius: 6px; padding: 2px 10px;
+  margin-right: 8px; cursor: pointer; background: var(--button-secondary-background-fill); }
+"""
