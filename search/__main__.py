@@ -11,7 +11,6 @@ from pathlib import Path
 
 from indexer.analysis import split_words
 from indexer.errors import IndexerError
-from indexer.records import citation_label
 from indexer.settings import load_settings
 
 from .compare import compare
@@ -117,7 +116,7 @@ def _render(hits: list[Hit], translations: dict[int, MachineTranslation] | None 
         if translation is not None:
             lines.append(textwrap.indent(textwrap.fill(f"[{translation.label()}] {translation.text}", 100), "   "))
         if hit.also_in:
-            lines.append("   also in: " + "; ".join(citation_label(a) for a in hit.also_in))
+            lines.append("   also in: " + "; ".join(hit.also_in_citations))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 

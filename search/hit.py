@@ -52,6 +52,8 @@ class Hit:
     also_in: tuple[Provenance, ...] = field(default=())
     # The numbered part of a report page the passage is in ("Commitment 18"), when the page shows it.
     part: str | None = None
+    # The numbered part of each "also in" place, in the order of also_in (None where it has none).
+    also_in_parts: tuple[str | None, ...] = field(default=())
     # The language of the question's version that found it: a machine translation of the question
     # ("es" for an English question's Spanish version), else the language it was asked in; None
     # when the question was not translated.
@@ -61,6 +63,12 @@ class Hit:
     def citation(self) -> str:
         """The passage's citation (indexer.records.citation_label), the same on every surface."""
         return citation_label(self.provenance, self.part)
+
+    @property
+    def also_in_citations(self) -> tuple[str, ...]:
+        """The citation of each place in also_in, with its numbered part, as the passage's own."""
+        parts = self.also_in_parts + (None,) * (len(self.also_in) - len(self.also_in_parts))
+        return tuple(citation_label(p, part) for p, part in zip(self.also_in, parts))
 
     @property
     def cited_language(self) -> str:
@@ -118,8 +126,8 @@ class Hit:
             "char_start": self.char_start,
             "char_end": self.char_end,
             "also_in": [
-                {"source": a.source, "page": a.page, "section": a.section, "commitment_id": a.commitment_id,
-                 "citation": citation_label(a)}
-                for a in self.also_in
+                {"source": a.source, "page": a.page, "page_label": a.page_label, "section": a.section,
+                 "commitment_id": a.commitment_id, "citation": citation}
+                for a, citation in zip(self.also_in, self.also_in_citations)
             ],
         }

@@ -45,6 +45,7 @@ class _Place:
     score: float
     join_score: float  # its fused score: a neighbour is joined by comparing fused scores
     also_in: list[Provenance] = field(default_factory=list)
+    also_in_chunks: list[StoredChunk] = field(default_factory=list)  # one a place in also_in, for its part
     joined: StoredChunk | None = None
 
     def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
@@ -130,6 +131,7 @@ def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlight
         provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
         highlight=highlight or best_sentence(text, question, chunk.language), also_in=tuple(place.also_in),
         part=part_of(reader, chunk, start),
+        also_in_parts=tuple(part_of(reader, other, other.char_start) for other in place.also_in_chunks),
         matched_language=(matched or {}).get(chunk.id, asked_in))
 
 
@@ -185,6 +187,7 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
             kept.append(_Place(chunk, score, join_score))
         elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
             duplicate_of.also_in.append(chunk.provenance)
+            duplicate_of.also_in_chunks.append(chunk)
         else:
             duplicate_of.join(chunk, join_score, ratio)
     return kept

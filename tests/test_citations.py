@@ -30,7 +30,7 @@ PASSAGE = "Legal aid is decided within forty-eight hours. Appeals follow the sam
 def _hit(provenance: Provenance = REPORT, text: str = PASSAGE, **changes) -> Hit:
     values = dict(rank=1, score=0.5, chunk_id=7, document_id=3, provenance=provenance, text=text, char_start=0,
                   char_end=len(text), language="en", highlight=(0, len(text)), part="Commitment 18",
-                  also_in=(OTHER_PAGE,))
+                  also_in=(OTHER_PAGE,), also_in_parts=("Commitment 2",))
     values.update(changes)
     return Hit(**values)
 
@@ -55,10 +55,10 @@ def test_every_surface_cites_a_hit_the_same_way():
     assert "**Free Legal Aid** — p. 3 (PDF page 5), § Eligibility, Commitment 18 — " in sources
 
 
-def test_also_in_entries_keep_the_printed_label_everywhere():
+def test_also_in_entries_keep_the_printed_label_and_part_everywhere():
     hit = _hit()
-    expected = "Free Legal Aid (2019), p. 7 (PDF page 9)"
-    assert citation_label(OTHER_PAGE) == expected
+    expected = "Free Legal Aid (2019), p. 7 (PDF page 9), Commitment 2"
+    assert citation_label(OTHER_PAGE, "Commitment 2") == expected
     assert f"also in: {expected}" in _render([hit])
     assert hit.to_dict()["also_in"][0]["citation"] == expected
     assert expected in html.unescape(render.render_card(hit))
@@ -168,6 +168,7 @@ def test_every_hit_is_where_its_citation_says(starter_searcher, loaded_pages, qu
         document = starter_searcher.document_text(hit.document_id)
         assert document[hit.char_start:hit.char_end] == hit.text, hit.citation
         assert reader.document_span(hit.document_id, hit.char_start, hit.char_end) == hit.text
+        assert len(hit.also_in_parts) == len(hit.also_in)  # every "also in" place was asked for its part
         p = hit.provenance
         if p.page is None:
             continue
