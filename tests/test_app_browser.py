@@ -711,3 +711,95 @@ def test_the_page_view_marks_a_page_read_by_ocr(scanned_site, context, page):
     in_passage = {n for n, line in enumerate(SCANNED_LINES) if line and line.lower() in flowed}
     assert {5, 6} <= in_passage and in_passage <= marked_lines, (in_passage, marked_lines)
     view.close()
+
+
+# -- reading a passage in the interface language (issue 20 item 3) ---------------------------------
+
+COURTS_EN = """# Court statistics
+
+The national courts publish monthly statistics on case backlogs, hearing times and appeals.
+
+# Legal aid
+
+Free legal aid offices in every district help people on low incomes with housing and debt cases.
+"""
+
+MEDIATION_ES = """# Mediación comunitaria
+
+Los centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los tribunales.
+Cada centro atiende gratuitamente a las familias del barrio y registra cuántos acuerdos se cumplen.
+"""
+
+
+@pytest.fixture(scope="module")
+def bilingual_site(tmp_path_factory, encoder):
+    """An English guide and a Spanish one, indexed with cross-lingual search (needs Apertium)."""
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Searcher
+    from search.translate import Translator
+
+    if not Translator.available():
+        pytest.skip("needs Apertium (apt-get install apertium apertium-eng-spa apertium-fr-es)")
+    root = tmp_path_factory.mktemp("bilingual-app")
+    corpus = root / "corpus"
+    (corpus / "guides").mkdir(parents=True)
+    (corpus / "guides" / "courts.md").write_text(COURTS_EN, encoding="utf-8")
+    (corpus / "guides" / "mediacion.md").write_text(MEDIATION_ES, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    demo, url = _launch(searcher, corpus)
+    yield url
+    demo.close()
+    searcher.close()
+
+
+def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_french(bilingual_site, page):
+    page.goto(bilingual_site + "?ui=es")
+    page.get_by_role("tab", name="Búsqueda").wait_for()
+    ask(page, "¿Dónde publican los tribunales las estadísticas mensuales de casos?")
+    first = page.locator("#result-1")
+    assert first.get_attribute("data-source") == "guides/courts.md" and first.get_attribute("data-language") == "en"
+    assert "courts.md" in first.locator(".jx-cite").inner_text() or "Court statistics" in first.locator(
+        ".jx-cite").inner_text()
+    original = first.locator(".jx-passage").inner_text()
+    assert "monthly statistics" in original
+
+    button = first.locator("button.jx-translate-btn")
+    assert button.inner_text() == "Traducir al español"
+    button.click()
+    block = first.locator(".jx-translation")
+    block.wait_for()
+    assert block.locator(".jx-translation-label").inner_text() == "Traducción automática (en → es, Apertium)"
+    translated = block.locator("p").inner_text()
+    assert "publican estadística mensual" in translated.lower()  # Apertium: "Las cortes nacionales publican ..."
+    assert block.get_attribute("lang") == "es"
+    assert first.locator(".jx-passage").inner_text() == original  # the quoted original is untouched
+    # shown below the original, in its own block
+    assert page.evaluate("() => { const c = document.querySelector('#result-1');"
+                         " return c.querySelector('blockquote.jx-passage').nextElementSibling"
+                         ".classList.contains('jx-translation'); }")
+    # a second click hides it, a third shows it again without asking the server twice
+    button.click()
+    assert block.is_hidden()
+    button.click()
+    assert block.is_visible()
+    _screenshot(page, "translated-passage.png")
+
+    first.locator("button.jx-pin-btn").click()
+    page.get_by_role("tab", name="Cesta de evidencias (1)").click()
+    page.wait_for_selector("#jx-basket li.jx-pin")
+    with page.expect_download() as download:
+        page.locator("#jx-md").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# Nota informativa") and "## Evidencias" in markdown and "## Fuentes" in markdown
+    assert "monthly statistics on case backlogs" in " ".join(markdown.split())  # the original is what is quoted
+
+    page.get_by_role("tab", name="Búsqueda").click()
+    pick(page, "jx-ui-lang", "Français")
+    page.get_by_role("tab", name="Recherche").wait_for()
+    page.wait_for_function("() => location.search.includes('ui=fr')")
+    assert page.locator("#jx-search").inner_text().strip() == "Rechercher"
+    page.wait_for_function("() => (document.querySelector('#result-1 button.jx-translate-btn') || {})"
+                           ".textContent === 'Traduire en français'")

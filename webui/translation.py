@@ -116,5 +116,6 @@ TRANSLATION_CSS = """
 .jx-translation-label { font-size: 0.85em; font-style: normal; font-weight: 600; color: #8a5200; }
 .jx-translation p { margin: 4px 0 0 0; }
 .jx-translate-btn { border: 1px solid var(--button-secondary-border-color); border-radius: 6px; padding: 2px 10px;
-  margin-right: 8px; cursor: pointer; background: var(--button-secondary-background-fill); }
+  background: var(--button-secondary-background-fill); cursor: pointer; font-size: 0.9em; font-weight: normal; }
+.jx-translate-btn:disabled { cursor: progress; opacity: 0.65; }
 """
