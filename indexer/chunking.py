@@ -29,8 +29,10 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "docume
 #: 2: numbered commitments and chapters start a chunk; 3: plain text files split at heading lines;
 #: 4: PDF running headers and footers dropped; a heading line is a sentence of its own;
 #: 5: so are up to three stacked heading lines (a title above a section heading);
-#: 6: Markdown front matter read as records and field passages.
-CHUNKER_VERSION = 6
+#: 6: Markdown front matter read as records and field passages;
+#: 7: one section-path rule (a first heading dropped only when it is the title), PDF running lines
+#:    kept as page metadata, footnotes and tables apart.
+CHUNKER_VERSION = 7
 
 
 class Tokenizer(Protocol):
