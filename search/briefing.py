@@ -56,6 +56,10 @@ class Pin:
     part: str | None = None  # the numbered part of the page ("Commitment 18"), as Hit.part
     # The source's facts the citation reads (page label kind, OCR, status, lead agency).
     metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    # A machine translation the reader opened in the app, with its label ("Machine translation (en → es,
+    # Apertium)"): added below the quotation as a note, never in place of the quoted original.
+    translation: str | None = None
+    translation_label: str | None = None
 
     @classmethod
     def from_hit(cls, hit: Any) -> Pin:
@@ -178,6 +182,9 @@ def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None) -> 
         paragraphs = flow_text(pin.text) or [""]
         quoted = "\n>\n".join(f"> {_md(p)}" for p in paragraphs)
         lines += [f"{quoted} [^{number}]", ""]
+        if pin.translation:
+            label = pin.translation_label or "Machine translation"
+            lines += [f"_{_md(label)}:_ {_md(' '.join(pin.translation.split()))}", ""]
     lines += ["## Sources", ""]
     for entry in _sources(pins):
         parts = [f"**{_md(entry.title)}**"]
@@ -229,6 +236,10 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
                 if last:
                     ref = para.add_run(str(number))
                     ref.font.superscript = True
+            if pin.translation:
+                note = doc.add_paragraph()
+                note.add_run(_NOT_XML.sub(" ", pin.translation_label or "Machine translation") + ": ").italic = True
+                note.add_run(_NOT_XML.sub(" ", " ".join(pin.translation.split())))
         doc.add_heading("Notes", level=1)
         for number, pin in enumerate(pins, start=1):
             para = doc.add_paragraph()

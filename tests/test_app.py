@@ -676,3 +676,23 @@ def test_translate_without_apertium_names_the_install_command(tiny_site, monkeyp
     answer, status = translation_answer(searcher, str(hit.chunk_id), "fr")
     assert status == 503 and answer["install"] == INSTALL_HINT
     assert answer["error"].startswith("La traduction automatique nécessite Apertium")
+
+
+def test_a_translated_pin_adds_the_translation_below_its_quotation(tmp_path):
+    import docx
+
+    from webui.notes import localised_docx, localised_markdown
+
+    original = _pins()[0]
+    pinned = Pin.from_dict({**original.to_dict(), "translation": "La asistencia jurídica se decide en 48 horas.",
+                            "translation_label": "Traducción automática (en → es, Apertium)"})
+    note = localised_markdown([pinned, _pins()[1]], "Nota", BUILT_AT, "es")
+    assert ("> Appeals follow. [^1]\n\n_Traducción automática (en → es, Apertium):_ La asistencia jurídica se "
+            "decide en 48 horas.\n\n> The Ministry of Justice") in note
+    assert note.count("Traducción automática") == 1  # only the pin that was translated
+    assert "> Legal aid should be decided within" in note  # the original stays the quotation
+    path = localised_docx([pinned], "Nota", BUILT_AT, tmp_path / "nota.docx", "es")
+    paragraphs = [p.text for p in docx.Document(str(path)).paragraphs]
+    quote_end = next(i for i, t in enumerate(paragraphs) if t.startswith("Appeals follow."))
+    assert paragraphs[quote_end + 1] == ("Traducción automática (en → es, Apertium): La asistencia jurídica se "
+                                         "decide en 48 horas.")

@@ -794,7 +794,10 @@ def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_
         page.locator("#jx-md").click()
     markdown = Path(download.value.path()).read_text(encoding="utf-8")
     assert markdown.startswith("# Nota informativa") and "## Evidencias" in markdown and "## Fuentes" in markdown
-    assert "monthly statistics on case backlogs" in " ".join(markdown.split())  # the original is what is quoted
+    assert "> The national courts publish monthly statistics on case backlogs" in markdown  # the original is quoted
+    # the translation the reader opened follows the quotation as a marked note
+    assert re.search(r"\[\^1\]\n\n_Traducción automática \(en → es, Apertium\):_ Las cortes nacionales publican "
+                     r"estadística mensual", markdown)
 
     page.get_by_role("tab", name="Búsqueda").click()
     pick(page, "jx-ui-lang", "Français")

@@ -60,7 +60,9 @@ element.addEventListener('click', (event) => {
   if (!button || button.disabled) return;
   button.disabled = true;
   button.textContent = button.dataset.pinnedLabel || 'Pinned \u2713';
-  trigger('click', {rank: Number(button.dataset.rank)});
+  // A passage pinned while its machine translation is open takes the translation into the note.
+  const translation = button.closest('article.jx-hit')?.querySelector('.jx-translation:not(.jx-translation-missing)');
+  trigger('click', {rank: Number(button.dataset.rank), translated: Boolean(translation && !translation.hidden)});
 });
 """
 

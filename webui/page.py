@@ -19,6 +19,7 @@ from search.briefing import Pin, commitments_csv
 from . import i18n, render
 from .notes import localised_docx, localised_markdown
 from .params import UI_PARAM, clamp_k, filters_from, read_shared_search, share_query
+from .translation import with_translation
 
 __all__ = ["BASKET_OUT", "COMPARE_LIMIT", "COMPARE_OUT", "FORM", "PageHandlers", "SEARCH_OUT"]
 
@@ -128,14 +129,16 @@ class PageHandlers:
     def pin(self, results, basket, title, lang, evt: gr.EventData):
         """A card's "Pin" button: add that result to the basket (once)."""
         basket = list(basket or [])
+        data = getattr(evt, "_data", None) or {}
         try:
-            rank = int(getattr(evt, "_data", {}).get("rank"))
+            rank = int(data.get("rank"))
         except (TypeError, ValueError):
             return self.basket(basket, title, lang)
         if 1 <= rank <= len(results or []):
             item = results[rank - 1]
             if all((p.get("chunk_id"), p.get("text")) != (item.get("chunk_id"), item.get("text")) for p in basket):
-                basket.append(dict(item))
+                basket.append(with_translation(self.searcher, dict(item), lang) if data.get("translated")
+                              else dict(item))
         return self.basket(basket, title, lang, len(basket) - 1 if basket else None)
 
     def move(self, basket, index, delta, title, lang):

@@ -21,7 +21,7 @@ from search.translate import INSTALL_HINT, TranslationError
 from . import i18n
 from .files import logged_in
 
-__all__ = ["TRANSLATE_JS", "TRANSLATE_PATH", "TRANSLATION_CSS", "translate_button", "translation_answer", "translation_route"]
+__all__ = ["TRANSLATE_JS", "TRANSLATE_PATH", "TRANSLATION_CSS", "translate_button", "translation_answer", "translation_route", "with_translation"]
 
 TRANSLATE_PATH = "/translate"
 
@@ -54,6 +54,15 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
                       engine=translation.engine)
     return {"text": translation.text, "label": label, "source": translation.source,
             "target": translation.target}, 200
+
+
+def with_translation(searcher: Searcher, pin: dict, target: str) -> dict:
+    """``pin`` (a result as Pin.to_dict) with the machine translation the reader opened into ``target``,
+    for the briefing note's line below the quotation; ``pin`` unchanged when it cannot be translated."""
+    answer, status = translation_answer(searcher, str(pin.get("chunk_id")), target)
+    if status != 200 or answer["source"] == answer["target"]:
+        return pin
+    return {**pin, "translation": answer["text"], "translation_label": answer["label"]}
 
 
 def translation_route(searcher: Searcher) -> Route:
