@@ -91,6 +91,29 @@ class _Span:
     starts_section: bool = False
 
 
+#: Words that end with a full stop without ending the sentence, in English, Spanish and French
+#: (lower case, without the stop). "etc." is left out: it ends sentences as often as not.
+_ABBREVIATIONS = frozenset(
+    "e.g i.e cf vs viz approx no nos nº núm num art arts p pp pág págs ch cap fig figs vol vols ed eds "
+    "mr mrs ms dr dra drs sr sra srta sres st prof lic ing mme mlle inc ltd co corp jr dept gov av avda "
+    "ibid op cit al u.s u.k ee.uu d.c".split())
+_WORD_BEFORE_STOP = re.compile(r"([\w.º]+)\.$")
+
+
+def _abbreviation_before(text: str, match: re.Match) -> bool:
+    """Whether the full stop ``match`` follows ends an abbreviation rather than a sentence: a known
+    one ("e.g.", "art.", "Sr."), or any stop followed by a lower-case word or a number ("No. 7",
+    "p. 4"), which a new sentence does not start with."""
+    stop = match.start()
+    if match.group(1) is None or stop == 0 or text[stop - 1] != ".":
+        return False
+    following = text[match.end():match.end() + 1]
+    if following.islower() or following.isdigit():
+        return True
+    word = _WORD_BEFORE_STOP.search(text, max(0, stop - 12), stop)
+    return word is not None and word.group(1).lower() in _ABBREVIATIONS
+
+
 def split_sentences(text: str) -> list[tuple[int, int, bool]]:
     """(start, end, starts_paragraph) of each sentence, whitespace excluded, in order."""
     spans: list[tuple[int, int, bool]] = []
@@ -100,6 +123,8 @@ def split_sentences(text: str) -> list[tuple[int, int, bool]]:
         first = True
         cursor = para_start
         for match in [*_SENTENCE_END.finditer(text, para_start, para_end), None]:
+            if match is not None and _abbreviation_before(text, match):
+                continue
             # A closing quote or bracket after the full stop belongs to the sentence it closes.
             end = (match.end(1) if match.group(1) is not None else match.start()) if match else para_end
             start = cursor

@@ -353,3 +353,14 @@ def test_numbered_part_names_the_heading_a_passage_sits_under():
     assert numbered_part("The tail of the last commitment. \nCommitment 4\nNew text.", 0) is None
     assert numbered_part("Running header of the plan 2013 to 2015 22\nCompromiso 3\nTexto.", 0) == "Compromiso 3"
     assert numbered_part("No heading on this page at all.", 10) is None
+
+
+def test_abbreviations_do_not_end_a_sentence():
+    """'e.g.', 'No. 7', 'art. 12', 'Sr.', 'U.S.' and 'p. 4' are not sentence ends, in English, Spanish
+    and French; a full stop before a capitalised word still is."""
+    text = ("Courts publish data, e.g. case backlogs. See Law No. 7 of 2019. Según el art. 12 de la ley, "
+            "el Sr. Pérez firmó. The U.S. Department acted. Voir p. 4 du rapport. Done.")
+    assert [text[a:b] for a, b, _ in split_sentences(text)] == [
+        "Courts publish data, e.g. case backlogs.", "See Law No. 7 of 2019.",
+        "Según el art. 12 de la ley, el Sr. Pérez firmó.", "The U.S. Department acted.",
+        "Voir p. 4 du rapport.", "Done."]
