@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DOCUMENT_KINDS", "Provenance", "Document", "Chunk", "citation_label", "citation_place", "page_citation",
+__all__ = ["DOCUMENT_KINDS", "PAGE_LABEL_KEY", "READ_BY_KEY", "RUNNING_LINES_KEY", "Provenance", "Document", "Chunk", "citation_label", "citation_place", "page_citation",
            "section_below_title", "section_path"]
 
 #: What a corpus file is: a report (PDF), a guide section (Markdown/HTML),
@@ -80,10 +80,13 @@ class Chunk:
         return out
 
 
-#: Metadata keys the PDF loader writes (indexer.loaders.pdf.PAGE_LABEL and READ_BY; the loaders
-#: import this module, so the names are repeated here rather than imported).
-_PAGE_LABEL_KEY = "page label"
-_READ_BY_KEY = "read by"
+#: Metadata keys of a PDF page, written by the PDF loader and read by citations and the app:
+#: "physical" when the page prints no number of its own (its label is then its place in the file),
+PAGE_LABEL_KEY = "page label"
+#: how the page was read when it had no text layer, e.g. "OCR (Tesseract, spa)",
+READ_BY_KEY = "read by"
+#: its running header and footer lines, moved out of its body ("\n"-joined), kept and searchable.
+RUNNING_LINES_KEY = "running lines"
 #: Facts from a record's metadata worth a place in its citation, when short enough to read in one line.
 _CITED_FACTS = ("status", "lead agency", "lead_institution")
 _SHORT_FACT = 60
@@ -120,7 +123,7 @@ def citation_place(p: Provenance, part: str | None = None) -> str | None:
         places.append(f"§ {section}")
     if part:
         places.append(part)
-    if p.page is not None and p.metadata.get(_READ_BY_KEY):
+    if p.page is not None and p.metadata.get(READ_BY_KEY):
         places.append("read by OCR")
     return ", ".join(places) or p.commitment_id
 
@@ -130,7 +133,7 @@ def page_citation(p: Provenance) -> str | None:
     'PDF page 5' when the page prints no number; None for sources without pages."""
     if p.page is None:
         return None
-    if p.metadata.get(_PAGE_LABEL_KEY) == "physical" or not p.page_label:
+    if p.metadata.get(PAGE_LABEL_KEY) == "physical" or not p.page_label:
         return f"PDF page {p.page}"
     if p.page_label != str(p.page):
         return f"p. {p.page_label} (PDF page {p.page})"

@@ -696,3 +696,19 @@ def test_a_translated_pin_adds_the_translation_below_its_quotation(tmp_path):
     quote_end = next(i for i, t in enumerate(paragraphs) if t.startswith("Appeals follow."))
     assert paragraphs[quote_end + 1] == ("Traducción automática (en → es, Apertium): La asistencia jurídica se "
                                          "decide en 48 horas.")
+
+
+def test_show_source_keeps_the_page_running_lines():
+    """Lines a PDF page prints at its top or foot leave the passage text but stay in the source view."""
+    from indexer.records import RUNNING_LINES_KEY, Provenance
+    from search.hit import Hit
+    from webui.render import render_card
+
+    page = "Body of the page about court data."
+    provenance = Provenance(source="r.pdf", kind="report", title="Report", page=3, page_label="3",
+                            metadata={RUNNING_LINES_KEY: "Reference JR-0777\nCourt Data - page 3"})
+    hit = Hit(rank=1, score=1.0, chunk_id=1, document_id=1, provenance=provenance, text=page, char_start=0,
+              char_end=len(page), language="en", highlight=(0, len(page)))
+    for language, label in (("en", "Printed at the page"), ("es", "Impreso en el encabezado"), ("fr", "Imprimé en haut")):
+        card = render_card(hit, document_text=page, language=language)
+        assert "Reference JR-0777" in card and label in card

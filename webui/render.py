@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from indexer.records import RUNNING_LINES_KEY
 from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
@@ -111,6 +112,9 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
                     + _passage_html(hit.text, start, end) + "</span>" + _e(document_text[hit.char_end:]))
         else:
             body = _e(document_text)
+        running = p.metadata.get(RUNNING_LINES_KEY)
+        if running:  # the page's header and footer lines, kept apart from its text but never lost
+            body += f'<div class="jx-running"><strong>{_e(text(language, "running_lines"))}</strong> {_e(running)}</div>'
         parts.append(f'<details class="jx-source"><summary>{_e(text(language, "show_source", what=what))}'
                      f'</summary><div class="jx-doc">{body}</div></details>')
     parts.append("</article>")

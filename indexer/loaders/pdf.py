@@ -15,7 +15,7 @@ from pathlib import Path
 from ..analysis import detect_language
 from ..headings import is_part_heading
 from ..errors import LoaderError
-from ..records import Document, Provenance
+from ..records import PAGE_LABEL_KEY, READ_BY_KEY, RUNNING_LINES_KEY, Document, Provenance
 from .pdf_tables import looks_tabular, table_rows
 from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
@@ -146,12 +146,8 @@ def _as_table(page, notes: str, previous_header: tuple[str, ...]) -> tuple[str, 
     return (clean_pdf_text(table[0]), table[1]) if table else None
 
 
-#: Metadata of a page: its running header and footer lines, moved out of its body ("\n"-joined).
-RUNNING_LINES = "running lines"
-#: Metadata of a page whose label is its physical number because it prints none: "physical".
-PAGE_LABEL = "page label"
-#: Metadata of a page read by OCR, e.g. "OCR (Tesseract, spa)".
-READ_BY = "read by"
+# The page metadata keys (their meaning is documented in indexer/records.py).
+RUNNING_LINES, PAGE_LABEL, READ_BY = RUNNING_LINES_KEY, PAGE_LABEL_KEY, READ_BY_KEY
 #: The section of a page's footnotes, kept apart from its body so no body sentence runs into a note.
 NOTES = "Notes"
 
