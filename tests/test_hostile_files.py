@@ -95,15 +95,15 @@ def hostile_loaders(monkeypatch):
 
 
 def _memory_sampler(stop: threading.Event, peak: list[int]) -> None:
-    """Samples this process's resident memory plus its children's private memory (a fork shares
-    its parent's pages, which the children's RSS would count twice)."""
+    """Samples this process's resident memory plus its children's unique memory (USS). A fork
+    shares its parent's pages, anonymous ones included: RSS minus "shared" (file-backed pages only)
+    counted the parent's heap again for every worker, more so the more the test session had loaded."""
     me = psutil.Process()
     while not stop.is_set():
         total = me.memory_info().rss
         for child in me.children(recursive=True):
             try:
-                info = child.memory_info()
-                total += info.rss - info.shared
+                total += child.memory_full_info().uss
             except psutil.Error:
                 continue
         peak[0] = max(peak[0], total)
