@@ -194,7 +194,7 @@ def test_hostile_passage_renders_inert():
 
 def test_source_links():
     pdf = _hit(Provenance(source="reports/a note.pdf", kind="report", title="A", page=4, page_label="3"), "x")
-    assert render.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3")
+    assert render.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3 (PDF page 4)")
     official_pdf = _hit(Provenance(source="reports/b.pdf", kind="report", title="B", page=2,
                                    url="https://example.org/b.pdf"), "x")
     assert render.source_href(official_pdf)[0] == "https://example.org/b.pdf#page=2"
@@ -568,7 +568,7 @@ def test_cards_in_spanish_keep_the_document_text():
     provenance = Provenance(source="reports/a.pdf", kind="report", title="A report", page=4, page_label="3")
     hit = _hit(provenance, "Legal aid should be decided within forty-eight hours.")
     card = render.render_card(hit, document_text="Before. " + hit.text, language="es")
-    assert "Informe (página de PDF)" in card and "Inglés" in card and "Abrir el PDF en la p. 3" in card
+    assert "Informe (página de PDF)" in card and "Inglés" in card and "Abrir el PDF en p. 3 (PDF page 4)" in card
     assert "Añadir a la cesta" in card and "Ver la fuente: la página completa" in card
     assert "Legal aid should be decided within forty-eight hours." in card  # never translated
     results = render.render_results([hit, hit], language="fr")

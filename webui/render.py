@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from indexer.records import RUNNING_LINES_KEY
+from indexer.records import RUNNING_LINES_KEY, page_citation
 from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
@@ -32,7 +32,7 @@ def source_href(hit: Hit, corpus_prefix: str = CORPUS_ROUTE, language: str = "en
     http(s) one, else the corpus file served by the app (at the page, for PDFs)."""
     p = hit.provenance
     official = safe_url(hit.link)
-    at_page = text(language, "open_pdf_page", page=p.page_label or p.page)
+    at_page = text(language, "open_pdf_page", page=page_citation(p) or "")
     if official:
         if p.kind == "commitment":
             return official, text(language, "open_commitment")
