@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 
-from indexer.analysis import detect_language, query_terms
+from indexer.analysis import query_terms
 
 from .filters import Filters
 
@@ -53,11 +52,6 @@ class Query:
     versions: tuple[QueryVersion, ...] = ()
     #: The language the question is asked in, as translation saw it ("" when it was not translated).
     asked_in: str = ""
-
-    @cached_property
-    def language(self) -> str:
-        """The question's language ('und' when too short to tell); detected only when asked for."""
-        return detect_language(self.text)
 
     @property
     def names_place_or_time(self) -> bool:
