@@ -401,14 +401,19 @@ src=x onerror="window.__pwned=1"> [click](javascript:window.__pwned=1) and <a hr
 
 @pytest.fixture(scope="module")
 def hostile_site(tmp_path_factory, encoder):
+    yield from _guides_site(tmp_path_factory.mktemp("hostile"), encoder, {"hostile.md": HOSTILE_MD})
+
+
+def _guides_site(root, encoder, guides: dict[str, str]):
+    """Serve an app over a corpus of Markdown guides built here (a fixture's body: yields its URL)."""
     from indexer.build import build_index
     from indexer.settings import Settings
     from search import Searcher
 
-    root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"
     (corpus / "guides").mkdir(parents=True)
-    (corpus / "guides" / "hostile.md").write_text(HOSTILE_MD, encoding="utf-8")
+    for name, text in guides.items():
+        (corpus / "guides" / name).write_text(text, encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     build_index(settings, progress=False, encoder=encoder)
     searcher = Searcher(settings.index_dir, settings, encoder=encoder)
@@ -734,25 +739,12 @@ Cada centro atiende gratuitamente a las familias del barrio y registra cuántos 
 @pytest.fixture(scope="module")
 def bilingual_site(tmp_path_factory, encoder):
     """An English guide and a Spanish one, indexed with cross-lingual search (needs Apertium)."""
-    from indexer.build import build_index
-    from indexer.settings import Settings
-    from search import Searcher
     from search.translate import Translator
 
     if not Translator.available():
         pytest.skip("needs Apertium (apt-get install apertium apertium-eng-spa apertium-fr-es)")
-    root = tmp_path_factory.mktemp("bilingual-app")
-    corpus = root / "corpus"
-    (corpus / "guides").mkdir(parents=True)
-    (corpus / "guides" / "courts.md").write_text(COURTS_EN, encoding="utf-8")
-    (corpus / "guides" / "mediacion.md").write_text(MEDIATION_ES, encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
-    build_index(settings, progress=False, encoder=encoder)
-    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
-    demo, url = _launch(searcher, corpus)
-    yield url
-    demo.close()
-    searcher.close()
+    yield from _guides_site(tmp_path_factory.mktemp("bilingual-app"), encoder,
+                            {"courts.md": COURTS_EN, "mediacion.md": MEDIATION_ES})
 
 
 def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_french(bilingual_site, page):
