@@ -116,8 +116,10 @@ class Searcher:
                 f"`python -m indexer build --index {self.reader.index_dir}` once to update its keyword index.")
 
     def warm_up(self) -> None:
-        """Load the model now (it otherwise loads on the first question)."""
+        """Load the model and start the translation pipelines now (they otherwise start on the first
+        question, which would wait for them)."""
         self.encode_query("warm up")
+        self.analyse("warm up")
 
     def encode_query(self, query: str) -> np.ndarray:
         vector = self.encoder.encode([query])
