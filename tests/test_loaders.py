@@ -187,6 +187,20 @@ def test_pdf_lines_that_follow_a_pattern_but_change_their_numbers_are_content(tm
     assert texts[2] == "District 3 resolved 9 disputes.\nCourts listed every hearing online in district 3.\nTotal hearings: 99"
 
 
+def test_pdf_per_page_references_and_statute_heads_that_grow_are_content_not_furniture(tmp_path):
+    # Recurring edge lines whose numbers grow without numbering the pages: a statute's page head
+    # (articles run over several pages) and a reference code printed with each page's number.
+    articles = [12, 12, 13, 14, 14, 15]
+    duties = ["asistencia jurídica", "un intérprete", "un defensor", "ser oída", "recurrir", "la información"]
+    pages = [f"Artículo {a}\nLa persona tiene derecho a {duty}.\nRef. JR-{n + 1:04d}\nCódigo Procesal - pág. {n + 1}"
+             for n, (a, duty) in enumerate(zip(articles, duties))]
+    docs = _load(make_pdf(tmp_path / "codigo.pdf", pages)).documents
+    assert docs[2].text.startswith("Artículo 13\n") and "JR-0003" in docs[2].text
+    # the line that numbers the pages is the furniture, and labels them
+    assert [d.provenance.metadata[RUNNING_LINES] for d in docs][2] == "Código Procesal - pág. 3"
+    assert [d.provenance.page_label for d in docs] == ["1", "2", "3", "4", "5", "6"]
+
+
 def test_pdf_lines_repeated_on_few_pages_are_kept(tmp_path):
     pages = ["Access to justice\nLegal aid helps people.", "Access to justice\nCourts hear cases.",
              "Budgets\nMoney is tight.", "Staff\nJudges are few.", "Data\nCourts publish data."]

@@ -111,7 +111,7 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         warnings.append(f"{len(read_by_ocr)} of {page_count} pages read by OCR (Tesseract, {', '.join(languages)})")
 
     order = sorted(texts)
-    pages = _split_running_lines([texts[i] for i in order])
+    pages = _split_running_lines([texts[i] for i in order], [i + 1 for i in order])
     if labels is None:
         printed = _printed_numbers([running for _, running in pages], [i + 1 for i in order])
         labels = [None] * page_count
@@ -301,7 +301,7 @@ def _edge_keys(lines: list[str]) -> list[tuple[int, str]]:
             for at in sorted(set(head + filled[-_EDGE_LINES:]))]
 
 
-def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
+def _split_running_lines(texts: list[str], physical: list[int]) -> list[tuple[str, list[str]]]:
     """Each page's body and the running lines moved out of it: page numbers, running titles ("Court
     Data for Open Justice - page 23"), markings ("UNCLASSIFIED").
 
@@ -311,6 +311,9 @@ def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
     sits among a page's first or last lines, recurs on at least half the pages, and its numbers
     either stay the same or go up with the page (a year, a page number): a line of content that
     merely follows a pattern ("District 12 opened 3 desks") changes its numbers every which way.
+    A recurring line whose numbers change is furniture only when it numbers the pages (see
+    ``_numbers_the_pages``): a per-page reference ("Reference JR-0777") or a statute's page head
+    ("Artículo 12") is content and stays in the body.
     Numbered headings ("Commitment 18") stay in the body (a plan that opens most pages with one
     still needs it to say which commitment a passage belongs to); a page that is nothing but such
     lines keeps them as its body.
@@ -320,12 +323,12 @@ def _split_running_lines(texts: list[str]) -> list[tuple[str, list[str]]]:
     pages = [text.split("\n") for text in texts]
     # Each page's edge lines: (position, key).
     edges = [_edge_keys(lines) for lines in pages]
-    numbers: dict[str, list[tuple[int, ...]]] = {}
-    for lines, page_edges in zip(pages, edges):
+    rows: dict[str, list[tuple[int, str]]] = {}  # key -> (physical page, line)
+    for page, lines, page_edges in zip(physical, pages, edges):
         for at, key in page_edges:
-            numbers.setdefault(key, []).append(tuple(int(n) for n in _NUMBER.findall(lines[at])[:_MOST_NUMBERS]))
+            rows.setdefault(key, []).append((page, lines[at]))
     needed = max(3, math.ceil(_RUNNING_SHARE * len(texts)))
-    running = {key for key, seen in numbers.items() if len(seen) >= needed and _steady(seen)}
+    running = {key for key, seen in rows.items() if len(seen) >= needed and _is_furniture(key, seen)}
     out: list[tuple[str, list[str]]] = []
     for text, lines, page_edges in zip(texts, pages, edges):
         moved = {at for at, key in page_edges if key in running and not is_part_heading(lines[at])}
@@ -373,6 +376,38 @@ def _printed_numbers(running: list[list[str]], physical: list[int]) -> list[str 
 
 #: Numbers compared per line (a long line of figures is content, not a running title).
 _MOST_NUMBERS = 4
+
+
+def _is_furniture(key: str, rows: list[tuple[int, str]]) -> bool:
+    """Whether a line recurring on many pages (``rows``: physical page, line) is page furniture: its
+    numbers stay the same (a running title, a year) or it numbers the pages; a bare number that
+    does not count the pages (a chapter tab) carries no words to lose."""
+    numbers = [tuple(int(n) for n in _NUMBER.findall(line)[:_MOST_NUMBERS]) for _, line in rows]
+    if not _steady(numbers):
+        return False
+    if len(set(numbers)) == 1 or key[1:].strip(" -–—.|#") == "":
+        return True
+    return _numbers_the_pages(rows)
+
+
+#: A number joined to letters ("JR-0777", "A12", "12b") is part of a reference, not a page number.
+_GLUED_NUMBER = re.compile(r"(?:[^\W\d_][-_/]?)(\d+)|(\d+)(?=[-_/]?[^\W\d_])")
+
+
+def _numbers_the_pages(rows: list[tuple[int, str]]) -> bool:
+    """Whether one of the line's numbers counts the pages: it stands alone (not glued to letters as
+    in a reference code) and is the physical page plus the same offset on most pages (three at least)."""
+    columns: dict[int, Counter] = {}
+    for page, line in rows:
+        glued = {m.start(1) if m.group(1) else m.start(2) for m in _GLUED_NUMBER.finditer(line)}
+        for column, match in enumerate(list(_NUMBER.finditer(line))[:_MOST_NUMBERS]):
+            if match.start() not in glued:
+                columns.setdefault(column, Counter())[int(match.group()) - page] += 1
+    for offsets in columns.values():
+        count = offsets.most_common(1)[0][1]
+        if count >= 3 and count * 2 > len(rows):
+            return True
+    return False
 
 
 def _steady(occurrences: list[tuple[int, ...]]) -> bool:
