@@ -206,11 +206,113 @@ def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None) -> 
 
 # -- Word -----------------------------------------------------------------------------------
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# Word's footnotes part starts with the two notes that draw the line above the footnotes (ids -1
+# and 0); settings.xml names them again in w:footnotePr, as Word itself writes it.
+_FOOTNOTES_XML = (
+    f'<w:footnotes xmlns:w="{_W}">'
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p></w:footnote>'
+    '</w:footnotes>'
+)
+# Where w:footnotePr may stand in w:settings: before the first of these (the schema's order).
+_AFTER_FOOTNOTE_PR = ("w:endnotePr", "w:compat", "w:docVars", "w:rsids", "m:mathPr", "w:attachedSchema",
+                      "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures",
+                      "w:forceUpgrade", "w:captions", "w:readModeInkLockDown", "w:smartTagType", "w:schemaLibrary",
+                      "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")
+
+
+class _WordFootnotes:
+    """Footnotes in Word's own form, which python-docx has no API for: a ``word/footnotes.xml``
+    part related to the document, a ``w:footnote`` per note, and a ``w:footnoteReference`` run
+    where the note is called. Word numbers, places and lists them itself."""
+
+    def __init__(self, doc: Any) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+        from docx.opc.packuri import PackURI
+        from docx.opc.part import XmlPart
+        from docx.oxml import parse_xml
+        from docx.shared import Pt
+
+        self._doc = doc
+        self.part = XmlPart(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES, parse_xml(_FOOTNOTES_XML),
+                            doc.part.package)
+        doc.part.relate_to(self.part, RELATIONSHIP_TYPE.FOOTNOTES)
+        # The default template has neither footnote style; they get Word's built-in names so Word
+        # treats them as its own ("footnote text", "footnote reference").
+        text_style = doc.styles.add_style("Footnote Text", WD_STYLE_TYPE.PARAGRAPH, builtin=True)
+        text_style.name, text_style.base_style = "footnote text", doc.styles["Normal"]
+        text_style.font.size = Pt(9)
+        text_style.paragraph_format.space_after = Pt(0)
+        ref_style = doc.styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER, builtin=True)
+        ref_style.name, ref_style.base_style = "footnote reference", doc.styles["Default Paragraph Font"]
+        ref_style.font.superscript = True
+        self._add_footnote_pr()
+        self._count = 0
+
+    def _add_footnote_pr(self) -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        settings = self._doc.settings.element
+        footnote_pr = OxmlElement("w:footnotePr")
+        for special in ("-1", "0"):
+            footnote_pr.append(OxmlElement("w:footnote", {qn("w:id"): special}))
+        later = {qn(name) for name in _AFTER_FOOTNOTE_PR}
+        following = next((child for child in settings if child.tag in later), None)
+        if following is None:
+            settings.append(footnote_pr)
+        else:
+            following.addprevious(footnote_pr)
+
+    def _reference_run(self, paragraph_element: Any, tag: str, number: int | None) -> None:
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        run = OxmlElement("w:r")
+        rpr = OxmlElement("w:rPr")
+        rpr.append(OxmlElement("w:rStyle", {qn("w:val"): "FootnoteReference"}))
+        run.append(rpr)
+        run.append(OxmlElement(tag, {qn("w:id"): str(number)} if number is not None else None))
+        paragraph_element.append(run)
+
+    def add(self, paragraph: Any, text: str) -> int:
+        """Call a new footnote holding ``text`` at the end of ``paragraph``; -> its id (1, 2, ...)."""
+        from docx.oxml import OxmlElement
+        from docx.oxml.ns import qn
+
+        self._count += 1
+        note = OxmlElement("w:footnote", {qn("w:id"): str(self._count)})
+        para = OxmlElement("w:p")
+        ppr = OxmlElement("w:pPr")
+        ppr.append(OxmlElement("w:pStyle", {qn("w:val"): "FootnoteText"}))
+        para.append(ppr)
+        self._reference_run(para, "w:footnoteRef", None)
+        words = OxmlElement("w:r")
+        t = OxmlElement("w:t", {qn("xml:space"): "preserve"})
+        t.text = " " + _NOT_XML.sub(" ", text)
+        words.append(t)
+        para.append(words)
+        note.append(para)
+        self.part.element.append(note)
+        self._reference_run(paragraph._p, "w:footnoteReference", self._count)
+        return self._count
+
+
+def _note_text(pin: Pin) -> str:
+    """A note's words: the citation, then the official link or the corpus file."""
+    url = safe_url(pin.url)
+    return f"{pin.citation}. {url if url else f'corpus file {pin.source}'}"
+
+
 def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str) -> Path:
     """The briefing note as a Word document at ``path``.
 
-    Each quotation (style "Quote") ends with its note number in superscript; a "Notes"
-    list gives each number's citation and link; a "Sources" list gives each document quoted.
+    Each quotation (style "Quote") ends with a Word footnote giving its citation and link; Word
+    numbers the notes and sets them at the page foot. A "Sources" list gives each document quoted.
     """
     from docx import Document
     from docx.shared import Pt
@@ -227,27 +329,19 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
         doc.add_paragraph(f"{len(pins)} passage{'s' if len(pins) != 1 else ''} quoted verbatim from the "
                           f"justice-policy index built {date}. The numbers refer to the notes.")
         doc.add_heading("Evidence", level=1)
-        for number, pin in enumerate(pins, start=1):
+        footnotes = _WordFootnotes(doc)
+        for pin in pins:
             paragraphs = flow_text(pin.text) or [""]
             for i, text in enumerate(paragraphs):
                 para = doc.add_paragraph(style="Quote")
                 last = i == len(paragraphs) - 1
                 para.add_run(("“" if i == 0 else "") + text + ("”" if last else ""))
                 if last:
-                    ref = para.add_run(str(number))
-                    ref.font.superscript = True
+                    footnotes.add(para, _note_text(pin))
             if pin.translation:
                 note = doc.add_paragraph()
                 note.add_run(_NOT_XML.sub(" ", pin.translation_label or "Machine translation") + ": ").italic = True
                 note.add_run(_NOT_XML.sub(" ", " ".join(pin.translation.split())))
-        doc.add_heading("Notes", level=1)
-        for number, pin in enumerate(pins, start=1):
-            para = doc.add_paragraph()
-            mark = para.add_run(str(number))
-            mark.font.superscript = True
-            url = safe_url(pin.url)
-            where = url if url else f"corpus file {pin.source}"
-            para.add_run(f" {_NOT_XML.sub(' ', pin.citation)}. {_NOT_XML.sub(' ', where)}")
         doc.add_heading("Sources", level=1)
         for entry in _sources(pins):
             para = doc.add_paragraph(style="List Bullet")

@@ -92,6 +92,8 @@ def test_briefing_markdown_empty_basket():
 
 def test_briefing_docx_quotes_footnote_numbers_and_sources(tmp_path):
     import docx
+    from docx.oxml.ns import qn
+    from lxml import etree
 
     pins = _pins()
     pins[0] = Pin(**{**pins[0].to_dict(), "text": pins[0].text + "\x0c"})  # a PDF form feed Word cannot hold
@@ -102,24 +104,25 @@ def test_briefing_docx_quotes_footnote_numbers_and_sources(tmp_path):
     assert document.core_properties.title == "Legal aid: what others did"
 
     quotes = [p for p in paragraphs if p.style.name == "Quote"]
-    # The first passage has two paragraphs; the note number follows the last one, in superscript.
+    # The first passage has two paragraphs; the last one ends with Word's footnote reference.
     assert [q.text for q in quotes] == [
         "“Legal aid should be decided within forty-eight hours when a hearing is near.",
-        "Appeals follow.”1",
-        "“The Ministry of Justice will digitalise the free legal aid system.”2",
-        "“" + " ".join(HOSTILE.split()) + "”3",
+        "Appeals follow.”",
+        "“The Ministry of Justice will digitalise the free legal aid system.”",
+        "“" + " ".join(HOSTILE.split()) + "”",
     ]
-    refs = [(q.runs[-1].text, q.runs[-1].font.superscript) for q in quotes if len(q.runs) > 1]
-    assert refs == [("1", True), ("2", True), ("3", True)]
+    refs = [[r.get(qn("w:id")) for r in q._p.iter(qn("w:footnoteReference"))] for q in quotes]
+    assert refs == [[], ["1"], ["2"], ["3"]]
 
+    # Word lists the notes itself (footnotes part), so the body has no "Notes" list.
     headings = [p.text for p in paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Evidence", "Notes", "Sources"]
-    notes_at = next(i for i, p in enumerate(paragraphs) if p.text == "Notes")
-    notes = paragraphs[notes_at + 1:notes_at + 4]
-    assert [(n.runs[0].text, n.runs[0].font.superscript) for n in notes] == [("1", True), ("2", True), ("3", True)]
-    assert notes[0].text == "1 Free Legal Aid: A Guidance Note, p. 1. corpus file reports/legal-aid.pdf"
-    assert notes[1].text.endswith("https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/")
-    assert "javascript:" not in notes[2].text  # an unsafe URL is never written out
+    assert headings == ["Evidence", "Sources"]
+    part = next(rel.target_part for rel in document.part.rels.values() if rel.reltype.endswith("/footnotes"))
+    notes = {n.get(qn("w:id")): "".join(n.itertext()).strip() for n in etree.fromstring(part.blob)}
+    assert notes["1"] == "Free Legal Aid: A Guidance Note, p. 1. corpus file reports/legal-aid.pdf"
+    assert notes["2"].endswith("https://www.opengovpartnership.org/members/north-macedonia/commitments/MK0193/")
+    assert notes["3"].startswith("Free Legal Aid: A Guidance Note, p. iv (PDF page 5).")
+    assert "javascript:" not in notes["3"]  # an unsafe URL is never written out
 
     sources = [p.text for p in paragraphs if p.style.name == "List Bullet"]
     assert sources == [
@@ -588,10 +591,10 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     assert localised_markdown([], "", None, "fr").splitlines()[2] == "_Aucun passage ajouté._"
     path = localised_docx(_pins(), "Aide juridictionnelle", BUILT_AT, tmp_path / "note.docx", "fr")
     paragraphs = docx.Document(str(path)).paragraphs
-    assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == ["Éléments de preuve", "Notes", "Sources"]
+    assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == ["Éléments de preuve", "Sources"]
     assert paragraphs[1].text.startswith("3 passage(s) cité(s) textuellement")
     quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
-    assert "“The Ministry of Justice will digitalise the free legal aid system.”2" in quotes
+    assert "“The Ministry of Justice will digitalise the free legal aid system.”" in quotes
     assert localised_markdown(_pins(), "x", BUILT_AT, "en") == briefing_markdown(_pins(), "x", BUILT_AT)
 
 

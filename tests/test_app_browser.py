@@ -310,19 +310,26 @@ def test_pin_three_passages_and_export_the_note(site, page, tmp_path):
     paragraphs = note.paragraphs
     assert paragraphs[0].text == "Legal aid: eligibility and quality"
     quotes = [p for p in paragraphs if p.style.name == "Quote"]
-    # One quotation per pin (a passage with blank lines spans several paragraphs; the last carries the number).
-    numbered = [q for q in quotes if q.runs and q.runs[-1].font.superscript]
-    assert [q.runs[-1].text for q in numbered] == ["1", "2", "3"]
+    # One quotation per pin (a passage with blank lines spans several paragraphs); the last paragraph
+    # ends with a Word footnote reference, and the notes are Word's own (word/footnotes.xml).
+    from docx.oxml.ns import qn
+    from lxml import etree
+
+    calls = [q._p.findall(qn("w:r"))[-1].find(qn("w:footnoteReference")) for q in quotes if q._p.findall(qn("w:r"))]
+    assert [ref.get(qn("w:id")) for ref in calls if ref is not None] == ["1", "2", "3"]
     text = " ".join(" ".join(q.text for q in quotes).split())
     for pin in order:
         assert " ".join(pin["passage"].split()) in text
     positions = [text.index(" ".join(pin["passage"].split())) for pin in order]
     assert positions == sorted(positions)
-    notes_at = next(i for i, p in enumerate(paragraphs) if p.text == "Notes")
+    part = next(rel.target_part for rel in note.part.rels.values() if rel.reltype.endswith("/footnotes"))
+    assert part.partname == "/word/footnotes.xml"
+    footnotes = {n.get(qn("w:id")): "".join(n.itertext()) for n in etree.fromstring(part.blob)}
+    assert sorted(footnotes, key=int) == ["-1", "0", "1", "2", "3"]
     for number, pin in enumerate(order, start=1):
-        note_line = paragraphs[notes_at + number]
-        assert note_line.runs[0].text == str(number) and note_line.runs[0].font.superscript
-        assert pin["citation"] in note_line.text
+        assert pin["citation"] in footnotes[str(number)]
+        assert f"corpus file {pin['source']}" in footnotes[str(number)] or "https://" in footnotes[str(number)]
+    assert "Notes" not in [p.text for p in paragraphs]  # Word lists the notes itself
     sources = [p.text for p in paragraphs if p.style.name == "List Bullet"]
     assert sources and all("indexed " in s for s in sources)
     assert any("Free Legal Aid" in s and "corpus file reports/legal-aid-guidance-note.pdf" in s for s in sources)

@@ -15,8 +15,8 @@ __all__ = ["HEADINGS", "localised_docx", "localised_markdown"]
 
 #: The note's headings in each language: English heading -> translation.
 HEADINGS = {
-    "es": {"Evidence": "Evidencias", "Notes": "Notas", "Sources": "Fuentes"},
-    "fr": {"Evidence": "Éléments de preuve", "Notes": "Notes", "Sources": "Sources"},
+    "es": {"Evidence": "Evidencias", "Sources": "Fuentes"},
+    "fr": {"Evidence": "Éléments de preuve", "Sources": "Sources"},
 }
 _LEAD = {
     "es": "{n} pasaje(s) citado(s) textualmente del índice de políticas de justicia construido el {date}. "
@@ -52,7 +52,8 @@ def localised_markdown(pins: Iterable[Any], title: str, built_at: str | None, la
 
 
 def localised_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str, lang: str) -> Path:
-    """search.briefing.briefing_docx with the headings and lead line in ``lang``."""
+    """search.briefing.briefing_docx with the headings and lead line in ``lang``. Only the body's
+    paragraphs are rewritten; the footnotes part (the citations and links) is saved back as it was."""
     path = briefing_docx(pins, title, built_at, path)
     if lang not in HEADINGS:
         return path
