@@ -138,18 +138,18 @@ from indexer.errors import IndexerError  # noqa: E402
 from search import Searcher  # noqa: E402
 from webui import i18n, render  # noqa: E402
 from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
-from webui.assets import CITATION_JS, CSS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
+from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
 from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.pageview import page_view_route  # noqa: E402
 from webui.translation import TRANSLATE_JS, TRANSLATION_CSS, translation_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
-from webui.watches import WATCH_OUT, WatchHandlers  # noqa: E402
+from webui.watches import WATCH_LABELS, WATCH_OUT, WatchHandlers  # noqa: E402
 
 __all__ = ["build_app", "main"]
 
-APP_TITLE = "OGP justice policy search"
+APP_TITLE = i18n.text("en", "app_title")
 SEARCH_CONCURRENCY = 4
 
 
@@ -224,13 +224,14 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
                                               allow_custom_value=True, elem_id=elem)
             ui["f_k"] = gr.Slider(1, MAX_RESULTS, value=DEFAULT_RESULTS, step=1, label=t("results_k"),
                                   elem_id="jx-f-k")
-    with gr.Accordion("Saved searches", open=False, elem_id="jx-watches-box") as ui["watches_box"]:
+    with gr.Accordion(t("watches"), open=False, elem_id="jx-watches-box") as ui["watches_box"]:
         ui["watches_html"] = gr.HTML(elem_id="jx-watches", js_on_load=None)
         with gr.Row(equal_height=True):
-            ui["watch_pick"] = gr.Dropdown([], value=None, label="Saved search", scale=4, elem_id="jx-watch-pick")
-            ui["watch_show"] = gr.Button("Show", scale=1, elem_id="jx-watch-show")
-            ui["watch_save"] = gr.Button("Save this search", scale=1, elem_id="jx-watch-save")
+            ui["watch_pick"] = gr.Dropdown([], value=None, label=t("watch_pick"), scale=4, elem_id="jx-watch-pick")
+            ui["watch_show"] = gr.Button(t("watch_show"), scale=1, elem_id="jx-watch-show")
+            ui["watch_save"] = gr.Button(t("watch_save"), scale=1, elem_id="jx-watch-save")
     ui["share_qs"] = gr.Textbox(visible="hidden", elem_id="jx-share-query", label="Shareable query")
+    ui["page_title"] = gr.Textbox(title, visible="hidden", elem_id="jx-page-title", label="Page title")
     for name, value in (("results", []), ("basket", []), ("query", None), ("compare_done", None), ("tab", "search")):
         ui[f"{name}_state"] = gr.State(value)
     with gr.Tabs(overflow_behavior="wrap"):  # on a phone the tabs wrap onto lines, not into a "..." menu
@@ -291,7 +292,8 @@ def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, searcher: 
         ("search_btn", "search"), ("up_btn", "move_up"), ("down_btn", "move_down"), ("remove_btn", "remove"))})
     defaults = {i18n.text(code, "basket_title_default") for code in i18n.LANGUAGES}
     labels.update(
-        intro=gr.update(value=f"## {title}\n{t('intro')}"),
+        intro=gr.update(value=f"## {i18n.page_title(lang, title)}\n{t('intro')}"),
+        page_title=i18n.page_title(lang, title),
         question=gr.update(label=t("question"), placeholder=t("question_placeholder")),
         tab_basket=gr.update(label=t("tab_basket", n=len(basket or []))),
         basket_title=gr.update(label=t("basket_title"),
@@ -350,14 +352,16 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
         "intro", "ui_lang", "question", "search_btn", "filters_box", "f_country", "f_region", "f_kind", "f_area",
         "f_lang", "f_year_from", "f_year_to", "f_k", "tab_search", "tab_compare", "tab_basket", "tab_status",
         "compare_csv", "compare_note", "compare_df", "compare_done_state", "basket_title", "basket_html",
-        "basket_pick", "up_btn", "down_btn", "remove_btn", "docx_btn", "md_btn", "status_html")]
+        "basket_pick", "up_btn", "down_btn", "remove_btn", "docx_btn", "md_btn", "status_html", "page_title")]
 
     def rerun(*values):
         """The current search again, in the new language (nothing when no question was asked)."""
         return page.search(*values) if (values[0] or "").strip() else [gr.skip()] * len(SEARCH_OUT)
 
-    lang.change(relabel, [lang, ui["basket_state"], ui["basket_title"], ui["query_state"]], relabel_out,
-                api_name=False).then(
+    relabelled = lang.change(relabel, [lang, ui["basket_state"], ui["basket_title"], ui["query_state"]], relabel_out,
+                             api_name=False)
+    relabelled.then(None, [ui["page_title"]], None, js=PAGE_TITLE_JS)
+    relabelled.then(
         rerun, [*form, ui["basket_state"], lang], out, api_name=False).then(
         page.compare, compare_in, compare_out, api_name=False).then(
         lambda b, t, l, i: page.basket(list(b or []), t, l, i), [ui["basket_state"], ui["basket_title"], lang,
@@ -378,8 +382,9 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
 def _wire_watches(demo: SearchApp, ui: dict[str, Any], watches: WatchHandlers) -> None:
     """The saved-searches panel: filled on load, saving the last search, showing a saved one."""
     panel = [ui[n] for n in WATCH_OUT]
-    demo.load(watches.panel, None, panel, api_name=False)
-    ui["watch_save"].click(watches.save, [ui["query_state"], ui["f_k"]], panel, api_name=False)
+    demo.load(watches.on_load, None, panel, api_name=False)
+    ui["ui_lang"].change(watches.relabel, [ui["ui_lang"]], [ui[n] for n in (*WATCH_LABELS, *WATCH_OUT)], api_name=False)
+    ui["watch_save"].click(watches.save, [ui["query_state"], ui["f_k"], ui["ui_lang"]], panel, api_name=False)
     ui["watch_show"].click(watches.show, [ui["watch_pick"], ui["basket_state"], ui["ui_lang"]],
                            [*(ui[n] for n in FORM), *(ui[n] for n in SEARCH_OUT), *panel], api_name=False,
                            concurrency_limit=SEARCH_CONCURRENCY).then(None, [ui["share_qs"]], None, js=UPDATE_URL_JS)

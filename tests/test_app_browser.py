@@ -757,6 +757,14 @@ def bilingual_site(tmp_path_factory, encoder):
 def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_french(bilingual_site, page):
     page.goto(bilingual_site + "?ui=es")
     page.get_by_role("tab", name="Búsqueda").wait_for()
+    # The browser tab's title and the saved-searches panel are in the interface language too.
+    page.wait_for_function("() => document.title === 'Búsqueda de políticas de justicia OGP'")
+    page.locator("#jx-watches-box").get_by_text("Búsquedas guardadas", exact=True).click()
+    page.wait_for_function("() => (document.querySelector('#jx-watches .jx-watch-empty') || {}).textContent === "
+                           "'Aún no hay búsquedas guardadas: busque y pulse «Guardar esta búsqueda».'")
+    assert page.locator("#jx-watch-save").inner_text().strip() == "Guardar esta búsqueda"
+    assert page.locator("#jx-watch-show").inner_text().strip() == "Mostrar"
+    page.locator("#jx-watches-box").get_by_text("Búsquedas guardadas", exact=True).click()  # closed again
     ask(page, "¿Dónde publican los tribunales las estadísticas mensuales de casos?")
     first = page.locator("#result-1")
     assert first.get_attribute("data-source") == "guides/courts.md" and first.get_attribute("data-language") == "en"
@@ -805,3 +813,9 @@ def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_
     assert page.locator("#jx-search").inner_text().strip() == "Rechercher"
     page.wait_for_function("() => (document.querySelector('#result-1 button.jx-translate-btn') || {})"
                            ".textContent === 'Traduire en français'")
+    page.wait_for_function("() => document.title === 'Recherche de politiques de justice OGP'")
+    page.wait_for_function("() => (document.querySelector('#jx-watches .jx-watch-empty') || {}).textContent === "
+                           "'Aucune recherche enregistrée : lancez une recherche, puis "
+                           "« Enregistrer cette recherche ».'")
+    page.locator("#jx-watches-box").get_by_text("Recherches enregistrées", exact=True).wait_for()
+    assert page.locator("#jx-watch-save").inner_text().strip() == "Enregistrer cette recherche"

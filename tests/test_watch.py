@@ -120,3 +120,42 @@ def test_the_app_panel_lists_a_saved_search_and_shows_it_with_its_filters(site, 
         assert "Pick a saved search" in handlers.show("w9", [], "en")[-2]
     finally:
         searcher.close()
+
+
+def test_the_app_panel_speaks_the_interface_language():
+    """Every word of the saved-searches panel follows the interface language; the question and the
+    filter values the reader chose stay as they were saved."""
+    from html import escape
+
+    from search.watch import SavedSearch, WatchNews
+    from webui.i18n import LANGUAGES, text
+    from webui.watches import render_watches
+
+    saved = SavedSearch("w1", "free legal aid <b>", {"kind": "commitment", "language": "es", "country": "Perú"}, 5,
+                        "2026-03-04T09:15:00+00:00")
+    one_new = [WatchNews(saved, 3, (object(),), ())]
+    three_new = [WatchNews(saved, 3, (object(),) * 3, ())]
+    nothing_new = [WatchNews(saved, 3, (), ())]
+    expected = {
+        "en": ("1 new", "3 new", "nothing new", "Document type: OGP commitment; Language: Spanish; "
+               "Country or member: Perú"),
+        "es": ("1 nuevo", "3 nuevos", "nada nuevo", "Tipo de documento: Compromiso OGP; Idioma: Español; "
+               "País o miembro: Perú"),
+        "fr": ("1 nouveau", "3 nouveaux", "rien de nouveau", "Type de document : Engagement OGP; "
+               "Langue : Espagnol; Pays ou membre : Perú"),
+    }
+    for lang in LANGUAGES:
+        one, three, nothing, filters = expected[lang]
+        html = render_watches(one_new, text(lang, "watch_saved", id="w1"), lang)
+        assert f'data-new="1">{one}</strong>' in html and "free legal aid &lt;b&gt;" in html
+        assert f'<span class="jx-watch-filters">({filters})</span>' in html
+        assert f'<p class="jx-watch-notice">{text(lang, "watch_saved", id="w1")}</p>' in html
+        assert f'data-new="3">{three}</strong>' in render_watches(three_new, "", lang)
+        assert f'data-new="0">{nothing}</span>' in render_watches(nothing_new, "", lang)
+        assert escape(text(lang, "watch_empty")) in render_watches([], "", lang)
+    assert "Guardada como w1." == text("es", "watch_saved", id="w1")
+    # Each panel string exists in every interface language, and differs from English there.
+    keys = ("watches", "watch_pick", "watch_show", "watch_save", "watch_empty", "watch_new", "watch_new_one",
+            "watch_nothing_new", "watch_search_first", "watch_saved", "watch_pick_first", "app_title")
+    for lang in ("es", "fr"):
+        assert all(text(lang, key, n=2, id="w1") != text("en", key, n=2, id="w1") for key in keys), lang

@@ -1,5 +1,5 @@
 """Saved searches in headless Chromium: save the current search, rebuild after adding a document
-that matches it, and see it counted as new in the app until it is shown."""
+that matches it, and see it counted as new in the app until it is shown, in the interface language."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def test_save_a_search_rebuild_and_see_it_counted_as_new(tmp_path, encoder):
             page.set_default_timeout(TIMEOUT)
             page.goto(url)
             assert ask(page, QUESTION)
+            assert page.title() == "OGP justice policy search"
             page.locator("#jx-watches-box").get_by_text("Saved searches").click()
             page.locator("#jx-watch-save").click()
             page.wait_for_function("() => (document.querySelector('#jx-watches') || {}).textContent"
@@ -75,8 +76,35 @@ def test_save_a_search_rebuild_and_see_it_counted_as_new(tmp_path, encoder):
             page.goto(url)
             page.locator("#jx-watches-box").get_by_text("Saved searches").click()
             assert _count(page, "w1") == "1"
-            assert QUESTION in page.locator("#jx-watches li[data-watch='w1']").inner_text()
+            watch = page.locator("#jx-watches li[data-watch='w1']")
+            assert QUESTION in watch.inner_text() and watch.locator(".jx-watch-new").inner_text() == "1 new"
             _screenshot(page, "saved-searches.png")
+
+            # Opened in Spanish, the panel, its count and the browser tab's title are Spanish.
+            page.goto(url + "?ui=es")
+            page.get_by_role("tab", name="Búsqueda").wait_for()
+            page.wait_for_function("() => document.title === 'Búsqueda de políticas de justicia OGP'")
+            page.locator("#jx-watches-box").get_by_text("Búsquedas guardadas", exact=True).click()
+            assert _count(page, "w1") == "1"
+            assert QUESTION in watch.inner_text() and watch.locator(".jx-watch-new").inner_text() == "1 nuevo"
+            assert page.locator("#jx-watch-show").inner_text().strip() == "Mostrar"
+            assert page.locator("#jx-watch-save").inner_text().strip() == "Guardar esta búsqueda"
+            assert page.locator("#jx-watch-pick").get_by_text("Búsqueda guardada").count() == 1
+
+            # The selector turns the panel and the title French in place.
+            pick(page, "jx-ui-lang", "Français")
+            page.wait_for_function("() => document.title === 'Recherche de politiques de justice OGP'")
+            page.wait_for_function("() => document.querySelector(\"#jx-watches li[data-watch='w1'] .jx-watch-new\")"
+                                   "?.textContent === '1 nouveau'")
+            page.locator("#jx-watches-box").get_by_text("Recherches enregistrées").wait_for()
+            assert page.locator("#jx-watch-show").inner_text().strip() == "Afficher"
+            assert page.locator("#jx-watch-save").inner_text().strip() == "Enregistrer cette recherche"
+            page.locator("#jx-watch-pick").get_by_text("Recherche enregistrée").wait_for()
+            assert "Saved" not in page.locator("#jx-watches-box").inner_text()
+            # Saving before any search is refused in French.
+            page.locator("#jx-watch-save").click()
+            page.wait_for_function("() => (document.querySelector('#jx-watches') || {}).textContent"
+                                   "?.includes('Lancez d’abord une recherche, puis enregistrez-la.')")
 
             before = page.locator("#jx-results").inner_html()
             pick(page, "jx-watch-pick", "w1")
@@ -88,6 +116,7 @@ def test_save_a_search_rebuild_and_see_it_counted_as_new(tmp_path, encoder):
             assert page.locator("#jx-question textarea").input_value() == QUESTION
             page.wait_for_function("() => document.querySelector(\"#jx-watches li[data-watch='w1'] .jx-watch-new\")"
                                    "?.dataset.new === '0'")
+            assert page.locator("#jx-watches li[data-watch='w1'] .jx-watch-new").inner_text() == "rien de nouveau"
         finally:
             demo.close()
             searcher.close()

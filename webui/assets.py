@@ -6,7 +6,7 @@ import json
 
 from .params import url_keys
 
-__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS"]
+__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS", "PAGE_TITLE_JS"]
 
 CSS = """
 /* Secondary text (details, counts, "also in"): Gradio's own subdued grey is about 1.9:1 on white,
@@ -104,6 +104,14 @@ UI_URL_JS = """
     url.searchParams.set("ui", lang);
     window.history.replaceState(window.history.state, "", url.toString());
   }
+  return [];
+}
+"""
+
+# The browser tab's title in the interface language (the server writes <title> once, in English).
+PAGE_TITLE_JS = """
+(title) => {
+  if (title) document.title = title;
   return [];
 }
 """

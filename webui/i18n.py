@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
-           "kind_label", "language_name"]
+           "kind_label", "language_name", "page_title"]
 
 DEFAULT_LANGUAGE = "en"
 #: Interface languages: code -> the language's own name (for the selector).
@@ -123,6 +123,19 @@ _EN = {
     "status_commitments_col": "Commitments",
     "status_file_col": "File",
     "status_reason_col": "Reason",
+    "app_title": "OGP justice policy search",
+    "watches": "Saved searches",
+    "watch_pick": "Saved search",
+    "watch_show": "Show",
+    "watch_save": "Save this search",
+    "watch_empty": 'No saved searches yet: search, then "Save this search".',
+    "watch_new": "{n} new",
+    "watch_new_one": "1 new",
+    "watch_nothing_new": "nothing new",
+    "watch_search_first": "Search first, then save the search.",
+    "watch_saved": "Saved as {id}.",
+    "watch_pick_first": "Pick a saved search first.",
+    "watch_year": "Years",
 }
 
 _ES = {
@@ -232,6 +245,19 @@ _ES = {
     "status_commitments_col": "Compromisos",
     "status_file_col": "Archivo",
     "status_reason_col": "Motivo",
+    "app_title": "Búsqueda de políticas de justicia OGP",
+    "watches": "Búsquedas guardadas",
+    "watch_pick": "Búsqueda guardada",
+    "watch_show": "Mostrar",
+    "watch_save": "Guardar esta búsqueda",
+    "watch_empty": "Aún no hay búsquedas guardadas: busque y pulse «Guardar esta búsqueda».",
+    "watch_new": "{n} nuevos",
+    "watch_new_one": "1 nuevo",
+    "watch_nothing_new": "nada nuevo",
+    "watch_search_first": "Busque primero y luego guarde la búsqueda.",
+    "watch_saved": "Guardada como {id}.",
+    "watch_pick_first": "Elija primero una búsqueda guardada.",
+    "watch_year": "Años",
 }
 
 _FR = {
@@ -341,6 +367,19 @@ _FR = {
     "status_commitments_col": "Engagements",
     "status_file_col": "Fichier",
     "status_reason_col": "Motif",
+    "app_title": "Recherche de politiques de justice OGP",
+    "watches": "Recherches enregistrées",
+    "watch_pick": "Recherche enregistrée",
+    "watch_show": "Afficher",
+    "watch_save": "Enregistrer cette recherche",
+    "watch_empty": "Aucune recherche enregistrée : lancez une recherche, puis « Enregistrer cette recherche ».",
+    "watch_new": "{n} nouveaux",
+    "watch_new_one": "1 nouveau",
+    "watch_nothing_new": "rien de nouveau",
+    "watch_search_first": "Lancez d’abord une recherche, puis enregistrez-la.",
+    "watch_saved": "Enregistrée sous {id}.",
+    "watch_pick_first": "Choisissez d’abord une recherche enregistrée.",
+    "watch_year": "Années",
 }
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
@@ -373,6 +412,12 @@ def kind_label(language: str | None, kind: str) -> str:
 def language_name(language: str | None, code: str) -> str:
     """A document language's name ('es' -> 'Spanish' in English, 'Español' in Spanish)."""
     return text(language, f"lang.{code}") if f"lang.{code}" in _EN else code
+
+
+def page_title(language: str | None, title: str) -> str:
+    """The app's name in ``language`` when ``title`` is its default (English) name; a title the
+    person running the app chose is shown as given."""
+    return text(language, "app_title") if title == _EN["app_title"] else title
 
 
 def choose_language(requested: str | None = None, accept_language: str | None = None) -> str:

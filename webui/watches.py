@@ -11,31 +11,57 @@ import gradio as gr
 from indexer.errors import IndexerError
 from search.watch import APP_READER, WatchNews, add_watch, mark_seen, what_is_new
 
+from . import i18n
 from .page import FORM, SEARCH_OUT, PageHandlers
-from .params import clamp_k, filters_from, read_shared_search
+from .params import UI_PARAM, clamp_k, filters_from, read_shared_search
 
-__all__ = ["WATCH_OUT", "WatchHandlers", "render_watches"]
+__all__ = ["WATCH_OUT", "WATCH_LABELS", "WatchHandlers", "render_watches"]
 
 #: The components the panel's handlers fill, by the names app.py gives them.
 WATCH_OUT = ("watches_html", "watch_pick")
+#: The panel's labelled components (app.py's names), relabelled when the interface language changes.
+WATCH_LABELS = ("watches_box", "watch_show", "watch_save")
+
+# A saved search's filter names (the CLI's) -> the interface string naming them.
+_FILTER_LABELS = {"country": "country", "region": "region", "kind": "kind", "policy_area": "policy_area",
+                  "language": "language", "year": "watch_year"}
 
 
-def _filter_words(filters: dict[str, str]) -> str:
-    return "; ".join(f"{name.replace('_', ' ')}: {value}" for name, value in filters.items())
+def _filter_words(filters: dict[str, str], lang: str = "en") -> str:
+    """'Document type: OGP commitment; Country or member: Albania', in ``lang``."""
+    words = []
+    for name, value in filters.items():
+        values = [v.strip() for v in value.split(",") if v.strip()] or [value]
+        if name == "kind":
+            values = [i18n.kind_label(lang, v) for v in values]
+        elif name == "language":
+            values = [i18n.language_name(lang, v) for v in values]
+        label = i18n.text(lang, _FILTER_LABELS[name]) if name in _FILTER_LABELS else name.replace("_", " ")
+        words.append(i18n.text(lang, "label_value", label=label, values=", ".join(values)))
+    return "; ".join(words)
 
 
-def render_watches(news: list[WatchNews], notice: str = "") -> str:
-    """The panel's list: each saved search with its count of passages new since last shown."""
+def _new_count(lang: str, count: int) -> str:
+    if count == 1:
+        return i18n.text(lang, "watch_new_one")
+    return i18n.text(lang, "watch_new", n=i18n.format_number(lang, count))
+
+
+def render_watches(news: list[WatchNews], notice: str = "", lang: str = "en") -> str:
+    """The panel's list in ``lang``: each saved search with its count of passages new since last shown.
+    The question and the filter values the reader typed stay as typed."""
     head = f'<p class="jx-watch-notice">{escape(notice)}</p>' if notice else ""
     if not news:
-        return head + '<p class="jx-watch-empty">No saved searches yet: search, then "Save this search".</p>'
+        return head + f'<p class="jx-watch-empty">{escape(i18n.text(lang, "watch_empty"))}</p>'
     items = []
     for n in news:
         s = n.search
         count = len(n.new)
-        badge = (f'<strong class="jx-watch-new" data-new="{count}">{count} new</strong>' if count
-                 else '<span class="jx-watch-new" data-new="0">nothing new</span>')
-        filters = f' <span class="jx-watch-filters">({escape(_filter_words(s.filters))})</span>' if s.filters else ""
+        badge = (f'<strong class="jx-watch-new" data-new="{count}">{escape(_new_count(lang, count))}</strong>'
+                 if count else
+                 f'<span class="jx-watch-new" data-new="0">{escape(i18n.text(lang, "watch_nothing_new"))}</span>')
+        filters = (f' <span class="jx-watch-filters">({escape(_filter_words(s.filters, lang))})</span>'
+                   if s.filters else "")
         items.append(f'<li data-watch="{escape(s.id)}"><b>{escape(s.id)}</b> {escape(s.question)}{filters} '
                      f'&middot; {badge}</li>')
     return head + '<ul class="jx-watches">' + "".join(items) + "</ul>"
@@ -51,31 +77,51 @@ class WatchHandlers:
     def _index_dir(self):
         return self.page.searcher.reader.index_dir
 
-    def panel(self, notice: str = ""):
-        """-> the list with counts, and the picker's choices."""
+    def _listing(self, lang: str, notice: str = "") -> tuple[str, list[tuple[str, str]]]:
+        """The list's HTML and the picker's choices, in ``lang``."""
         try:
             news = what_is_new(self.page.searcher, APP_READER)
         except IndexerError as exc:
-            return render_watches([], str(exc)), gr.update(choices=[], value=None)
-        choices = [(f"{n.search.id}: {n.search.question[:70]}" + (f" ({len(n.new)} new)" if n.new else ""),
-                    n.search.id) for n in news]
-        return render_watches(news, notice), gr.update(choices=choices, value=None)
+            return render_watches([], str(exc), lang), []
+        choices = [(f"{n.search.id}: {n.search.question[:70]}"
+                    + (f" ({_new_count(lang, len(n.new))})" if n.new else ""), n.search.id) for n in news]
+        return render_watches(news, notice, lang), choices
 
-    def save(self, query, k):
+    def panel(self, lang: str = "en", notice: str = ""):
+        """-> the list with counts, and the picker's choices, in ``lang``."""
+        html, choices = self._listing(lang, notice)
+        return html, gr.update(choices=choices, value=None)
+
+    def on_load(self, request: gr.Request):
+        """The panel when the page opens, already in the page's language (the ``ui`` parameter, else
+        the browser's), so it does not arrive in English after the page has turned to another."""
+        params = request.query_params if request is not None else {}
+        accept = request.headers.get("accept-language") if request is not None else None
+        return self.panel(i18n.choose_language(params.get(UI_PARAM), accept))
+
+    def relabel(self, lang: str):
+        """-> the panel's heading and buttons (WATCH_LABELS), then its list and picker (WATCH_OUT), in ``lang``."""
+        t = lambda key: i18n.text(lang, key)  # noqa: E731
+        html, choices = self._listing(lang)
+        return (gr.update(label=t("watches")), gr.update(value=t("watch_show")), gr.update(value=t("watch_save")),
+                html, gr.update(choices=choices, label=t("watch_pick")))
+
+    def save(self, query, k, lang: str = "en"):
         """Save the last search (question and filters as searched) beside the index."""
         if not query or not query[0]:
-            return self.panel("Search first, then save the search.")
+            return self.panel(lang, i18n.text(lang, "watch_search_first"))
         try:
             saved = add_watch(self.page.searcher, query[0], filters_from(*query[1:]), clamp_k(k))
         except IndexerError as exc:
-            return self.panel(str(exc))
-        return self.panel(f"Saved as {saved.id}.")
+            return self.panel(lang, str(exc))
+        return self.panel(lang, i18n.text(lang, "watch_saved", id=saved.id))
 
     def show(self, watch_id, basket, lang):
         """-> the form filled with the saved search, its results, and the panel with it marked as seen."""
         news = [n for n in what_is_new(self.page.searcher, APP_READER) if n.search.id == watch_id]
         if not news:
-            return [gr.skip()] * (len(FORM) + len(SEARCH_OUT)) + list(self.panel("Pick a saved search first."))
+            return ([gr.skip()] * (len(FORM) + len(SEARCH_OUT))
+                    + list(self.panel(lang, i18n.text(lang, "watch_pick_first"))))
         s = news[0].search
         # The saved filters are the CLI's names; the page reads a shared address's names.
         url_names = {"kind": "type", "language": "lang"}
@@ -83,4 +129,4 @@ class WatchHandlers:
         values = read_shared_search(params, self.page.facets).form_values()
         results = self.page.search(*values, basket, lang)
         mark_seen(self._index_dir, news, APP_READER)
-        return [*values, *results, *self.panel()]
+        return [*values, *results, *self.panel(lang)]
