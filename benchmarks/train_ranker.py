@@ -1,24 +1,29 @@
-"""Learn the ranker's weights (search/rerank.py, kept in search/ranker.json) from gold questions, and measure how well they
-generalise before anyone relies on them.
+"""Learn the ranker's weights (search/rerank.py, kept in search/ranker.json) from gold questions and
+pseudo-questions drawn from the corpora, and measure how well they generalise before anyone relies on them.
 
 For every question, the index's fused candidates (the first ``rerank_depth``) are read with
-their signals, each labelled relevant or not by the gold keys. The weights minimise a pairwise
-logistic loss (a relevant candidate should outscore every irrelevant one of the same question)
-with an L2 penalty, each signal scaled by its typical within-question spread. Then:
+their signals, each labelled relevant or not: by the gold keys for a hand-written question, by its
+document for a pseudo-question (benchmarks/pseudo_questions.py: a sentence of a passage asks for
+the rest of its document, the passage itself taken out). The weights minimise a pairwise logistic
+loss (a relevant candidate should outscore every irrelevant one of the same question), each
+question counting once (a pseudo-question ``--pseudo-weight`` of a hand-written one), with an L2
+penalty, each signal scaled by its typical within-question spread. Then:
 
-  * leave one set out: train on the other ``--train`` sets, score the set left out;
-  * k-fold over all ``--train`` questions, repeated with different shuffles;
-  * the final weights, trained on every ``--train`` question, scored on every set: in-sample for
-    the ``--train`` sets, held out for the ``--heldout`` ones (keep the dev set there).
+  * leave one set out: train on the other ``--train`` sets (and every pseudo-question), score the set left out;
+  * leave one corpus out: train on the sets and pseudo-questions of the other corpora, score the
+    sets (``--train`` and ``--heldout``) of the corpus left out; a set names its corpus as PATH@NAME
+    and ``--corpus NAME=DIR`` says which folder each corpus is;
+  * with ``--grid``, those scores for several L2 penalties and pseudo-question weights, to choose
+    both on held-out splits rather than on one set;
+  * the final weights, trained on every ``--train`` question and pseudo-question, scored on every
+    set: in-sample for the ``--train`` sets, held out for the ``--heldout`` ones.
 
 Every score is measured through the whole search (fusion, ranker, collapse, joining), as
-``python -m search.eval`` would. With ``--write`` the final weights go to search/ranker.json, with
-what they assume: the settings the signals are computed with (the search refuses the weights under
-other ones), the training files and their sha256, and the index's passage count.
-
-    python benchmarks/train_ranker.py --index real-index \\
-        --train benchmarks/questions/corpus-real-extra.jsonl --train benchmarks/questions/corpus-real-third.jsonl \\
-        --heldout ../shared/eval/dev.jsonl --write
+``python -m search.eval`` would. With ``--write`` the final weights go to search/ranker.json with
+their evidence: the settings the signals are computed with (the search refuses the weights under
+other ones), the training files and their sha256, the pseudo-questions' recipe and count, the L2
+penalty and pseudo-question weight, and the index's passage count. search.rerank.RETRAIN is the
+command that wrote the shipped file.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ from search import Searcher  # noqa: E402
 from search.evaluate import evaluate, load_gold, matches  # noqa: E402
 from search.rerank import FEATURES, RANKER_FILE, RankerModel, assumed_settings  # noqa: E402
 
+from pseudo_questions import PER_GROUP, SEED, open_translator, pseudo_questions, recipe  # noqa: E402
+
+#: The defaults are the values the shipped weights were chosen with (by --grid: docs/retrieval.md).
+L2 = 0.1
+PSEUDO_WEIGHT = 0.5
+SPREAD_FLOOR = 0.1
+
 
 class _Recorder(Searcher):
     """A Searcher that keeps the ranker's signals of each question's candidates (in fused order)."""
@@ -50,8 +62,11 @@ class _Recorder(Searcher):
         return signals
 
 
-def collect(searcher: _Recorder, path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(signals, relevant) of every question's candidates."""
+Question = tuple[np.ndarray, np.ndarray]  # (signals of its candidates, relevant or not)
+
+
+def collect(searcher: _Recorder, path: Path) -> list[Question]:
+    """(signals, relevant) of every gold question's candidates."""
     out = []
     for question in load_gold(path):
         searcher.search(question.q, k=10)
@@ -67,20 +82,43 @@ def collect(searcher: _Recorder, path: Path) -> list[tuple[np.ndarray, np.ndarra
     return out
 
 
-def train(questions: list[tuple[np.ndarray, np.ndarray]], l2: float, steps: int = 3000,
+def collect_pseudo(searcher: _Recorder, questions) -> dict[str, list[Question]]:
+    """corpus -> (signals, relevant) of its pseudo-questions' candidates, the source passage taken out."""
+    out: dict[str, list[Question]] = {}
+    for question in questions:
+        searcher.search(question.q, k=10)
+        ids, signals = searcher.recorded
+        chunks = searcher.reader.chunks_by_id(ids)
+        keep = [at for at, cid in enumerate(ids) if cid != question.excluded]
+        relevant = np.array([chunks[ids[at]].document_id == question.document_id for at in keep])
+        out.setdefault(question.corpus, []).append((signals[keep], relevant))
+    return out
+
+
+def train(questions: list[Question], l2: float, weights: list[float] | None = None, steps: int = 2000,
           rate: float = 0.5) -> dict[str, float]:
-    """Pairwise logistic regression; weights in each signal's own units."""
-    pairs = [signals[i] - signals[j] for signals, relevant in questions if relevant.any() and (~relevant).any()
-             for i in np.flatnonzero(relevant) for j in np.flatnonzero(~relevant)]
-    differences = np.array(pairs)
-    spread = np.abs(differences).mean(axis=0) + 1e-9
+    """Pairwise logistic regression, each question's pairs weighing ``weights[i]`` together (1 each
+    by default); weights in each signal's own units."""
+    weights = weights or [1.0] * len(questions)
+    pairs, pair_weights = [], []
+    for (signals, relevant), weight in zip(questions, weights):
+        good, bad = np.flatnonzero(relevant), np.flatnonzero(~relevant)
+        if len(good) and len(bad):
+            differences = (signals[good][:, None, :] - signals[bad][None, :, :]).reshape(-1, signals.shape[1])
+            pairs.append(differences)
+            pair_weights.append(np.full(len(differences), weight / len(differences)))
+    differences, pair_weights = np.concatenate(pairs), np.concatenate(pair_weights)
+    pair_weights /= pair_weights.sum()
+    # A signal that is rarely non-zero (a commitment when the question asks for one) would get a tiny
+    # spread and an enormous weight from a handful of pairs; the floor keeps it answerable to L2.
+    spread = np.maximum(np.abs(differences).mean(axis=0), SPREAD_FLOOR)
     scaled = differences / spread
-    weights = np.zeros(scaled.shape[1])
+    w = np.zeros(scaled.shape[1])
     for _ in range(steps):
-        margin = scaled @ weights
-        gradient = -(scaled * (1.0 / (1.0 + np.exp(margin)))[:, None]).mean(axis=0) + l2 * weights
-        weights -= rate * gradient
-    return dict(zip(FEATURES, (weights / spread).round(4).tolist()))
+        margin = scaled @ w
+        gradient = -(scaled * (pair_weights / (1.0 + np.exp(margin)))[:, None]).sum(axis=0) + l2 * w
+        w -= rate * gradient
+    return dict(zip(FEATURES, (w / spread).round(4).tolist()))
 
 
 def mrr(searcher: Searcher, path: Path, weights: dict[str, float]) -> tuple[float, float, dict]:
@@ -93,75 +131,133 @@ def _ranks(first: dict) -> str:
     return " ".join(f"{q}:{r or '-'}" for q, r in first.items() if r != 1) or "all first"
 
 
+def _named_set(text: str, corpora: dict[str, Path]) -> tuple[Path, str | None]:
+    path, _, corpus = text.rpartition("@")
+    if path and corpus in corpora:
+        return Path(path), corpus
+    return Path(text), None
+
+
+class Evidence:
+    """Every question's candidates, by set and corpus, and the training and scoring over splits."""
+
+    def __init__(self, searcher: _Recorder, train_sets: dict[Path, str | None], heldout: dict[Path, str | None],
+                 pseudo: dict[str, list[Question]]) -> None:
+        self.searcher, self.train_sets, self.heldout, self.pseudo = searcher, train_sets, heldout, pseudo
+        self.data = {path: collect(searcher, path) for path in train_sets}
+
+    def fit(self, l2: float, pseudo_weight: float, without_set: Path | None = None,
+            without_corpus: str | None = None) -> dict[str, float]:
+        questions, weights = [], []
+        for path, corpus in self.train_sets.items():
+            if path != without_set and (without_corpus is None or corpus != without_corpus):
+                questions += self.data[path]
+                weights += [1.0] * len(self.data[path])
+        if pseudo_weight > 0:
+            for corpus, items in self.pseudo.items():
+                if corpus != without_corpus:
+                    questions += items
+                    weights += [pseudo_weight] * len(items)
+        return train(questions, l2, weights)
+
+    def leave_one_set_out(self, l2: float, pseudo_weight: float) -> dict[Path, tuple[float, float, dict]]:
+        return {held: mrr(self.searcher, held, self.fit(l2, pseudo_weight, without_set=held))
+                for held in self.train_sets}
+
+    def leave_one_corpus_out(self, l2: float, pseudo_weight: float) -> dict[str, dict[Path, tuple]]:
+        corpora = sorted({c for c in [*self.train_sets.values(), *self.heldout.values()] if c})
+        out = {}
+        for corpus in corpora:
+            weights = self.fit(l2, pseudo_weight, without_corpus=corpus)
+            sets = [p for p, c in [*self.train_sets.items(), *self.heldout.items()] if c == corpus]
+            out[corpus] = {path: mrr(self.searcher, path, weights) for path in sets}
+        return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=Path("real-index"))
-    parser.add_argument("--train", type=Path, action="append", help="gold set to learn from (required)")
-    parser.add_argument("--heldout", type=Path, action="append", default=[], help="gold set only measured")
-    parser.add_argument("--l2", type=float, default=0.3)
-    parser.add_argument("--folds", type=int, default=6)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--corpus", action="append", default=[], metavar="NAME=DIR",
+                        help="a corpus folder whose documents the index holds (pseudo-questions, corpus splits)")
+    parser.add_argument("--train", action="append", metavar="PATH[@CORPUS]", help="gold set to learn from (required)")
+    parser.add_argument("--heldout", action="append", default=[], metavar="PATH[@CORPUS]", help="gold set only measured")
+    parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--pseudo-weight", type=float, default=PSEUDO_WEIGHT,
+                        help="a pseudo-question's weight against a hand-written one's 1 (0: none)")
+    parser.add_argument("--pseudo-per-group", type=int, default=PER_GROUP)
+    parser.add_argument("--grid", action="store_true", help="score L2 x pseudo-weight choices on the held-out splits")
     parser.add_argument("--write", action="store_true", help=f"write the final weights to {RANKER_FILE}")
     parser.add_argument("--smoke", action="store_true",
-                        help="CI check: the starter corpus's index and four questions, 2 folds, one shuffle; "
-                             "never writes")
+                        help="CI check: the starter corpus's index and four questions; never writes")
     args = parser.parse_args()
     if args.smoke:
         from smoke import smoke_data
 
         data = smoke_data()
-        args.index, args.train, args.heldout = data.index, [data.gold], []
-        args.folds, args.repeats, args.write = 2, 1, False
+        args.index, args.train, args.heldout, args.write = data.index, [str(data.gold)], [], False
+        args.corpus = [f"starter={data.corpus}"]
     elif not args.train:
         parser.error("give at least one --train gold set")
+    corpora = {name: Path(folder) for name, folder in (c.split("=", 1) for c in args.corpus)}
+    train_sets = dict(_named_set(t, corpora) for t in args.train)
+    heldout = dict(_named_set(t, corpora) for t in args.heldout)
 
     settings = load_settings(None, index_dir=args.index)
     zero = dict.fromkeys(FEATURES, 0.0)  # ties everywhere: the fused order, to record the candidates in
     searcher = _Recorder(args.index, settings, ranker_weights=zero)  # whatever search/ranker.json holds
-    data = {path: collect(searcher, path) for path in args.train}
-    fused = dict.fromkeys(FEATURES, 0.0) | {"fusion": 1.0}
-    print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question, L2 {args.l2}\n")
+    translator = open_translator() if corpora else None
+    drawn = pseudo_questions(searcher.reader, corpora, args.pseudo_per_group, SEED, translator) if corpora else []
+    crossed = sum(1 for q in drawn if q.asked_in)
+    if translator is not None:
+        translator.close()
+    pseudo = collect_pseudo(searcher, drawn)
+    evidence = Evidence(searcher, train_sets, heldout, pseudo)
+    print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question; "
+          f"{sum(len(v) for v in evidence.data.values())} gold questions to learn from, "
+          f"{len(drawn)} pseudo-questions ({', '.join(f'{c} {len(v)}' for c, v in sorted(pseudo.items()))})\n")
 
     print("fused order (no ranker), MRR@10 / S@1:")
-    for path in [*args.train, *args.heldout]:
+    fused = dict.fromkeys(FEATURES, 0.0) | {"fusion": 1.0}
+    for path in [*train_sets, *heldout]:
         m, s1, first = mrr(searcher, path, fused)
         print(f"  {path.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
 
-    if len(args.train) > 1:
-        print("\nleave one set out (trained on the others), MRR@10 / S@1:")
-        for held in args.train:
-            weights = train([q for path in args.train if path != held for q in data[path]], args.l2)
-            m, s1, first = mrr(searcher, held, weights)
+    if args.grid:
+        print("\ngrid: mean MRR@10 of leave-one-set-out | of leave-one-corpus-out (every set of the corpus left out)")
+        for l2 in (0.1, 0.3, 1.0):
+            for weight in (0.0, 0.25, 0.5, 1.0):
+                loso = [m for m, _, _ in evidence.leave_one_set_out(l2, weight).values()]
+                loco = [m for sets in evidence.leave_one_corpus_out(l2, weight).values() for m, _, _ in sets.values()]
+                print(f"  L2 {l2:<4} pseudo-weight {weight:<5} {np.mean(loso):.3f} "
+                      f"(spread {max(loso) - min(loso):.3f}) | {np.mean(loco) if loco else float('nan'):.3f}")
+
+    print(f"\nL2 {args.l2}, pseudo-weight {args.pseudo_weight}")
+    if len(train_sets) > 1:
+        print("leave one set out (trained on the others and the pseudo-questions), MRR@10 / S@1:")
+        loso = evidence.leave_one_set_out(args.l2, args.pseudo_weight)
+        for held, (m, s1, first) in loso.items():
             print(f"  {held.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
+        scores = [m for m, _, _ in loso.values()]
+        print(f"  spread (best - worst): {max(scores) - min(scores):.3f}")
+    if len(set(c for c in [*train_sets.values(), *heldout.values()] if c)) > 1:
+        print("leave one corpus out (trained on the other corpus's sets and pseudo-questions), MRR@10 / S@1:")
+        for corpus, sets in evidence.leave_one_corpus_out(args.l2, args.pseudo_weight).items():
+            for path, (m, s1, first) in sets.items():
+                print(f"  without {corpus}: {path.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
 
-    everyone = [(path, i) for path in args.train for i in range(len(data[path]))]
-    golds = {path: load_gold(path) for path in args.train}
-    results = []
-    for repeat in range(args.repeats):
-        order = np.random.default_rng(repeat).permutation(len(everyone))
-        reciprocal = []
-        for fold in range(args.folds):
-            test = {everyone[i] for i in order[fold::args.folds]}
-            searcher.ranker_weights = train([data[p][i] for p, i in everyone if (p, i) not in test], args.l2)
-            for path, i in sorted(test, key=str):
-                question = golds[path][i]
-                hits = [h.to_dict() for h in searcher.search(question.q, k=10)]
-                first = next((r for r, h in enumerate(hits, 1) if any(matches(h, g) for g in question.gold)), None)
-                reciprocal.append(1.0 / first if first else 0.0)
-        results.append(float(np.mean(reciprocal)))
-    print(f"\n{args.folds}-fold over all {len(everyone)} training questions, {args.repeats} shuffles: MRR@10 "
-          f"{np.median(results):.3f} (median; {', '.join(f'{r:.3f}' for r in results)})")
-
-    final = train([q for path in args.train for q in data[path]], args.l2)
-    print("\nfinal weights (all training questions), MRR@10 / S@1:")
-    for path in [*args.train, *args.heldout]:
+    final = evidence.fit(args.l2, args.pseudo_weight)
+    print("\nfinal weights (all training questions and pseudo-questions), MRR@10 / S@1:")
+    for path in [*train_sets, *heldout]:
         m, s1, first = mrr(searcher, path, final)
-        where = "in-sample" if path in args.train else "held out"
+        where = "in-sample" if path in train_sets else "held out"
         print(f"  {path.name} ({where}): {m:.3f} / {s1:.3f}  {_ranks(first)}")
     print("\nweights: " + ", ".join(f"{name} {value}" for name, value in final.items()))
     if args.write:
-        model = RankerModel(final, assumed_settings(settings), {_name(p): _sha256(p) for p in args.train},
-                            searcher.manifest.chunks)
+        evidence_record = {"l2": args.l2, "pseudo_weight": args.pseudo_weight,
+                           "pseudo_questions": recipe(args.pseudo_per_group) | {
+                               "count": len(drawn), "translated": crossed, "corpora": sorted(corpora)}}
+        model = RankerModel(final, assumed_settings(settings), {_name(p): _sha256(p) for p in train_sets},
+                            searcher.manifest.chunks, evidence_record)
         model.write()
         print(f"written to {RANKER_FILE}")
     searcher.close()

@@ -87,6 +87,8 @@ PAGE_LABEL_KEY = "page label"
 READ_BY_KEY = "read by"
 #: its running header and footer lines, moved out of its body ("\n"-joined), kept and searchable.
 RUNNING_LINES_KEY = "running lines"
+#: The section of a PDF page's footnotes, kept apart from its body so no body sentence runs into a note.
+NOTES_SECTION = "Notes"
 #: Facts from a record's metadata worth a place in its citation, when short enough to read in one line.
 _CITED_FACTS = ("status", "lead agency", "lead_institution")
 _SHORT_FACT = 60

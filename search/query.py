@@ -26,6 +26,21 @@ COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "U
 _WORD_ALIASES = frozenset({"us"})
 _US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
 
+#: What a question asks for, beyond its topic, in English, Spanish and French: the ranker lets a
+#: passage's type and form count only through these (a commitment record when the question asks for
+#: commitments or countries; a list of names or a table of contents when it asks for people or contents).
+_ASKS_FOR = {
+    "commitments": re.compile(
+        r"\b(commitments?|compromisos?|engagements?|which countries|what countries|countries that|"
+        r"qu[ée] pa[ií]ses|cu[aá]les pa[ií]ses|pa[ií]ses que|quels pays|les pays qui)\b", re.I),
+    "people": re.compile(
+        r"\b(who|whom|qui[eé]n(es)?|qui (est|sont|a|ont)|members?|miembros?|membres?|attend(ees|ed)|"
+        r"asistentes|signed|signator(y|ies)|signatures?|firmantes?|firmad[oa]s?|names?|nombres?|noms?)\b", re.I),
+    "contents": re.compile(
+        r"\b(table of contents|contents|[ií]ndice|sommaire|table des mati[eè]res|chapters?|cap[ií]tulos?|"
+        r"chapitres?)\b", re.I),
+}
+
 
 @dataclass(frozen=True)
 class QueryVersion:
@@ -52,6 +67,8 @@ class Query:
     versions: tuple[QueryVersion, ...] = ()
     #: The language the question is asked in, as translation saw it ("" when it was not translated).
     asked_in: str = ""
+    #: What it asks for beyond its topic: "commitments", "people", "contents" (see _ASKS_FOR).
+    asks_for: frozenset[str] = frozenset()
 
     @property
     def names_place_or_time(self) -> bool:
@@ -89,6 +106,7 @@ class QueryAnalyser:
             country=self.country_in(text),
             years=frozenset(int(y) for y in _YEAR.findall(text)),
             filters=filters or Filters(),
+            asks_for=frozenset(name for name, pattern in _ASKS_FOR.items() if pattern.search(text)),
             **self._versions(text),
         )
 

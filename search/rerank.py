@@ -2,20 +2,27 @@
 
 Reciprocal rank fusion sees only ranks. The model also weighs how close the passage's vector is
 to the question's, how strong its keyword match is, how much of the question (rare words counting
-more) its text and its document's title hold, whether the question names its country or year,
-and whether it is a commitment (the export's hundreds of commitments crowd the candidates of
-questions about reports). Its weights are data, ``search/ranker.json``, written by
-``benchmarks/train_ranker.py`` (pairwise logistic regression on the team's gold questions; the dev
-set is kept out, so its score stays a held-out measurement). The file records the settings the
-signals were computed with; weights fitted under other settings are refused, not silently used.
+more) its text and its document's title hold, and whether the question names its country or year.
+A passage's type and form count only through what the question asks for: a commitment record
+when the question asks for commitments or countries or names a member or a year, a near-empty
+passage or one made of fragments (a list of names, a signature block, a table of contents, a
+page's notes) unless the question asks for people or contents. No type has a fixed prior: a prior
+learned from the training questions' mix would encode that mix, not the question in hand.
+
+Its weights are data, ``search/ranker.json``, written by ``benchmarks/train_ranker.py`` (pairwise
+logistic regression on the team's gold questions and on pseudo-questions drawn from the corpora,
+``benchmarks/pseudo_questions.py``), with the evidence they were fitted on. The file records the
+settings the signals were computed with; weights fitted under other settings are refused, not
+silently used.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import astuple, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +30,7 @@ import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, keyword_terms
 from indexer.errors import SettingsError
+from indexer.records import NOTES_SECTION
 from indexer.settings import Settings
 from indexer.store import IndexReader, StoredChunk
 
@@ -37,9 +45,12 @@ RANKER_FILE = Path(__file__).with_name("ranker.json")
 # Turning question translation off (or Apertium missing) leaves every signal as fitted, the
 # `translated` one at 0, so only the weight of the translations' rankings is assumed.
 ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "translation_weight")
-RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --train benchmarks/questions/corpus-real-extra.jsonl "
-           "--train benchmarks/questions/corpus-real-third.jsonl --train ../shared/eval/dev-justice.jsonl "
-           "--heldout ../shared/eval/dev.jsonl --heldout benchmarks/questions/corpus-justice-blind.jsonl --write")
+RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --corpus real=../shared/corpus-real "
+           "--corpus justice=../shared/corpus-justice "
+           "--train benchmarks/questions/corpus-real-extra.jsonl@real --train benchmarks/questions/corpus-real-third.jsonl@real "
+           "--train ../shared/eval/dev-justice.jsonl@justice --heldout ../shared/eval/dev.jsonl@real "
+           "--heldout benchmarks/questions/corpus-justice-blind.jsonl@justice --write "
+           "(INDEX: one index of both corpora)")
 
 
 @dataclass(frozen=True)
@@ -49,13 +60,22 @@ class Signals:
     fusion: float  # the fused score, in units of a first place in one ranking (1 / (rrf_k + 1))
     cosine: float  # cosine similarity of the passage's vector and the question's
     keyword: float  # BM25 score over the question's best BM25 score (0 when no question word is in it)
-    commitment: float  # 1 for a commitment of the OGP export, else 0
     named: float  # how many of the country and year the question names the passage's document has (0-2)
     question_words: float  # share of the question's words (idf-weighted) the passage's keyword text holds
     title_words: float  # share of the question's words (idf-weighted) its document's title holds
     # 1 when the passage is measured against a machine translation of the question (it is in another
     # language than the one asked in), else 0: the shares above are then the translation's
     translated: float = 0.0
+    # 1 for a commitment record when the question asks for commitments or countries, else 0
+    commitment_asked: float = 0.0
+    # 1 for a commitment record when the question names a member or a year, else 0
+    commitment_placed: float = 0.0
+    # how near-empty the passage is (1 - its words / THIN_WORDS, at least 0), unless the question asks
+    # for people or contents
+    thin: float = 0.0
+    # the share of the passage's lines that are fragments (a few words, or ending in a page number),
+    # 1 for a page's notes, unless the question asks for people or contents
+    fragments: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         return astuple(self)
@@ -77,6 +97,8 @@ class RankerModel:
     settings: dict[str, float | int]  # assumed_settings() at training time
     training: dict[str, str]  # question file -> sha256 of its content
     index_chunks: int  # passages in the index the training questions were asked of
+    # how they were fitted: L2 penalty, pseudo-question weight, the pseudo-questions' recipe and count
+    evidence: dict = field(default_factory=dict)
 
     def check(self, settings: Settings, source: Path = RANKER_FILE) -> None:
         """SettingsError when ``settings`` differ from those the weights were fitted under."""
@@ -90,7 +112,7 @@ class RankerModel:
 
     def write(self, path: Path = RANKER_FILE) -> None:
         data = {"weights": self.weights, "settings": self.settings, "training": self.training,
-                "index_chunks": self.index_chunks}
+                "index_chunks": self.index_chunks, "evidence": self.evidence}
         path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
@@ -149,22 +171,54 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         keyword.update({c: scores.get(c, 0.0) / top for c in members})
         shares.update(_word_shares(reader, versions[language].terms if language else query.terms, members, chunks))
     unit = settings.rrf_k + 1
+    asks_commitments = "commitments" in query.asks_for
+    placed = query.names_place_or_time
+    form_matters = not query.asks_for & {"people", "contents"}
     signals = []
     for cid, fused_score in candidates:
-        p = chunks[cid].provenance if cid in chunks else None
+        chunk = chunks.get(cid)
+        p = chunk.provenance if chunk is not None else None
         question_words, title_words = shares.get(cid, (0.0, 0.0))
         language = version_of(cid)
+        record = p is not None and p.kind == "commitment"
+        thin, fragments = passage_form(chunk) if form_matters and chunk is not None else (0.0, 0.0)
         signals.append(Signals(
             fusion=fused_score * unit,
             cosine=cosine.get(cid, 0.0),
             keyword=keyword.get(cid, 0.0),
-            commitment=float(p is not None and p.kind == "commitment"),
             named=float(named.get(cid, 0)) if p is not None else 0.0,
             question_words=question_words,
             title_words=title_words,
             translated=float(language is not None),
+            commitment_asked=float(record and asks_commitments),
+            commitment_placed=float(record and placed),
+            thin=thin,
+            fragments=fragments,
         ))
     return signals
+
+
+#: A passage with fewer words than this is partly "thin" (a meeting's title alone, a caption).
+THIN_WORDS = 30
+_WORD = re.compile(r"[^\W\d_]{2,}")
+#: A table of contents' line ends in its page number, often after dot leaders.
+_ENDS_IN_PAGE = re.compile(r"(\.{3,}|…|\s)\s*\d{1,4}\s*$")
+
+
+
+def passage_form(chunk: StoredChunk) -> tuple[float, float]:
+    """(thin, fragments) of a passage: how near-empty it is, and the share of its lines that are
+    fragments: three words or fewer (names, a signature block, headers) or ending in a page number
+    (a table of contents). A page's notes count as fragments whole."""
+    words = len(_WORD.findall(chunk.text))
+    thin = max(0.0, 1.0 - words / THIN_WORDS)
+    if chunk.provenance.section == NOTES_SECTION:
+        return thin, 1.0
+    lines = [line for line in chunk.text.split("\n") if line.strip()]
+    if len(lines) < 3:
+        return thin, 0.0
+    short = sum(1 for line in lines if len(_WORD.findall(line)) <= 3 or _ENDS_IN_PAGE.search(line))
+    return thin, short / len(lines)
 
 
 def _word_shares(reader: IndexReader, terms: Sequence[str], ids: list[int], chunks: Mapping[int, StoredChunk],

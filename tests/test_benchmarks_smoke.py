@@ -25,6 +25,7 @@ TABLES = {
     "bench_scale.py": "## Vector search by index",
     "count_pdf_furniture.py": "label != page",
     "load_test.py": "| GET /api/search |",
+    "pseudo_questions.py": "pseudo-questions ({'version'",
     "same_answers.py": "answers identical; 0 differ",
     "train_ranker.py": "final weights",
     "translate_latency.py": "passage es->en",

@@ -685,10 +685,8 @@ def test_ranker_orders_by_its_weighted_signals_and_keeps_ties_in_order():
 
     weights = load_ranker().weights
     assert set(weights) == set(FEATURES)  # every signal has a weight, and nothing else does
-    plain = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
-                    title_words=0.0)
-    titled = Signals(fusion=1.0, cosine=0.5, keyword=0.5, commitment=0.0, named=0.0, question_words=0.5,
-                     title_words=1.0)
+    plain = Signals(fusion=1.0, cosine=0.5, keyword=0.5, named=0.0, question_words=0.5, title_words=0.0)
+    titled = Signals(fusion=1.0, cosine=0.5, keyword=0.5, named=0.0, question_words=0.5, title_words=1.0)
     assert model_score(titled, weights) - model_score(plain, weights) == pytest.approx(weights["title_words"])
     only_title = dict.fromkeys(FEATURES, 0.0) | {"title_words": 1.0}
     assert [c for c, _ in rerank([(1, plain), (2, titled), (3, plain)], only_title)] == [2, 1, 3]
@@ -709,6 +707,31 @@ def test_the_ranker_file_records_the_default_settings_and_its_training_sets():
         path = root / name
         if path.is_file():  # the question sets ship with the project; say so if one was edited since
             assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"{name} changed: retrain the ranker"
+
+
+def test_the_ranker_file_records_the_evidence_the_retrain_command_uses_today():
+    """The shipped weights' recorded inputs are what `train_ranker.py` (search.rerank.RETRAIN) would
+    use now: its default L2 and pseudo-question weight, the pseudo-questions' recipe (procedure
+    version, sample size, seed, translation pairs), drawn from both corpora, and the training sets
+    the command names. Retraining after any of these changes is what keeps the file honest."""
+    import sys
+
+    from search.rerank import RANKER_FILE, RETRAIN, load_ranker
+
+    benchmarks = RANKER_FILE.parent.parent / "benchmarks"
+    sys.path.insert(0, str(benchmarks))
+    try:
+        import pseudo_questions
+        import train_ranker
+    finally:
+        sys.path.remove(str(benchmarks))
+    evidence = load_ranker().evidence
+    assert evidence["l2"] == train_ranker.L2 and evidence["pseudo_weight"] == train_ranker.PSEUDO_WEIGHT
+    drawn = evidence["pseudo_questions"]
+    assert {k: drawn[k] for k in pseudo_questions.recipe()} == pseudo_questions.recipe()
+    assert drawn["corpora"] == ["justice", "real"] and drawn["count"] > 0 and 0 < drawn["translated"] < drawn["count"]
+    for name in load_ranker().training:
+        assert f"--train {name}@" in RETRAIN, name
 
 
 def test_weights_fitted_under_other_settings_are_refused_with_how_to_retrain(mini):
@@ -741,7 +764,10 @@ def test_ranking_signals_describe_each_candidate(mini):
                      mini.ranking_signals(query, vector, fused, found, named, {})))
     hot, rep = by_id[hotline.chunk_id], by_id[report.chunk_id]
     assert hot.fusion == pytest.approx(0.03 * (mini.settings.rrf_k + 1))
-    assert (hot.commitment, rep.commitment) == (1.0, 0.0)
+    # the question names a member and a year: the commitment record counts as placed; it does not
+    # ask for commitments or countries, and no type has a prior of its own
+    assert (hot.commitment_placed, rep.commitment_placed) == (1.0, 0.0)
+    assert hot.commitment_asked == rep.commitment_asked == 0.0
     assert hot.named == 2.0 and rep.named == 0.0  # Borduria and 2018 are the commitment's
     assert hot.title_words > rep.title_words and 0 < hot.title_words <= 1  # "Legal aid hotline"
     assert 0 < rep.question_words <= 1 and 0 < hot.question_words <= 1
@@ -749,12 +775,73 @@ def test_ranking_signals_describe_each_candidate(mini):
     assert max(hot.keyword, rep.keyword) <= 1.0 and hot.keyword > 0
 
 
+def test_a_question_says_what_it_asks_for_in_english_spanish_and_french():
+    from search.query import QueryAnalyser
+
+    analyse = QueryAnalyser(("en", "es", "fr"), ["Chile"]).analyse
+    assert analyse("Which countries committed to free legal aid?").asks_for == {"commitments"}
+    assert analyse("¿Qué países tienen compromisos de justicia abierta?").asks_for == {"commitments"}
+    assert analyse("Quels pays ont pris des engagements sur la justice ?").asks_for == {"commitments"}
+    assert analyse("Who signed the agreement on open justice data?").asks_for == {"people"}
+    assert analyse("¿Quiénes firmaron el convenio?").asks_for == {"people"}
+    assert analyse("table of contents of the justice report").asks_for == {"contents"}
+    # a topic alone asks for nothing else, whatever words it shares with the cues
+    for topic in ("asistencia jurídica gratuita", "significant participation in justice reform",
+                  "les tribunaux qui publient leurs décisions", "courts publishing their decisions in Chile"):
+        assert analyse(topic).asks_for == frozenset(), topic
+
+
+def test_passage_form_marks_near_empty_passages_lists_of_names_and_contents_pages():
+    from indexer.records import NOTES_SECTION, Provenance
+    from indexer.store import StoredChunk
+    from search.rerank import passage_form
+
+    def chunk(text, section=None):
+        return StoredChunk(1, Provenance(source="r.pdf", kind="report", title="R", page=1, section=section),
+                           text, 0, len(text), "en", 1)
+
+    prose = ("Courts in the province publish every judgment online within a week of its delivery, and a "
+             "plain-language summary explains what the decision means for the parties and the public. Clerks "
+             "answer questions about it by telephone.")
+    assert passage_form(chunk(prose)) == (0.0, 0.0)
+    thin, _ = passage_form(chunk("Minutes of the third meeting"))
+    assert thin > 0.8
+    _, names = passage_form(chunk("Attendees:\nMaría Pérez\nJohn Smith\nAmina Diallo\nJudge Ana Ruiz\n" + prose))
+    assert names > 0.6
+    _, contents = passage_form(chunk("1. Introduction .......... 3\n2. Legal aid in practice .......... 7\n"
+                                     "3. Courts and data .......... 12\n4. Recommendations for the ministry .... 19"))
+    assert contents == 1.0
+    assert passage_form(chunk(prose, section=NOTES_SECTION))[1] == 1.0
+
+
+def test_form_and_type_count_only_as_the_question_asks(mini):
+    """The thin and fragments signals are 0 when the question asks for people or contents; the
+    commitment signals follow what the question asks or names."""
+    from search import candidates
+    from search.candidates import Candidates
+
+    for question, form_counts in (("legal aid hotline", True), ("who runs the legal aid hotline", False)):
+        vector = mini.encode_query(question)
+        query = mini.analyse(question)
+        found = Candidates(candidates.dense(mini.reader, vector, 50, None),
+                           candidates.keyword(mini.reader, query, 50, None), ())
+        fused = [(cid, 0.01) for cid in list(found.dense)[:10]]
+        signals = mini.ranking_signals(query, vector, fused, found, mini._named(query, fused), {})
+        assert any(s.thin or s.fragments for s in signals) == form_counts, question
+        assert not any(s.commitment_asked or s.commitment_placed for s in signals)
+
+
 def test_the_ranker_reorders_the_results_and_depth_0_turns_it_off(mini):
     question = "free legal aid for people who cannot afford a lawyer"
     fused = Searcher(mini.reader.index_dir, mini.settings.with_overrides(rerank_depth=0), encoder=mini.encoder)
     reports_first = Searcher(mini.reader.index_dir, mini.settings, encoder=mini.encoder)
     try:
-        reports_first.ranker_weights = dict(mini.ranker_weights) | {"commitment": -100.0}
+        # a commitment record counts only through what the question asks: a question that does not
+        # ask for commitments or countries is untouched by their weight ...
+        reports_first.ranker_weights = dict(mini.ranker_weights) | {"commitment_asked": -100.0}
+        assert reports_first.search(question, k=3)[0].provenance.kind == "commitment"
+        # ... one that does is reordered by it
+        question = "which countries have commitments on free legal aid for people who cannot afford a lawyer"
         assert reports_first.search(question, k=3)[0].provenance.kind == "report"
         plain = fused.search(question, k=3)
         assert plain[0].provenance.kind == "commitment"  # the fused order, as before the ranker

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..analysis import detect_language
 from ..headings import is_part_heading
 from ..errors import LoaderError
-from ..records import PAGE_LABEL_KEY, READ_BY_KEY, RUNNING_LINES_KEY, Document, Provenance
+from ..records import NOTES_SECTION, PAGE_LABEL_KEY, READ_BY_KEY, RUNNING_LINES_KEY, Document, Provenance
 from .pdf_tables import looks_tabular, table_rows
 from .ocr import INSTALL_COMMAND, OcrOptions, PageReader, tesseract_code, tesseract_languages
 from .text import title_from_filename
@@ -148,8 +148,7 @@ def _as_table(page, notes: str, previous_header: tuple[str, ...]) -> tuple[str, 
 
 # The page metadata keys (their meaning is documented in indexer/records.py).
 RUNNING_LINES, PAGE_LABEL, READ_BY = RUNNING_LINES_KEY, PAGE_LABEL_KEY, READ_BY_KEY
-#: The section of a page's footnotes, kept apart from its body so no body sentence runs into a note.
-NOTES = "Notes"
+NOTES = NOTES_SECTION
 
 
 class _SizedText:
