@@ -24,20 +24,15 @@ def w(name: str) -> str:
 
 
 def _pins() -> list[Pin]:
-    return [
-        Pin(text="Legal aid should be decided within\nforty-eight hours when a hearing is near.\n\nAppeals follow.",
-            citation="Free Legal Aid: A Guidance Note, p. 1", title="Free Legal Aid: A Guidance Note",
-            source="reports/legal-aid.pdf", kind="report", page=1, page_label="1"),
-        Pin(text="The Ministry of Justice will digitalise the free legal aid system.",
-            citation="MK0193, North Macedonia, 2024: Digitalise and improve the free legal aid system",
-            title="Digitalise and improve the free legal aid system", source="commitments/ogp.csv",
-            kind="commitment", commitment_id="MK0193", country="North Macedonia", year=2024, url=MK0193),
-        # A hostile link is never written; a PDF form feed (which XML cannot hold) is dropped.
-        Pin(text="Courts publish decisions within thirty days [^1] <b>now</b>.\x0c",
-            citation="Court Data Note, p. iv (PDF page 5)", title="Court Data Note",
-            source="reports/court-data.pdf", kind="report", page=5, page_label="iv",
-            url="javascript:window.__pwned=1"),
-    ]
+    from test_app import _pins as app_pins
+
+    # The app tests' guidance-note and commitment pins, and a third: a hostile link is never written; a
+    # PDF form feed (which XML cannot hold) is dropped.
+    return [*app_pins()[:2],
+            Pin(text="Courts publish decisions within thirty days [^1] <b>now</b>.\x0c",
+                citation="Court Data Note, p. iv (PDF page 5)", title="Court Data Note",
+                source="reports/court-data.pdf", kind="report", page=5, page_label="iv",
+                url="javascript:window.__pwned=1")]
 
 
 def _footnotes(document) -> tuple[object, dict[int, etree._Element]]:
