@@ -142,9 +142,25 @@ class Evidence:
     """Every question's candidates, by set and corpus, and the training and scoring over splits."""
 
     def __init__(self, searcher: _Recorder, train_sets: dict[Path, str | None], heldout: dict[Path, str | None],
-                 pseudo: dict[str, list[Question]]) -> None:
-        self.searcher, self.train_sets, self.heldout, self.pseudo = searcher, train_sets, heldout, pseudo
+                 drawn: list) -> None:
+        self.searcher, self.train_sets, self.heldout, self.drawn = searcher, train_sets, heldout, drawn
+        self.pseudo = collect_pseudo(searcher, drawn)
         self.data = {path: collect(searcher, path) for path in train_sets}
+
+    def pseudo_scores(self, corpus: str, weights: dict[str, float]) -> dict[str, tuple[float, int]]:
+        """MRR@10 of ``corpus``'s pseudo-questions over their reordered candidates (the source passage
+        out), asked in their document's language ("same") and machine-translated ("crossed"). Measured
+        on the candidates, not on the collapsed results: collapsing joins a neighbour to the source
+        passage, which would hide the very answer."""
+        w = np.array([weights[name] for name in FEATURES])
+        asked = [q for q in self.drawn if q.corpus == corpus]
+        reciprocal: dict[str, list[float]] = {"same": [], "crossed": []}
+        for question, (signals, relevant) in zip(asked, self.pseudo.get(corpus, [])):
+            order = np.argsort(-(signals @ w), kind="stable")[:10]
+            first = next((r for r, at in enumerate(order, 1) if relevant[at]), None)
+            reciprocal["crossed" if question.asked_in else "same"].append(1.0 / first if first else 0.0)
+        return {kind: (float(np.mean(values)) if values else float("nan"), len(values))
+                for kind, values in reciprocal.items()}
 
     def fit(self, l2: float, pseudo_weight: float, without_set: Path | None = None,
             without_corpus: str | None = None) -> dict[str, float]:
@@ -171,12 +187,14 @@ class Evidence:
             weights = self.fit(l2, pseudo_weight, without_corpus=corpus)
             sets = [p for p, c in [*self.train_sets.items(), *self.heldout.items()] if c == corpus]
             out[corpus] = {path: mrr(self.searcher, path, weights) for path in sets}
+            out[corpus]["pseudo"] = self.pseudo_scores(corpus, weights)
         return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", type=Path, default=Path("real-index"))
+    parser.add_argument("--settings", type=Path, help="a settings TOML file to train under (default: the defaults)")
     parser.add_argument("--corpus", action="append", default=[], metavar="NAME=DIR",
                         help="a corpus folder whose documents the index holds (pseudo-questions, corpus splits)")
     parser.add_argument("--train", action="append", metavar="PATH[@CORPUS]", help="gold set to learn from (required)")
@@ -202,7 +220,7 @@ def main() -> None:
     train_sets = dict(_named_set(t, corpora) for t in args.train)
     heldout = dict(_named_set(t, corpora) for t in args.heldout)
 
-    settings = load_settings(None, index_dir=args.index)
+    settings = load_settings(args.settings, index_dir=args.index)
     zero = dict.fromkeys(FEATURES, 0.0)  # ties everywhere: the fused order, to record the candidates in
     searcher = _Recorder(args.index, settings, ranker_weights=zero)  # whatever search/ranker.json holds
     translator = open_translator() if corpora else None
@@ -210,8 +228,8 @@ def main() -> None:
     crossed = sum(1 for q in drawn if q.asked_in)
     if translator is not None:
         translator.close()
-    pseudo = collect_pseudo(searcher, drawn)
-    evidence = Evidence(searcher, train_sets, heldout, pseudo)
+    evidence = Evidence(searcher, train_sets, heldout, drawn)
+    pseudo = evidence.pseudo
     print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question; "
           f"{sum(len(v) for v in evidence.data.values())} gold questions to learn from, "
           f"{len(drawn)} pseudo-questions ({', '.join(f'{c} {len(v)}' for c, v in sorted(pseudo.items()))})\n")
@@ -227,7 +245,8 @@ def main() -> None:
         for l2 in (0.1, 0.3, 1.0):
             for weight in (0.0, 0.25, 0.5, 1.0):
                 loso = [m for m, _, _ in evidence.leave_one_set_out(l2, weight).values()]
-                loco = [m for sets in evidence.leave_one_corpus_out(l2, weight).values() for m, _, _ in sets.values()]
+                loco = [m for sets in evidence.leave_one_corpus_out(l2, weight).values()
+                        for path, (m, _, _) in sets.items() if path != "pseudo"]
                 print(f"  L2 {l2:<4} pseudo-weight {weight:<5} {np.mean(loso):.3f} "
                       f"(spread {max(loso) - min(loso):.3f}) | {np.mean(loco) if loco else float('nan'):.3f}")
 
@@ -242,8 +261,11 @@ def main() -> None:
     if len(set(c for c in [*train_sets.values(), *heldout.values()] if c)) > 1:
         print("leave one corpus out (trained on the other corpus's sets and pseudo-questions), MRR@10 / S@1:")
         for corpus, sets in evidence.leave_one_corpus_out(args.l2, args.pseudo_weight).items():
+            scores = sets.pop("pseudo")
             for path, (m, s1, first) in sets.items():
                 print(f"  without {corpus}: {path.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
+            print(f"  without {corpus}: its pseudo-questions, MRR@10: " + ", ".join(
+                f"{kind} {m:.3f} ({n})" for kind, (m, n) in scores.items()))
 
     final = evidence.fit(args.l2, args.pseudo_weight)
     print("\nfinal weights (all training questions and pseudo-questions), MRR@10 / S@1:")
