@@ -8,6 +8,7 @@ for English, Spanish, French, Portuguese and more), so "tribunales" finds "tribu
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -60,12 +61,22 @@ def _is_combining(ch: str) -> bool:
     return unicodedata.combining(ch) != 0
 
 
-@lru_cache(maxsize=16)
-def _stemmer(language: str):
-    import snowballstemmer
+_STEMMERS = threading.local()
 
-    name = STEMMER_LANGUAGES.get(language)
-    return snowballstemmer.stemmer(name) if name else None
+
+def _stemmer(language: str):
+    """This thread's Snowball stemmer for ``language`` (None when there is none). A stemmer keeps
+    the word it is cutting in itself, so threads sharing one (searches answered side by side)
+    got each other's stems, or an IndexError."""
+    stemmers = getattr(_STEMMERS, "by_language", None)
+    if stemmers is None:
+        stemmers = _STEMMERS.by_language = {}
+    if language not in stemmers:
+        import snowballstemmer
+
+        name = STEMMER_LANGUAGES.get(language)
+        stemmers[language] = snowballstemmer.stemmer(name) if name else None
+    return stemmers[language]
 
 
 @lru_cache(maxsize=262144)

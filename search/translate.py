@@ -270,7 +270,11 @@ def translations(translator: Translator, text: str, source: str, targets: list[s
 #: The languages Apertium's installed pairs connect (through Spanish where there is no direct pair).
 TRANSLATABLE = ("en", "es", "fr", "pt")
 _QUESTION_LANGUAGES = TRANSLATABLE
-_identifier = None
+#: A language identifier restricted to each set of languages asked for, made once: restricting
+#: one copies the model's tables, which was done again for every question, and searches answered
+#: side by side must not restrict one another's.
+_identifiers: dict[tuple[str, ...], object] = {}
+_identifiers_lock = threading.Lock()
 
 
 def detect_question_language(text: str, default: str = "en", languages: tuple[str, ...] = _QUESTION_LANGUAGES) -> str:
@@ -279,16 +283,21 @@ def detect_question_language(text: str, default: str = "en", languages: tuple[st
     Short questions fool a detector, so only a clear probability (and, for a few
     words, accented or inverted-punctuation evidence) moves away from ``default``.
     """
-    global _identifier
     words = re.findall(r"\w+", text)
     if not words:
         return default
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    key = tuple(languages)
+    identifier = _identifiers.get(key)
+    if identifier is None:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    if _identifier is None:
-        _identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    _identifier.set_languages(list(languages))
-    language, probability = _identifier.classify(text)
+        with _identifiers_lock:
+            identifier = _identifiers.get(key)
+            if identifier is None:
+                identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(key))
+                _identifiers[key] = identifier
+    language, probability = identifier.classify(text)
     needed = 0.9 if len(words) <= 4 else 0.7
     return language if probability >= needed else default
 
