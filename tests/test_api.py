@@ -56,6 +56,9 @@ def test_api_search_answers_exactly_what_the_cli_prints(served):
     response = client.get("/api/search", params={"q": "legal aid for poor people", "k": 4, "country": country})
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     answer = response.json()
+    # The API also names the index generation that answered; the rest is the CLI's output.
+    assert answer.pop("index") == {"generation": searcher.manifest.generation,
+                                   "built_at": searcher.manifest.built_at}
     cli = _cli_json(settings.index_dir, "legal aid for poor people", "-k", "4", "--country", country)
     assert answer == cli
     assert answer["filters"] == {"country": country}
@@ -64,9 +67,10 @@ def test_api_search_answers_exactly_what_the_cli_prints(served):
 
 
 def test_api_compare_rows_are_the_compare_commands(served):
-    settings, _, client = served
+    settings, searcher, client = served
     answer = client.get("/api/compare", params={"q": "free legal aid", "k": 5}).json()
     assert answer["query"] == "free legal aid" and answer["filters"] == {}
+    assert answer["index"]["generation"] == searcher.manifest.generation
     cli = _cli_json(settings.index_dir, "compare", "free legal aid", "-k", "5")
     # Scores are the ranker's unrounded floats; the last bit may differ between processes.
     assert [r.pop("score") for r in answer["rows"]] == pytest.approx([r.pop("score") for r in cli], rel=1e-9)

@@ -1,5 +1,7 @@
 """The JSON API beside the app: ``/api/search`` and ``/api/compare`` for integrators, answered by
 the same Searcher and the same records as ``python -m search --json``, outside Gradio's queue.
+Each answer also names the index generation it came from (``index``), since a build may swap in
+a new one while the app runs.
 
 Served by the app's own server (a FastAPI app mounted at ``/api``, documented at ``/api/docs`` and
 ``/api/openapi.json``) and behind the app's login when it has one."""
@@ -11,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,7 +26,7 @@ from search.retrieve import Searcher
 from .files import logged_in
 from .params import DEFAULT_RESULTS, MAX_RESULTS
 
-__all__ = ["API_PREFIX", "ApiError", "api_app", "api_route", "compare_answer", "search_answer"]
+__all__ = ["API_PREFIX", "ApiError", "api_app", "api_route", "compare_answer", "index_of", "search_answer"]
 
 API_PREFIX = "/api"
 DEFAULT_COMPARE_ROWS = 20  # as `python -m search compare`
@@ -39,7 +41,9 @@ def _filters(searcher: Searcher, *, country: str | None, region: str | None, yea
     """The request's filters, spelt as the index spells them (UnknownFilterValueError names the closest)."""
     filters = Filters.from_strings(country=country, region=region, year=year, kind=kind, policy_area=policy_area,
                                    language=language)
-    return searcher.check_filters(filters)
+    # Matching reads every facet of the index (a few ms, under the reader's lock that every search
+    # shares): not for a question without filters.
+    return searcher.check_filters(filters) if filters.active else filters
 
 
 def _question(q: str | None) -> str:
@@ -61,22 +65,38 @@ def _k(k: str | None, default: int) -> int:
     return number
 
 
+def index_of(searcher: Searcher) -> dict:
+    """``{"generation", "built_at"}``: which build of the index an answer came from (every passage
+    of one answer comes from that one generation)."""
+    manifest = searcher.manifest
+    return {"generation": manifest.generation, "built_at": manifest.built_at}
+
+
 def search_answer(searcher: Searcher, q: str | None, k: str | None = None, **filter_strings: str | None) -> dict:
-    """``{"query", "filters", "results"}`` exactly as ``python -m search --json`` prints it."""
+    """``{"query", "filters", "index", "results"}``: what ``python -m search --json`` prints, and
+    the index generation that answered."""
     question = _question(q)
     filters = _filters(searcher, **filter_strings)
     hits = searcher.search(question, _k(k, DEFAULT_RESULTS), filters)
-    return {"query": question, "filters": filters.to_query(), "results": [h.to_dict() for h in hits]}
+    return {"query": question, "filters": filters.to_query(), "index": index_of(searcher),
+            "results": [h.to_dict() for h in hits]}
 
 
 def compare_answer(searcher: Searcher, q: str | None, k: str | None = None, **filter_strings: str | None) -> dict:
-    """``{"query", "filters", "rows"}``: the rows of ``python -m search compare --json``."""
+    """``{"query", "filters", "index", "rows"}``: the rows of ``python -m search compare --json``."""
     question = _question(q)
     if filter_strings.get("kind"):
         raise ApiError("compare lists commitments only; type does not apply to it")
     filters = _filters(searcher, **filter_strings)
     rows = compare(searcher, question, filters, limit=_k(k, DEFAULT_COMPARE_ROWS))
-    return {"query": question, "filters": filters.to_query(), "rows": [r.to_dict() for r in rows]}
+    return {"query": question, "filters": filters.to_query(), "index": index_of(searcher),
+            "rows": [r.to_dict() for r in rows]}
+
+
+def _json(answer: dict) -> Response:
+    # Returned as it is: FastAPI would otherwise check the answer against the declared type and
+    # re-encode it field by field, which costs more than writing it.
+    return JSONResponse(answer)
 
 
 _FILTER_DOCS = {
@@ -107,7 +127,7 @@ def api_app(searcher: Searcher) -> FastAPI:
 
     # Plain `def` handlers run in the server's thread pool: searches run in parallel (the index is
     # read-only) and never wait behind the page's queued events.
-    @api.get("/search", summary="Ranked, cited passages for a question")
+    @api.get("/search", summary="Ranked, cited passages for a question", response_model=dict[str, Any])
     def search(q: str = Query(..., description="the question"),
                k: str | None = Query(None, description=f"number of results, 1-{MAX_RESULTS} (default "
                                                        f"{DEFAULT_RESULTS})"),
@@ -116,11 +136,12 @@ def api_app(searcher: Searcher) -> FastAPI:
                year: str | None = Query(None, description=_FILTER_DOCS["year"]),
                type: str | None = Query(None, description="report, guide, commitment or text (comma-separated)"),
                policy_area: str | None = Query(None, description=_FILTER_DOCS["policy_area"]),
-               lang: str | None = Query(None, description=_FILTER_DOCS["lang"])) -> dict[str, Any]:
-        return search_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
-                             policy_area=policy_area, language=lang)
+               lang: str | None = Query(None, description=_FILTER_DOCS["lang"])) -> Response:
+        return _json(search_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
+                                   policy_area=policy_area, language=lang))
 
-    @api.get("/compare", summary="Comparable commitments, one row each, grouped by country")
+    @api.get("/compare", summary="Comparable commitments, one row each, grouped by country",
+             response_model=dict[str, Any])
     def compare_rows(q: str = Query(..., description="the question"),
                      k: str | None = Query(None, description=f"most rows, 1-{MAX_RESULTS} (default "
                                                              f"{DEFAULT_COMPARE_ROWS})"),
@@ -129,10 +150,10 @@ def api_app(searcher: Searcher) -> FastAPI:
                      year: str | None = Query(None, description=_FILTER_DOCS["year"]),
                      policy_area: str | None = Query(None, description=_FILTER_DOCS["policy_area"]),
                      lang: str | None = Query(None, description=_FILTER_DOCS["lang"]),
-                     type: str | None = Query(None, include_in_schema=False)) -> dict[str, Any]:
+                     type: str | None = Query(None, include_in_schema=False)) -> Response:
         # `type` is read only to refuse it, as the CLI does: silently ignoring it would mislead.
-        return compare_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
-                              policy_area=policy_area, language=lang)
+        return _json(compare_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
+                                    policy_area=policy_area, language=lang))
 
     return api
 
