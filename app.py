@@ -142,6 +142,7 @@ from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_URL_JS, UPD
 from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.pageview import page_view_route  # noqa: E402
+from webui.source import SOURCE_CSS, SOURCE_PAGE_JS, source_route  # noqa: E402
 from webui.translation import TRANSLATE_JS, TRANSLATION_CSS, translation_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
@@ -187,7 +188,7 @@ class SearchApp(gr.Blocks):
     def launch(self, *args: Any, **kwargs: Any):
         app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
         app_kwargs["routes"] = [*self.extra_routes, *(app_kwargs.get("routes") or [])]
-        kwargs.setdefault("css", CSS + TRANSLATION_CSS)
+        kwargs.setdefault("css", CSS + TRANSLATION_CSS + SOURCE_CSS)
         kwargs.setdefault("footer_links", ["settings"])
         return super().launch(*args, app_kwargs=app_kwargs, **kwargs)
 
@@ -237,7 +238,7 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
     with gr.Tabs(overflow_behavior="wrap"):  # on a phone the tabs wrap onto lines, not into a "..." menu
         with gr.Tab(t("tab_search"), id="search", elem_id="jx-tab-search") as ui["tab_search"]:
             ui["summary"] = gr.HTML(elem_id="jx-summary", js_on_load=CITATION_JS)
-            ui["results"] = gr.HTML(elem_id="jx-results", js_on_load=PIN_JS + TRANSLATE_JS)
+            ui["results"] = gr.HTML(elem_id="jx-results", js_on_load=PIN_JS + TRANSLATE_JS + SOURCE_PAGE_JS)
         with gr.Tab(t("tab_compare"), id="compare", elem_id="jx-tab-compare") as ui["tab_compare"]:
             ui["compare_note"] = gr.HTML(render.compare_note("", None), elem_id="jx-compare-note", js_on_load=None)
             ui["compare_df"] = gr.Dataframe(
@@ -316,7 +317,8 @@ def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TI
     watches = WatchHandlers(page)
     with SearchApp(title=title, delete_cache=(3600, 24 * 3600)) as demo:
         demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher),
-                             page_view_route(searcher, Path(corpus_dir)), translation_route(searcher)]
+                             page_view_route(searcher, Path(corpus_dir)), translation_route(searcher),
+                             source_route(searcher)]
         demo.export_root = export_root  # briefing notes and CSVs written for downloads; removed on close()
         ui = _layout(facets, title, render.render_status(searcher, "en"))
         _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, searcher, *args))

@@ -85,6 +85,10 @@ _EN = {
     "whole.guide": "the whole section",
     "whole.commitment": "the whole commitment",
     "whole.other": "the whole document",
+    "source_page": "Page {n} of {count} of this text",
+    "source_previous": "← Previous page",
+    "source_next": "Next page →",
+    "source_title": "Source text",
     "basket_empty": 'The basket is empty. On the Search tab, press "Pin to basket" on the passages you want '
                     "to quote.",
     "basket_title": "Title of the briefing note",
@@ -207,6 +211,10 @@ _ES = {
     "whole.guide": "la sección completa",
     "whole.commitment": "el compromiso completo",
     "whole.other": "el documento completo",
+    "source_page": "Página {n} de {count} de este texto",
+    "source_previous": "← Página anterior",
+    "source_next": "Página siguiente →",
+    "source_title": "Texto de la fuente",
     "basket_empty": "La cesta está vacía. En la pestaña Búsqueda, pulse «Añadir a la cesta» en los pasajes que "
                     "quiera citar.",
     "basket_title": "Título de la nota informativa",
@@ -329,6 +337,10 @@ _FR = {
     "whole.guide": "la section entière",
     "whole.commitment": "l’engagement entier",
     "whole.other": "le document entier",
+    "source_page": "Page {n} sur {count} de ce texte",
+    "source_previous": "← Page précédente",
+    "source_next": "Page suivante →",
+    "source_title": "Texte de la source",
     "basket_empty": "Le panier est vide. Dans l’onglet Recherche, appuyez sur « Ajouter au panier » sur les "
                     "passages à citer.",
     "basket_title": "Titre de la note de synthèse",

@@ -16,6 +16,7 @@ from search.briefing import Pin, safe_url
 
 from .files import CORPUS_ROUTE
 from .i18n import format_datetime, format_number, kind_label, language_name, text
+from .source import card_source
 from .translation import translate_button
 
 __all__ = ["source_href", "render_card", "describe_filters", "render_results", "render_summary",
@@ -107,16 +108,15 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
                      + "; ".join(_e(c) for c in hit.also_in_citations) + "</div>")
     if document_text:
         what = text(language, f"whole.{p.kind}" if p.kind in ("report", "guide", "commitment") else "whole.other")
-        if document_text[hit.char_start:hit.char_end] == hit.text:
-            body = (_e(document_text[:hit.char_start]) + '<span class="jx-here">'
-                    + _passage_html(hit.text, start, end) + "</span>" + _e(document_text[hit.char_end:]))
-        else:
-            body = _e(document_text)
+        # The page of the text that holds the passage, not the whole of a long document (webui/source.py).
+        found = document_text[hit.char_start:hit.char_end] == hit.text
+        body = card_source(hit.document_id, document_text, (hit.char_start, hit.char_end) if found else None,
+                           (start, end), language)
         running = p.metadata.get(RUNNING_LINES_KEY)
         if running:  # the page's header and footer lines, kept apart from its text but never lost
             body += f'<div class="jx-running"><strong>{_e(text(language, "running_lines"))}</strong> {_e(running)}</div>'
         parts.append(f'<details class="jx-source"><summary>{_e(text(language, "show_source", what=what))}'
-                     f'</summary><div class="jx-doc">{body}</div></details>')
+                     f'</summary>{body}</details>')
     parts.append("</article>")
     return "\n".join(parts)
 
