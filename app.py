@@ -93,6 +93,11 @@ if __name__ == "__main__":
 # The tool runs offline and a reformer's questions are nobody else's business: no usage analytics
 # (Gradio would otherwise try to send them), unless the person running it opts in.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue also summarises its last 10,000 events with pandas after every event, for a
+# monitoring page this app does not turn on: every search paid for it, and more the longer the app
+# ran. Never summarised here, and a thousand events kept rather than ten thousand.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 
 
 class _SkipGradioStubWriting:
@@ -152,6 +157,9 @@ __all__ = ["build_app", "main"]
 
 APP_TITLE = i18n.text("en", "app_title")
 SEARCH_CONCURRENCY = 4
+#: Calls of each other event (a pin, a basket change, a tab's table) run at once, for all users
+#: together; Gradio's default is one, which queued every user's basket behind one export.
+EVENT_CONCURRENCY = 4
 
 
 @contextlib.contextmanager
@@ -180,6 +188,7 @@ class SearchApp(gr.Blocks):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         with _server_app_left_to_launch():
             super().__init__(*args, **kwargs)
+            self.queue(default_concurrency_limit=EVENT_CONCURRENCY)
 
     def __exit__(self, *args: Any):
         with _server_app_left_to_launch():
@@ -340,10 +349,9 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     form, out, lang = pick(FORM), pick(SEARCH_OUT), ui["ui_lang"]
     compare_in, compare_out = pick(("query_state", "compare_done_state", "tab_state", "ui_lang")), pick(COMPARE_OUT)
     for trigger in (ui["search_btn"].click, ui["question"].submit):
-        trigger(page.search, [*form, ui["basket_state"], lang], out, api_name=False,
-                concurrency_limit=SEARCH_CONCURRENCY).then(
-            None, [ui["share_qs"]], None, js=UPDATE_URL_JS).then(
-            page.compare, compare_in, compare_out, api_name=False)
+        trigger(page.ask, [*form, ui["basket_state"], lang, ui["tab_state"], ui["compare_done_state"]], out,
+                api_name=False, concurrency_limit=SEARCH_CONCURRENCY).then(
+            None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
     demo.load(page.on_load, [ui["basket_state"]], [lang, *form, *out, ui["filters_box"]], api_name=False).then(
         None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
     for name in ("search", "compare", "basket", "status"):

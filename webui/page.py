@@ -80,6 +80,24 @@ class PageHandlers:
                                         filters=filters, language=lang)
         return (summary, results, [Pin.from_hit(h).to_dict() for h in hits], qs, query, *reset)
 
+    def ask(self, question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket=None,
+            lang="en", tab="search", shown=None):
+        """The search button and Enter: ``search``, and in the same event the comparable-commitments
+        table when its tab is the one open (``tab``). Folding it in spares every question a second
+        queued event. When the table shows nothing (``shown``, the query it shows, is None), its two
+        components get plain empty values rather than updates: Gradio applies an update (gr.skip()
+        included) by building the component again and copying the session's page configuration:
+        work for nothing when nothing changes."""
+        out = list(self.search(question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket,
+                               lang))
+        query = out[SEARCH_OUT.index("query_state")]
+        table = slice(SEARCH_OUT.index("compare_df"), SEARCH_OUT.index("compare_done_state") + 1)
+        if tab == "compare" and query:
+            out[table] = self.compare(query, None, tab, lang)
+        elif shown is None:
+            out[SEARCH_OUT.index("compare_df")], out[SEARCH_OUT.index("compare_csv")] = [], None
+        return tuple(out)
+
     def on_load(self, basket, request: gr.Request):
         """The interface language (``ui`` parameter, else the browser's) and the search named by the
         page address (?q=...&type=...), so a search can be shared."""
