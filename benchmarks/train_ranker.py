@@ -245,8 +245,8 @@ def main() -> None:
         for l2 in (0.1, 0.3, 1.0):
             for weight in (0.0, 0.25, 0.5, 1.0):
                 loso = [m for m, _, _ in evidence.leave_one_set_out(l2, weight).values()]
-                loco = [m for sets in evidence.leave_one_corpus_out(l2, weight).values()
-                        for path, (m, _, _) in sets.items() if path != "pseudo"]
+                loco = [scores[0] for sets in evidence.leave_one_corpus_out(l2, weight).values()
+                        for path, scores in sets.items() if path != "pseudo"]
                 print(f"  L2 {l2:<4} pseudo-weight {weight:<5} {np.mean(loso):.3f} "
                       f"(spread {max(loso) - min(loso):.3f}) | {np.mean(loco) if loco else float('nan'):.3f}")
 

@@ -91,10 +91,11 @@ class Settings:
     translation_weight: float = _setting(
         0.25, "Weight of a translated question's rankings in fusion, as a share of the asked question's.")
     translate_dense: str = _setting(
-        "off", "Which translations of the question are also encoded for the dense side: off, all, or language "
-        "codes (e.g. 'en', the packaged model's language). Off by default: measured on the team's held-out "
-        "sets it did best (docs/multilingual.md); a multilingual model needs no translated vectors. The keyword "
-        "side always uses the translations.")
+        "en", "Which translations of the question are also encoded for the dense side: off, all, or language "
+        "codes. 'en' by default: the packaged model is English-only, so a question asked in Spanish or French "
+        "meets English passages through its English translation's vector (measured in docs/retrieval.md); "
+        "the model's vectors of Spanish or French text match noise, so other translations stay keyword-only. "
+        "A multilingual model needs no translated vectors: set off. The keyword side always uses the translations.")
     read_seconds: float = _setting(
         60.0, "Wall time in seconds one file may take to read (in a worker process), plus read_seconds_per_mb "
         "for each MB and read_seconds_per_page for each page; a file past it is stopped and reported.")
