@@ -157,10 +157,9 @@ __all__ = ["build_app", "main"]
 
 APP_TITLE = i18n.text("en", "app_title")
 SEARCH_CONCURRENCY = 4
-#: Calls of each other event (a pin, a basket change, a tab's table) run at once, for all users
-#: together; Gradio's default is one, which queued every user's basket behind one export.
-EVENT_CONCURRENCY = 4
-
+# Every other event keeps Gradio's default of one call at a time: they are short and hold the
+# interpreter, so four at once answered no more, and four Word exports at once kept the app's
+# memory growing (docs/benchmarks.md).
 
 @contextlib.contextmanager
 def _server_app_left_to_launch():
@@ -188,7 +187,6 @@ class SearchApp(gr.Blocks):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         with _server_app_left_to_launch():
             super().__init__(*args, **kwargs)
-            self.queue(default_concurrency_limit=EVENT_CONCURRENCY)
 
     def __exit__(self, *args: Any):
         with _server_app_left_to_launch():

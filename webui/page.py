@@ -8,6 +8,7 @@ import contextlib
 import shutil
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
@@ -50,6 +51,10 @@ class PageHandlers:
 
     def __init__(self, searcher: Searcher, facets: dict[str, list], export_root: Path) -> None:
         self.searcher, self.facets, self.export_root = searcher, facets, export_root
+        # Briefing notes are written on one thread of their own. Written on whichever of the
+        # server's worker threads ran the event, a Word document's memory landed in a different
+        # arena of the C allocator each time, and the app's memory kept growing with every export.
+        self._notes_writer = ThreadPoolExecutor(1, thread_name_prefix="briefing-notes")
 
     def search(self, question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket=None,
                lang="en", notice=""):
@@ -131,18 +136,22 @@ class PageHandlers:
         choices = [(f"{i + 1}. {Pin.from_dict(p).citation[:90]}", i) for i, p in enumerate(basket)]
         docx_path = md_path = None
         if basket:
-            folder = _fresh_folder(self.export_root)
-            built_at = self.searcher.manifest.built_at
-            docx_path = str(localised_docx(basket, title, built_at, folder / "briefing-note.docx", lang))
-            md_path = folder / "briefing-note.md"
-            md_path.write_text(localised_markdown(basket, title, built_at, lang), encoding="utf-8")
-            md_path = str(md_path)
+            docx_path, md_path = self._notes_writer.submit(self._write_notes, basket, title, lang).result()
         if selected is not None and not (0 <= selected < len(basket)):
             selected = len(basket) - 1 if basket else None
         return (basket, render.render_basket(basket, lang), gr.update(choices=choices, value=selected),
                 gr.update(value=docx_path, interactive=bool(docx_path)),
                 gr.update(value=md_path, interactive=bool(md_path)),
                 gr.update(label=i18n.text(lang, "tab_basket", n=len(basket))))
+
+    def _write_notes(self, basket: list[dict], title: str, lang: str) -> tuple[str, str]:
+        """(Word note, Markdown note) of ``basket``, written to a fresh export folder."""
+        folder = _fresh_folder(self.export_root)
+        built_at = self.searcher.manifest.built_at
+        docx_path = localised_docx(basket, title, built_at, folder / "briefing-note.docx", lang)
+        md_path = folder / "briefing-note.md"
+        md_path.write_text(localised_markdown(basket, title, built_at, lang), encoding="utf-8")
+        return str(docx_path), str(md_path)
 
     def pin(self, results, basket, title, lang, evt: gr.EventData):
         """A card's "Pin" button: add that result to the basket (once)."""
