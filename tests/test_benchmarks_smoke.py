@@ -27,6 +27,7 @@ TABLES = {
     "load_test.py": "| GET /api/search |",
     "pseudo_questions.py": "pseudo-questions ({'version'",
     "same_answers.py": "answers identical; 0 differ",
+    "soak.py": "0 different",
     "train_ranker.py": "final weights",
     "translate_latency.py": "passage es->en",
 }
