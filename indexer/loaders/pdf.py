@@ -357,8 +357,8 @@ def _printed_numbers(running: list[list[str]], physical: list[int]) -> list[str 
             # A bare "#" may be both the page number and a chapter tab ("03"): the pages' own rows
             # share one offset to the physical page, and hold most of the key's rows.
             offsets = Counter(numbers[column] - page for page, numbers, _ in rows if len(numbers) > column)
-            offset, count = offsets.most_common(1)[0]
-            if count >= 3 and count * 2 > len(rows):
+            offset = _page_offset(offsets, len(rows))
+            if offset is not None:
                 tracking[key] = (column, {page: str(int(found[column])) for page, numbers, found in rows
                                           if len(numbers) > column and numbers[column] - page == offset})
                 break
@@ -402,11 +402,14 @@ def _numbers_the_pages(rows: list[tuple[int, str]]) -> bool:
         for column, match in enumerate(list(_NUMBER.finditer(line))[:_MOST_NUMBERS]):
             if match.start() not in glued:
                 columns.setdefault(column, Counter())[int(match.group()) - page] += 1
-    for offsets in columns.values():
-        count = offsets.most_common(1)[0][1]
-        if count >= 3 and count * 2 > len(rows):
-            return True
-    return False
+    return any(_page_offset(offsets, len(rows)) is not None for offsets in columns.values())
+
+
+def _page_offset(offsets: Counter, occurrences: int) -> int | None:
+    """The number-minus-physical-page offset shared by most of a line's ``occurrences`` (three at
+    least): the line counts the pages. None when no offset is that common."""
+    offset, count = offsets.most_common(1)[0]
+    return offset if count >= 3 and count * 2 > occurrences else None
 
 
 def _steady(occurrences: list[tuple[int, ...]]) -> bool:
