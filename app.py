@@ -140,7 +140,7 @@ import gradio as gr  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
 from indexer.errors import IndexerError  # noqa: E402
-from search import Searcher  # noqa: E402
+from search import LiveSearcher, Searcher  # noqa: E402
 from webui import i18n, render  # noqa: E402
 from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
 from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
@@ -183,6 +183,7 @@ class SearchApp(gr.Blocks):
 
     extra_routes: Sequence[Route] = ()
     export_root: Path | None = None
+    live: LiveSearcher | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         with _server_app_left_to_launch():
@@ -201,6 +202,8 @@ class SearchApp(gr.Blocks):
 
     def close(self, *args: Any, **kwargs: Any) -> None:
         super().close(*args, **kwargs)
+        if self.live is not None:
+            self.live.close()
         if getattr(self, "export_root", None):
             shutil.rmtree(self.export_root, ignore_errors=True)
 
@@ -284,7 +287,7 @@ def _choices(lang: str, facets: dict[str, list], field: str) -> list:
     return facets[field]
 
 
-def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, searcher: Searcher, lang: str,
+def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, live: LiveSearcher, lang: str,
              basket: list, basket_title: str, query) -> dict:
     """Every label, button, choice and panel of the page in ``lang`` (values and document text kept)."""
     t = lambda key, **kw: i18n.text(lang, key, **kw)  # noqa: E731
@@ -307,7 +310,7 @@ def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, searcher: 
         basket_title=gr.update(label=t("basket_title"),
                                **({"value": t("basket_title_default")} if basket_title in defaults else {})),
         basket_html=render.render_basket(basket or [], lang),
-        status_html=render.render_status(searcher, lang),
+        status_html=_status(live, lang),
         compare_note=render.compare_note(query[0] if query else "", None, lang),
         compare_df=gr.update(value=[], headers=t("compare_headers")),
         compare_done_state=None,
@@ -315,25 +318,34 @@ def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, searcher: 
     return {ui[name]: update for name, update in labels.items()}
 
 
-def build_app(searcher: Searcher, corpus_dir: Path | str, *, title: str = APP_TITLE) -> SearchApp:
-    """The Gradio app over one Searcher; ``corpus_dir`` is the folder the index was built from
-    (its indexed files are served at ``/corpus/<source>`` so PDF results open at their page)."""
-    facets = searcher.facets()
+def _status(live: LiveSearcher, lang: str) -> str:
+    with live.use() as searcher:
+        return render.render_status(searcher, lang)
+
+
+def build_app(searcher: Searcher | LiveSearcher, corpus_dir: Path | str, *, title: str = APP_TITLE) -> SearchApp:
+    """The Gradio app over an index; ``corpus_dir`` is the folder the index was built from (its
+    indexed files are served at ``/corpus/<source>`` so PDF results open at their page). It answers
+    from the newest generation a build has written (search/live.py); a plain Searcher it is given
+    stays open after the app closes."""
+    live = LiveSearcher.of(searcher)
+    facets = live.facets()
     export_root = Path(tempfile.mkdtemp(prefix="justice-search-exports-"))
-    page = PageHandlers(searcher, facets, export_root)
+    page = PageHandlers(live, facets, export_root)
     watches = WatchHandlers(page)
     with SearchApp(title=title, delete_cache=(3600, 24 * 3600)) as demo:
-        demo.extra_routes = [corpus_route(Path(corpus_dir), searcher.sources()), api_route(searcher),
-                             page_view_route(searcher, Path(corpus_dir)), translation_route(searcher),
-                             source_route(searcher)]
-        demo.export_root = export_root  # briefing notes and CSVs written for downloads; removed on close()
-        ui = _layout(facets, title, render.render_status(searcher, "en"))
-        _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, searcher, *args))
+        corpus = Path(corpus_dir)
+        demo.extra_routes = [corpus_route(corpus, live.sources), api_route(live), page_view_route(live, corpus),
+                             translation_route(live), source_route(live)]
+        demo.export_root, demo.live = export_root, live  # exports are removed, the index closed on close()
+        ui = _layout(facets, title, _status(live, "en"))
+        _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, live, *args))
         _wire_watches(demo, ui, watches)
 
         def ask(question: str, k: int = 10) -> list[dict]:
             """Ranked, cited passages for a question, as JSON records (the same as `python -m search --json`)."""
-            return [hit.to_dict() for hit in searcher.search(str(question), max(1, min(int(k), 50)))]
+            with live.use() as current:
+                return [hit.to_dict() for hit in current.search(str(question), max(1, min(int(k), 50)))]
 
         # A programmatic endpoint (also what the load benchmark drives); queued like the UI's searches.
         gr.api(ask, api_name="ask", concurrency_limit=SEARCH_CONCURRENCY)
@@ -355,6 +367,7 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     for name in ("search", "compare", "basket", "status"):
         ui[f"tab_{name}"].select(lambda name=name: name, None, ui["tab_state"], api_name=False).then(
             page.compare, compare_in, compare_out, api_name=False)
+    ui["tab_status"].select(page.status, [lang], ui["status_html"], api_name=False)  # the generation now served
 
     relabel_out = [ui[n] for n in (
         "intro", "ui_lang", "question", "search_btn", "filters_box", "f_country", "f_region", "f_kind", "f_area",
@@ -420,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     if auth is None and args.public:
         print(public_notice(args.host, args.port), file=sys.stderr, flush=True)
-    demo = build_app(searcher, settings.corpus_dir)
+    demo = build_app(LiveSearcher(searcher), settings.corpus_dir)
     demo.launch(server_name=args.host, server_port=args.port, auth=LoginThrottle(*auth) if auth else None,
                 show_error=False)
     return 0

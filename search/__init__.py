@@ -13,10 +13,12 @@ from .answer import SummarySentence, best_sentence, extractive_summary
 from .compare import CommitmentRow, compare
 from .evaluate import evaluate, load_gold
 from .filters import Filters, parse_year_range
+from .live import LiveSearcher
 from .retrieve import Hit, Searcher
 
 __all__ = [
     "Searcher",
+    "LiveSearcher",
     "Hit",
     "Filters",
     "parse_year_range",

@@ -21,6 +21,7 @@ from indexer.analysis import split_words
 from indexer.errors import IndexerError
 from search.compare import compare
 from search.filters import Filters
+from search.live import LiveSearcher
 from search.retrieve import Searcher
 
 from .files import logged_in
@@ -108,8 +109,10 @@ _FILTER_DOCS = {
 }
 
 
-def api_app(searcher: Searcher) -> FastAPI:
-    """The API's FastAPI app over ``searcher`` (mount it at API_PREFIX; see ``api_route``)."""
+def api_app(searcher: Searcher | LiveSearcher) -> FastAPI:
+    """The API's FastAPI app over ``searcher`` (mount it at API_PREFIX; see ``api_route``); each
+    answer comes from the newest generation of its index when the request starts."""
+    live = LiveSearcher.of(searcher)
     api = FastAPI(title="OGP justice policy search API", version="1",
                   description="Cited passages and comparable commitments from the justice-policy index. "
                               "The same records as `python -m search --json`. See docs/api.md.",
@@ -137,8 +140,10 @@ def api_app(searcher: Searcher) -> FastAPI:
                type: str | None = Query(None, description="report, guide, commitment or text (comma-separated)"),
                policy_area: str | None = Query(None, description=_FILTER_DOCS["policy_area"]),
                lang: str | None = Query(None, description=_FILTER_DOCS["lang"])) -> Response:
-        return _json(search_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
-                                   policy_area=policy_area, language=lang))
+        with live.use() as current:
+            answer = search_answer(current, q, k, country=country, region=region, year=year, kind=type,
+                                   policy_area=policy_area, language=lang)
+        return _json(answer)
 
     @api.get("/compare", summary="Comparable commitments, one row each, grouped by country",
              response_model=dict[str, Any])
@@ -152,8 +157,10 @@ def api_app(searcher: Searcher) -> FastAPI:
                      lang: str | None = Query(None, description=_FILTER_DOCS["lang"]),
                      type: str | None = Query(None, include_in_schema=False)) -> Response:
         # `type` is read only to refuse it, as the CLI does: silently ignoring it would mislead.
-        return _json(compare_answer(searcher, q, k, country=country, region=region, year=year, kind=type,
-                                    policy_area=policy_area, language=lang))
+        with live.use() as current:
+            answer = compare_answer(current, q, k, country=country, region=region, year=year, kind=type,
+                                    policy_area=policy_area, language=lang)
+        return _json(answer)
 
     return api
 
@@ -175,6 +182,6 @@ class _BehindLogin:
         await self.api(scope, receive, send)
 
 
-def api_route(searcher: Searcher) -> Mount:
+def api_route(searcher: Searcher | LiveSearcher) -> Mount:
     """The API mounted at ``/api`` (add it to the server app's routes, as the corpus route is)."""
     return Mount(API_PREFIX, app=_BehindLogin(api_app(searcher)), name="api")

@@ -3,13 +3,15 @@ active content of the app's own origin."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-__all__ = ["CORPUS_ROUTE", "PDF_CSP", "TEXT_CSP", "CorpusPathRefused", "corpus_route", "resolve_corpus_file"]
+__all__ = ["CORPUS_ROUTE", "PDF_CSP", "TEXT_CSP", "AllowedSources", "CorpusPathRefused", "corpus_route",
+           "resolve_corpus_file"]
 
 CORPUS_ROUTE = "corpus"  # files are served at /corpus/<source>
 #: A PDF may show itself (the browser's viewer draws it) but load, run, frame or submit nothing.
@@ -17,6 +19,9 @@ PDF_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline';
            "script-src 'none'; connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'")
 #: Guides (Markdown, HTML) and exports are plain text in a sandbox, never pages of this site.
 TEXT_CSP = "default-src 'none'; sandbox"
+#: The indexed sources a route serves: a set, a function giving the set now served (a build may
+#: add files while the app runs), or None for any file in the corpus folder.
+AllowedSources = set[str] | frozenset[str] | Callable[[], frozenset[str]] | None
 
 
 class CorpusPathRefused(Exception):
@@ -69,14 +74,14 @@ async def logged_in(request: Request) -> bool:
         return False
 
 
-async def requested_corpus_file(request: Request, corpus_dir: Path, allowed: set[str] | frozenset[str] | None,
+async def requested_corpus_file(request: Request, corpus_dir: Path, allowed: AllowedSources,
                                 suffix: str | None = None) -> Path | Response:
     """The indexed corpus file a request's ``path`` names (of type ``suffix`` when given), or the
     response refusing it: 401 before a login, 403 outside the corpus, 404 for anything else."""
     if not await logged_in(request):
         return PlainTextResponse("Log in to the app first.", status_code=401)
     try:
-        path = resolve_corpus_file(corpus_dir, request.path_params["path"], allowed)
+        path = resolve_corpus_file(corpus_dir, request.path_params["path"], allowed() if callable(allowed) else allowed)
     except CorpusPathRefused:
         return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
     if path is None or (suffix is not None and path.suffix.lower() != suffix):
@@ -85,7 +90,7 @@ async def requested_corpus_file(request: Request, corpus_dir: Path, allowed: set
     return path
 
 
-def corpus_route(corpus_dir: Path, allowed: set[str] | frozenset[str] | None) -> Route:
+def corpus_route(corpus_dir: Path, allowed: AllowedSources) -> Route:
     """A route serving indexed corpus files, and nothing outside the corpus folder."""
 
     async def serve(request: Request) -> Response:

@@ -14,7 +14,7 @@ from pathlib import Path
 import gradio as gr
 
 from indexer.errors import IndexerError
-from search import Searcher, compare
+from search import LiveSearcher, Searcher, compare
 from search.briefing import Pin, commitments_csv
 
 from . import i18n, render
@@ -46,11 +46,12 @@ def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:
 
 
 class PageHandlers:
-    """The page's event handlers over one Searcher: each takes the form's values and the interface
-    language, calls the library and returns what the page shows (rendered by webui.render)."""
+    """The page's event handlers over an index: each takes the form's values and the interface
+    language, calls the library and returns what the page shows (rendered by webui.render). Each
+    event reads one generation of the index, the newest when it starts (search/live.py)."""
 
-    def __init__(self, searcher: Searcher, facets: dict[str, list], export_root: Path) -> None:
-        self.searcher, self.facets, self.export_root = searcher, facets, export_root
+    def __init__(self, searcher: Searcher | LiveSearcher, facets: dict[str, list], export_root: Path) -> None:
+        self.live, self.facets, self.export_root = LiveSearcher.of(searcher), facets, export_root
         # Briefing notes are written on one thread of their own. Written on whichever of the
         # server's worker threads ran the event, a Word document's memory landed in a different
         # arena of the C allocator each time, and the app's memory kept growing with every export.
@@ -74,11 +75,12 @@ class PageHandlers:
         except IndexerError:
             message = i18n.text(lang, "bad_years", first=year_from or "…", last=year_to or "…")
             return (render.no_answer_html(message), "", [], qs, None, *reset)
-        try:
-            hits = self.searcher.search(question, k=k, filters=filters)
-        except IndexerError as exc:
-            return (render.no_answer_html(str(exc)), "", [], qs, None, *reset)
-        documents = {h.document_id: self.searcher.document_text(h.document_id) for h in hits}
+        with self.live.use() as searcher:  # the passages and the documents they show, of one generation
+            try:
+                hits = searcher.search(question, k=k, filters=filters)
+            except IndexerError as exc:
+                return (render.no_answer_html(str(exc)), "", [], qs, None, *reset)
+            documents = {h.document_id: searcher.document_text(h.document_id) for h in hits}
         summary = render.render_summary(question, hits, lang, documents)
         pinned = {p.get("chunk_id") for p in (basket or [])}
         results = render.render_results(hits, documents, notice, answered="jx-none" not in summary, pinned=pinned,
@@ -93,14 +95,15 @@ class PageHandlers:
         components get plain empty values rather than updates: Gradio applies an update (gr.skip()
         included) by building the component again and copying the session's page configuration:
         work for nothing when nothing changes."""
-        out = list(self.search(question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket,
-                               lang))
-        query = out[SEARCH_OUT.index("query_state")]
-        table = slice(SEARCH_OUT.index("compare_df"), SEARCH_OUT.index("compare_done_state") + 1)
-        if tab == "compare" and query:
-            out[table] = self.compare(query, None, tab, lang)
-        elif shown is None:
-            out[SEARCH_OUT.index("compare_df")], out[SEARCH_OUT.index("compare_csv")] = [], None
+        with self.live.use():  # the results and the table from one generation
+            out = list(self.search(question, k, countries, regions, year_from, year_to, kinds, areas, langs, basket,
+                                   lang))
+            query = out[SEARCH_OUT.index("query_state")]
+            table = slice(SEARCH_OUT.index("compare_df"), SEARCH_OUT.index("compare_done_state") + 1)
+            if tab == "compare" and query:
+                out[table] = self.compare(query, None, tab, lang)
+            elif shown is None:
+                out[SEARCH_OUT.index("compare_df")], out[SEARCH_OUT.index("compare_csv")] = [], None
         return tuple(out)
 
     def on_load(self, basket, request: gr.Request):
@@ -121,7 +124,10 @@ class PageHandlers:
         if tab != "compare" or query == done:
             return [gr.skip()] * 4
         question = query[0] if query else ""
-        rows = compare(self.searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT) if question else []
+        rows = []
+        if question:
+            with self.live.use() as searcher:
+                rows = compare(searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT)
         csv_path = None
         if rows:
             csv_path = str(commitments_csv(rows, _fresh_folder(self.export_root) / "comparable-commitments.csv"))
@@ -129,6 +135,11 @@ class PageHandlers:
                 gr.update(value=csv_path, interactive=bool(csv_path)),
                 render.compare_note(question, len(rows) if question else None, lang) + render.compare_chart(rows, lang),
                 query)
+
+    def status(self, lang: str) -> str:
+        """The status panel, of the generation now served."""
+        with self.live.use() as searcher:
+            return render.render_status(searcher, lang)
 
     # -- evidence basket --
     def basket(self, basket: list[dict], title: str, lang: str = "en", selected: int | None = None):
@@ -147,7 +158,7 @@ class PageHandlers:
     def _write_notes(self, basket: list[dict], title: str, lang: str) -> tuple[str, str]:
         """(Word note, Markdown note) of ``basket``, written to a fresh export folder."""
         folder = _fresh_folder(self.export_root)
-        built_at = self.searcher.manifest.built_at
+        built_at = self.live.current.manifest.built_at
         docx_path = localised_docx(basket, title, built_at, folder / "briefing-note.docx", lang)
         md_path = folder / "briefing-note.md"
         md_path.write_text(localised_markdown(basket, title, built_at, lang), encoding="utf-8")
@@ -164,8 +175,10 @@ class PageHandlers:
         if 1 <= rank <= len(results or []):
             item = results[rank - 1]
             if all((p.get("chunk_id"), p.get("text")) != (item.get("chunk_id"), item.get("text")) for p in basket):
-                basket.append(with_translation(self.searcher, dict(item), lang) if data.get("translated")
-                              else dict(item))
+                if data.get("translated"):
+                    with self.live.use() as searcher:
+                        item = with_translation(searcher, dict(item), lang)
+                basket.append(dict(item))
         return self.basket(basket, title, lang, len(basket) - 1 if basket else None)
 
     def move(self, basket, index, delta, title, lang):

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .files import CORPUS_ROUTE, requested_corpus_file
+from .files import CORPUS_ROUTE, AllowedSources, requested_corpus_file
 
 __all__ = ["PAGE_ROUTE", "ZOOMS", "Box", "PageCache", "passage_boxes", "ocr_word_boxes", "tesseract_tsv",
            "page_route", "page_view_route", "render_page_html"]
@@ -271,7 +271,7 @@ def _number(value: str | None, default: int | None = None) -> int | None:
     return int(value) if value and re.fullmatch(r"\d{1,9}", value) else default
 
 
-def page_route(corpus_dir: Path, allowed: frozenset[str] | set[str] | None, document_text, cache_dir: Path,
+def page_route(corpus_dir: Path, allowed: AllowedSources, document_text, cache_dir: Path,
                labels_for) -> Route:
     """The page-view route over the corpus PDFs (same login and path rules as the corpus route).
     ``document_text(id)`` gives a page's indexed text; ``labels_for(lang)`` the view's words."""
@@ -344,12 +344,17 @@ def _ocr_languages() -> str:
 
 
 def page_view_route(searcher, corpus_dir: Path) -> Route:
-    """The page-view route for an app over ``searcher``: its indexed sources, its page texts, pages
-    cached under the settings' cache_dir/pages."""
+    """The page-view route for an app over ``searcher`` (a Searcher or LiveSearcher): its indexed
+    sources and page texts (of the generation served when a page is asked for), pages cached under
+    the settings' cache_dir/pages."""
+    from search.live import LiveSearcher
+
     from . import i18n
+
+    live = LiveSearcher.of(searcher)
 
     def labels(lang: str) -> dict[str, str]:
         return {key: i18n.text(lang, f"pageview.{key}") for key in ("page", "open_pdf", "found", "not_found", "ocr")}
 
-    return page_route(Path(corpus_dir), searcher.sources(), searcher.document_text,
-                      Path(searcher.settings.cache_dir).expanduser() / "pages", labels)
+    return page_route(Path(corpus_dir), live.sources, live.document_text,
+                      Path(live.settings.cache_dir).expanduser() / "pages", labels)

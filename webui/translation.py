@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from search.hit import Hit
+from search.live import LiveSearcher
 from search.retrieve import Searcher
 from search.translate import INSTALL_HINT, TranslationError
 
@@ -65,14 +66,19 @@ def with_translation(searcher: Searcher, pin: dict, target: str) -> dict:
     return {**pin, "translation": answer["text"], "translation_label": answer["label"]}
 
 
-def translation_route(searcher: Searcher) -> Route:
+def translation_route(searcher: Searcher | LiveSearcher) -> Route:
     """``GET /translate?chunk=ID&to=LANG`` for an app over ``searcher``, behind the app's login."""
+    live = LiveSearcher.of(searcher)
+
+    def answer_of(chunk: str | None, target: str | None) -> tuple[dict, int]:
+        with live.use() as current:  # the passage and its translation from one generation
+            return translation_answer(current, chunk, target)
 
     async def serve(request: Request) -> JSONResponse:
         if not await logged_in(request):
             return JSONResponse({"error": "log in to the app first"}, status_code=401)
         # Apertium answers in a worker thread so the server keeps serving while it translates.
-        answer, status = await asyncio.to_thread(translation_answer, searcher, request.query_params.get("chunk"),
+        answer, status = await asyncio.to_thread(answer_of, request.query_params.get("chunk"),
                                                  request.query_params.get("to"))
         return JSONResponse(answer, status_code=status)
 

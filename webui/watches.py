@@ -75,12 +75,13 @@ class WatchHandlers:
 
     @property
     def _index_dir(self):
-        return self.page.searcher.reader.index_dir
+        return self.page.live.index_dir
 
     def _listing(self, lang: str, notice: str = "") -> tuple[str, list[tuple[str, str]]]:
         """The list's HTML and the picker's choices, in ``lang``."""
         try:
-            news = what_is_new(self.page.searcher, APP_READER)
+            with self.page.live.use() as searcher:
+                news = what_is_new(searcher, APP_READER)
         except IndexerError as exc:
             return render_watches([], str(exc), lang), []
         choices = [(f"{n.search.id}: {n.search.question[:70]}"
@@ -111,14 +112,16 @@ class WatchHandlers:
         if not query or not query[0]:
             return self.panel(lang, i18n.text(lang, "watch_search_first"))
         try:
-            saved = add_watch(self.page.searcher, query[0], filters_from(*query[1:]), clamp_k(k))
+            with self.page.live.use() as searcher:
+                saved = add_watch(searcher, query[0], filters_from(*query[1:]), clamp_k(k))
         except IndexerError as exc:
             return self.panel(lang, str(exc))
         return self.panel(lang, i18n.text(lang, "watch_saved", id=saved.id))
 
     def show(self, watch_id, basket, lang):
         """-> the form filled with the saved search, its results, and the panel with it marked as seen."""
-        news = [n for n in what_is_new(self.page.searcher, APP_READER) if n.search.id == watch_id]
+        with self.page.live.use() as searcher:
+            news = [n for n in what_is_new(searcher, APP_READER) if n.search.id == watch_id]
         if not news:
             return ([gr.skip()] * (len(FORM) + len(SEARCH_OUT))
                     + list(self.panel(lang, i18n.text(lang, "watch_pick_first"))))
