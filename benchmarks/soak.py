@@ -9,9 +9,12 @@
    and the Word and Markdown briefing notes downloaded from the links the app gives.
 3. Meanwhile, at a third and two thirds of the time, a document is added to the corpus copy and
    `python -m indexer build` writes and swaps in a new generation (the second build also removes
-   the files of the generation the app was started on).
-4. Reports requests and errors by kind (errors must be 0), which generations the answers came from
-   (the API's answers name it), whether every answer is whole and of one generation (each distinct
+   the files of the generation the app was started on). The app is not restarted: after each build
+   the builder asks the API about the added document until an answer from the new generation
+   holds it, and reports how long that took.
+4. Reports requests and errors by kind (errors must be 0), how many answers each generation gave
+   (the API's answers name it; every generation must have answered), whether every answer is whole
+   and of one generation (each distinct
    question is asked again of the kept copy of the generation its answer names, in another process,
    and must get the same passages in the same order with the same citations), and the memory (RSS)
    of every process of the app at the start, the middle and the end.
@@ -42,6 +45,9 @@ from load_test import (QUESTIONS, PageSearch, QueueSession, describe_memory, fre
 
 REPO = Path(__file__).resolve().parent.parent
 COMPARE_QUESTIONS = ("free legal aid", "open court data", "access to justice for women", "legal empowerment")
+#: The question about the documents the builds add (add_document).
+ADDED_QUESTION = "Velmora district court help desk for people without a lawyer"
+PROBE = "api search for an added document"
 #: What a client does next, and how often (weights).
 MIX = {"api search": 40, "api compare": 15, "page search": 15, "page view": 10, "source page": 10,
        "basket export": 10}
@@ -57,6 +63,8 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     #: (question, generation) -> the distinct answers seen (results as JSON text), and how often.
     answers: dict[tuple[str, int], Counter] = field(default_factory=dict)
+    #: generation -> API answers it gave.
+    by_generation: Counter = field(default_factory=Counter)
     #: Paths from the answers the other kinds of request go to.
     page_views: set[str] = field(default_factory=set)
     sources: set[str] = field(default_factory=set)
@@ -74,6 +82,7 @@ class Tally:
         results = [{k: v for k, v in r.items() if k != "score"} for r in body["results"]]
         with self.lock:
             self.answers.setdefault((body["query"], generation), Counter())[json.dumps(results, sort_keys=True)] += 1
+            self.by_generation[generation] += 1
             for r in body["results"]:
                 if r.get("page_view"):
                     self.page_views.add(r["page_view"].lstrip("/"))
@@ -209,6 +218,29 @@ def add_document(corpus: Path, n: int) -> str:
     return name
 
 
+def wait_until_served(url: str, tally: Tally, generation: int, name: str, limit: float = 60.0) -> float:
+    """Ask the API about the document ``name`` the last build added until an answer from
+    ``generation`` holds it; the seconds that took (every answer is tallied and checked too)."""
+    import httpx
+
+    started = time.perf_counter()
+    with httpx.Client(base_url=url, timeout=120) as http:
+        while time.perf_counter() - started < limit:
+            response = http.get("/api/search", params={"q": ADDED_QUESTION, "k": 10})
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /api/search -> {response.status_code}: {response.text[:200]}")
+            body = response.json()
+            tally.answer(body)
+            tally.ok(PROBE)
+            if body["index"]["generation"] == generation:
+                # The two added documents are near duplicates: the second may be "also in" the first.
+                if not any(name in (r["source"], *(a["source"] for a in r["also_in"])) for r in body["results"]):
+                    raise RuntimeError(f"generation {generation} answers without the document {name} it added")
+                return time.perf_counter() - started
+            time.sleep(0.05)
+    raise RuntimeError(f"the app still did not serve generation {generation} {limit:.0f} s after its build")
+
+
 def answers_of(generation_dir: Path, questions: list[str]) -> dict[str, str]:
     """question -> its results (as Tally.answer keeps them) from `python -m search` over a kept generation."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
@@ -262,7 +294,8 @@ def main() -> int:
                     time.sleep(max(0.0, started + at - time.perf_counter()))
                     name = add_document(corpus, n)
                     took = build(corpus, index)
-                    builds.append((name, keep_generation(index, kept), took, time.perf_counter() - started))
+                    generation, at = keep_generation(index, kept), time.perf_counter() - started
+                    builds.append((name, generation, took, at, wait_until_served(url, tally, generation, name)))
             except BaseException as exc:  # noqa: BLE001 - reported as an error of the run
                 tally.failed("build", f"{type(exc).__name__}: {exc}")
             finally:
@@ -317,22 +350,25 @@ def main() -> int:
                 if again.get(question) != seen:
                     mismatched += times
                     tally.errors.append(f"generation {generation} answers {question!r} otherwise than the app did")
+    built = generations + [generation for _, generation, *_ in builds]
+    unserved = sorted(set(built) - set(tally.by_generation))
+    if unserved:
+        tally.errors.append(f"no answer came from generation(s) {unserved}")
     total = sum(tally.done.values())
 
     print(f"\n## Soak: {args.clients} clients for {wall / 60:.1f} min, two builds swapping generations\n")
     print("| request | done |\n|---|---|")
-    for kind in MIX:
+    for kind in (*MIX, PROBE):
         print(f"| {kind} | {tally.done[kind]} |")
     print(f"| all | {total} ({total / wall:.1f}/s), {len(tally.errors)} errors |")
-    print("\n| build | added | generation | seconds | finished at |\n|---|---|---|---|---|")
-    print(f"| before the load | the corpus | {generations[0]} | {first_build:.1f} | - |")
-    for n, (name, generation, took, at) in enumerate(builds, 1):
-        print(f"| {n} | {name} | {generation} | {took:.1f} | {at:.0f} s |")
-    answered_by = sorted({g for _, g in tally.answers})
-    print(f"\nanswers came from generation(s) {answered_by}; {checked} API answers checked against the kept copy of "
-          f"their generation: {checked - mismatched} the same, {mismatched} different")
-    if answered_by == generations:
-        print("the app kept answering from the generation it started on; a new generation is served after a restart")
+    print("\n| build | added | generation | seconds | finished at | its document found after |\n"
+          "|---|---|---|---|---|---|")
+    print(f"| before the load | the corpus | {generations[0]} | {first_build:.1f} | - | - |")
+    for n, (name, generation, took, at, served) in enumerate(builds, 1):
+        print(f"| {n} | {name} | {generation} | {took:.1f} | {at:.0f} s | {served:.2f} s |")
+    print("\nAPI answers by generation: " + ", ".join(f"{g}: {n}" for g, n in sorted(tally.by_generation.items())))
+    print(f"{checked} API answers checked against the kept copy of their generation: {checked - mismatched} the same, "
+          f"{mismatched} different")
     for when in ("start", "middle", "end"):
         print(f"memory at the {when}: {memory[when]}")
     print("server RSS over the run: " + ", ".join(f"{mib:.0f} MiB at {at:.0f} s" for at, mib in samples))
