@@ -15,6 +15,7 @@ built with another model) leaves the current one serving, and the reason is logg
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -214,7 +215,15 @@ class LiveSearcher:
             if close:
                 generation.closed = True
         if close:
-            generation.searcher.close()
+            _close(generation.searcher)
+
+
+def _close(searcher: Searcher) -> None:
+    translator = searcher.translator
+    searcher.close()
+    if translator is not None:
+        # Closed now: its exit hook would only keep it (and its cache) alive, one per generation.
+        atexit.unregister(translator.close)
 
 
 def _check_same_model(served: Searcher, manifest: IndexManifest) -> None:
