@@ -115,9 +115,10 @@ def test_question_language_biased_to_default_when_short():
 
 
 def test_without_apertium_nothing_is_offered_and_the_error_says_how_to_install(monkeypatch, tmp_path):
+    import indexer.translation as engine_module
     import search.translate as translate
 
-    monkeypatch.setattr(translate, "MODES_DIR", tmp_path)  # no mode files: as on a machine without Apertium
+    monkeypatch.setattr(engine_module, "MODES_DIR", tmp_path)  # no mode files: as on a machine without Apertium
     engine = Translator()
     assert not Translator.available()
     assert engine.pairs() == []

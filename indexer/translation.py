@@ -1,0 +1,241 @@
+"""Machine translation with Apertium, kept warm: the engine both the build and search use.
+
+The build renders passages in other languages into the embedding model's language (indexer/bridge.py);
+search translates questions into the index's languages and passages for reading (search/translate.py).
+Starting ``apertium`` per call costs about 0.2 s, so each direction's pipeline runs as long-lived
+processes in null-flush mode (every stage with ``-z``): one NUL-terminated text in, one out. Each
+pipeline has a lock, a timeout that restarts it when stuck, and answers are kept in an LRU cache.
+English<->French and English<->Portuguese go through Spanish, the only pair set Debian packages for
+all of them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import select
+import shutil
+import subprocess
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["INSTALL_HINT", "MODES_DIR", "MachineTranslation", "TranslationError", "Translator"]
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "apt-get install apertium apertium-eng-spa apertium-fr-es apertium-es-pt"
+MODES_DIR = Path("/usr/share/apertium/modes")
+
+# Apertium's mode file for each direct direction, by ISO 639-1 codes.
+_DIRECT_MODES: dict[tuple[str, str], str] = {
+    ("en", "es"): "eng-spa",
+    ("es", "en"): "spa-eng",
+    ("fr", "es"): "fr-es",
+    ("es", "fr"): "es-fr",
+    ("pt", "es"): "pt-es",
+    ("es", "pt"): "es-pt",
+}
+_PIVOT = "es"
+_STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
+# Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
+_UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
+
+
+class TranslationError(Exception):
+    """A pipeline failed or did not answer in time; the caller searches untranslated."""
+
+
+@dataclass(frozen=True)
+class MachineTranslation:
+    """A text translated by a machine, labelled so the reader never mistakes it for the source."""
+
+    text: str
+    source: str
+    target: str
+    engine: str = "Apertium"
+
+    def label(self) -> str:
+        """Short notice shown beside the text."""
+        return f"Machine translation ({self.source} → {self.target}, {self.engine})"
+
+
+class _Pipeline:
+    """One direction's Apertium stages as one long-lived null-flush shell pipeline."""
+
+    def __init__(self, mode: str, timeout_s: float) -> None:
+        self.mode = mode
+        self.timeout_s = timeout_s
+        self.lock = threading.Lock()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+
+    def _script(self) -> str:
+        # apertium-wblank-mode -z writes the mode's commands with -z on every stage.
+        return subprocess.run(
+            ["apertium-wblank-mode", "-z", str(MODES_DIR / f"{self.mode}.mode")],
+            check=True, capture_output=True, text=True,
+        ).stdout
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        # $1 = -n: generate without unknown-word marks (apertium -u); $2: tagger option.
+        process = subprocess.Popen(
+            ["bash", "-c", self._script(), "apertium-pipeline", "-n", ""],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            bufsize=0, start_new_session=True,
+        )
+        self.process = process
+        return process
+
+    def pid(self) -> int | None:
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, 9)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream:
+                stream.close()
+
+    def translate(self, stream_text: str) -> str:
+        with self.lock:
+            try:
+                return self._exchange(stream_text)
+            except (OSError, TranslationError):
+                # A dead or stuck pipeline is replaced once, then the question is retried.
+                self.stop()
+                self.restarts += 1
+                return self._exchange(stream_text)
+
+    def _exchange(self, stream_text: str) -> str:
+        process = self.process if self.process and self.process.poll() is None else self._start()
+        assert process.stdin and process.stdout
+        # The closing blank lets the first and bilingual lt-proc stages finish the last word
+        # (and keep final punctuation) before the NUL; without it they wait for more input.
+        process.stdin.write(stream_text.encode("utf-8") + b"\n\0")
+        process.stdin.flush()
+        deadline = time.monotonic() + self.timeout_s
+        received = bytearray()
+        fd = process.stdout.fileno()
+        while not received.endswith(b"\0"):
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([fd], [], [], max(left, 0))
+            if not ready:
+                self.stop()
+                raise TranslationError(f"Apertium {self.mode} gave no answer in {self.timeout_s} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.stop()
+                raise TranslationError(f"Apertium {self.mode} stopped")
+            received += chunk
+        return received[:-1].decode("utf-8", errors="replace")
+
+
+class Translator:
+    """Translates between en, es, fr and pt with warm Apertium pipelines and an LRU cache."""
+
+    def __init__(self, timeout_s: float = 10.0, cache_size: int = 2048) -> None:
+        self.timeout_s = timeout_s
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._pipelines: dict[str, _Pipeline] = {}
+        self._pipelines_lock = threading.Lock()
+        self.cache_hits = 0
+        atexit.register(self.close)
+
+    @staticmethod
+    def available() -> bool:
+        """True when Apertium and at least one installed pair can run here."""
+        return shutil.which("apertium-wblank-mode") is not None and bool(Translator.installed_modes())
+
+    @staticmethod
+    def installed_modes() -> set[tuple[str, str]]:
+        return {pair for pair, mode in _DIRECT_MODES.items() if (MODES_DIR / f"{mode}.mode").is_file()}
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every (source, target) this machine can translate, direct or through Spanish."""
+        direct = self.installed_modes() if shutil.which("apertium-wblank-mode") else set()
+        found = set(direct)
+        for (a, b) in direct:
+            if b == _PIVOT:
+                found |= {(a, c) for (p, c) in direct if p == _PIVOT and c != a}
+        return sorted(found)
+
+    def route(self, source: str, target: str) -> list[tuple[str, str]]:
+        """The direct steps from ``source`` to ``target``; TranslationError when there is none."""
+        direct = self.installed_modes()
+        if (source, target) in direct:
+            return [(source, target)]
+        if (source, _PIVOT) in direct and (_PIVOT, target) in direct:
+            return [(source, _PIVOT), (_PIVOT, target)]
+        raise TranslationError(f"No Apertium pair for {source} → {target}; install with: {INSTALL_HINT}")
+
+    def translate(self, text: str, source: str, target: str) -> str:
+        """``text`` in ``target``, unknown words kept as they were, without marks."""
+        if source == target or not text.strip():
+            return text
+        key = (text, source, target)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return self._cache[key]
+        result = text
+        for step in self.route(source, target):
+            result = self._step(result, *step)
+        with self._cache_lock:
+            self._cache[key] = result
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def translate_passage(self, text: str, source: str, target: str) -> MachineTranslation:
+        """A passage for reading, labelled as machine translation; paragraphs kept in order."""
+        paragraphs = text.split("\n\n")
+        translated = [self.translate(part, source, target) for part in paragraphs]
+        return MachineTranslation("\n\n".join(translated), source, target)
+
+    def pipeline_pid(self, source: str, target: str) -> int | None:
+        """Process id of the warm pipeline of a direct pair (None when not running)."""
+        pipeline = self._pipelines.get(_DIRECT_MODES[(source, target)])
+        return pipeline.pid() if pipeline else None
+
+    def close(self) -> None:
+        """Stops every pipeline; a later call starts them again."""
+        with self._pipelines_lock:
+            for pipeline in self._pipelines.values():
+                with pipeline.lock:
+                    pipeline.stop()
+            self._pipelines.clear()
+
+    def _pipeline(self, source: str, target: str) -> _Pipeline:
+        mode = _DIRECT_MODES[(source, target)]
+        with self._pipelines_lock:
+            if mode not in self._pipelines:
+                self._pipelines[mode] = _Pipeline(mode, self.timeout_s)
+            return self._pipelines[mode]
+
+    def _step(self, text: str, source: str, target: str) -> str:
+        # NUL ends a text in the stream, so one inside the text would split it.
+        stream = _STREAM_RESERVED.sub(r"\\\1", text.replace("\0", " "))
+        raw = self._pipeline(source, target).translate(stream)
+        return _clean(raw)
+
+
+def _clean(raw: str) -> str:
+    """Engine output without stream escapes or unknown-word marks."""
+    unmarked = _UNKNOWN_MARK.sub("", raw)
+    unescaped = re.sub(r"\\(.)", r"\1", unmarked)
+    # Dropped clitics and marks leave runs of spaces; line breaks are kept.
+    return re.sub(r"[ \t]{2,}", " ", unescaped).strip()
