@@ -199,6 +199,9 @@ def main() -> None:
                         help="a corpus folder whose documents the index holds (pseudo-questions, corpus splits)")
     parser.add_argument("--train", action="append", metavar="PATH[@CORPUS]", help="gold set to learn from (required)")
     parser.add_argument("--heldout", action="append", default=[], metavar="PATH[@CORPUS]", help="gold set only measured")
+    parser.add_argument("--alone", action="append", default=[], metavar="CORPUS=INDEX",
+                        help="an index of that corpus alone (as a user with one collection has): every "
+                             "split's and the final weights' scores of that corpus's sets are also given there")
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--pseudo-weight", type=float, default=PSEUDO_WEIGHT,
                         help="a pseudo-question's weight against a hand-written one's 1 (0: none)")
@@ -228,6 +231,8 @@ def main() -> None:
     crossed = sum(1 for q in drawn if q.asked_in)
     if translator is not None:
         translator.close()
+    alone = {name: _Recorder(Path(folder), load_settings(args.settings, index_dir=Path(folder)), ranker_weights=zero)
+             for name, folder in (a.split("=", 1) for a in args.alone)}
     evidence = Evidence(searcher, train_sets, heldout, drawn)
     pseudo = evidence.pseudo
     print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question; "
@@ -256,6 +261,10 @@ def main() -> None:
         loso = evidence.leave_one_set_out(args.l2, args.pseudo_weight)
         for held, (m, s1, first) in loso.items():
             print(f"  {held.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
+            if train_sets[held] in alone:
+                m, s1, first = mrr(alone[train_sets[held]], held,
+                                   evidence.fit(args.l2, args.pseudo_weight, without_set=held))
+                print(f"  {held.name} (index of {train_sets[held]} alone): {m:.3f} / {s1:.3f}  {_ranks(first)}")
         scores = [m for m, _, _ in loso.values()]
         print(f"  spread (best - worst): {max(scores) - min(scores):.3f}")
     if len(set(c for c in [*train_sets.values(), *heldout.values()] if c)) > 1:
@@ -264,6 +273,12 @@ def main() -> None:
             scores = sets.pop("pseudo")
             for path, (m, s1, first) in sets.items():
                 print(f"  without {corpus}: {path.name}: {m:.3f} / {s1:.3f}  {_ranks(first)}")
+            if corpus in alone:
+                weights = evidence.fit(args.l2, args.pseudo_weight, without_corpus=corpus)
+                for path in sets:
+                    m, s1, first = mrr(alone[corpus], path, weights)
+                    print(f"  without {corpus}: {path.name} (index of {corpus} alone): {m:.3f} / {s1:.3f}  "
+                          f"{_ranks(first)}")
             print(f"  without {corpus}: its pseudo-questions, MRR@10: " + ", ".join(
                 f"{kind} {m:.3f} ({n})" for kind, (m, n) in scores.items()))
 
@@ -273,6 +288,11 @@ def main() -> None:
         m, s1, first = mrr(searcher, path, final)
         where = "in-sample" if path in train_sets else "held out"
         print(f"  {path.name} ({where}): {m:.3f} / {s1:.3f}  {_ranks(first)}")
+    for corpus, alone_searcher in alone.items():
+        for path in [p for p, c in [*train_sets.items(), *heldout.items()] if c == corpus]:
+            m, s1, first = mrr(alone_searcher, path, final)
+            where = "in-sample" if path in train_sets else "held out"
+            print(f"  {path.name} ({where}, index of {corpus} alone): {m:.3f} / {s1:.3f}  {_ranks(first)}")
     print("\nweights: " + ", ".join(f"{name} {value}" for name, value in final.items()))
     if args.write:
         evidence_record = {"l2": args.l2, "pseudo_weight": args.pseudo_weight,
@@ -283,6 +303,8 @@ def main() -> None:
         model.write()
         print(f"written to {RANKER_FILE}")
     searcher.close()
+    for alone_searcher in alone.values():
+        alone_searcher.close()
 
 
 def _name(path: Path) -> str:

@@ -27,6 +27,7 @@ from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNot
 from .loaders import LoadedFile, ReadOptions, is_corpus_metadata, is_indexable, sidecar_citation_fields
 from .loaders.pdf import READ_BY
 from .records import Chunk, Document
+from .bridge import bridge_passages, needs_bridges
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 from .workers import FileReaders, ReadLimits
@@ -49,6 +50,8 @@ class BuildReport:
     chunks_embedded: int = 0
     tokens_embedded: int = 0
     ocr_pages: int = 0  # pages of the files read in this build whose text came from OCR
+    bridged: int = 0  # passages rendered into the model's language in this build (indexer/bridge.py)
+    bridge_note: str | None = None  # why some passages have no rendering
     total_files: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -69,9 +72,13 @@ class BuildReport:
         ]
         if self.ocr_pages:
             lines.insert(3, f"  pages read by OCR: {self.ocr_pages}")
+        if self.bridged:
+            lines.insert(3, f"  passages rendered by machine translation for the dense side: {self.bridged}")
+        if self.bridge_note:
+            lines.append(f"  note: {self.bridge_note}")
         if self.full_rebuild_reason:
             lines.insert(1, f"  full rebuild: {self.full_rebuild_reason}")
-        if self.up_to_date and not self.failed:
+        if self.up_to_date and not self.failed and not self.bridged:
             lines.append("  The index was already up to date; nothing was re-read or re-embedded.")
         for source, reason in self.failed:
             lines.append(f"  FAILED {source}: {reason}")
@@ -264,7 +271,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     f"This build would remove all {len(old_hashes)} files of the index at {index_dir}: none of them "
                     f"is in {corpus_dir}. Was the index built from another folder? Give that folder with --corpus, "
                     f"or add --replace to rebuild the index from {corpus_dir}.")
-            if report.up_to_date and previous is not None and not stale_failures:
+            if report.up_to_date and previous is not None and not stale_failures \
+                    and not needs_bridges(previous, settings):
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started
@@ -310,6 +318,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     writer = IndexWriter(index_dir, previous, previous.manifest.dimension if previous
                                          else encoder.dimension, settings.exact_search_limit)
                     writer.remove_sources(report.removed)
+                bridged = bridge_passages(writer, encoder, settings, progress)
+                report.bridged, report.bridge_note = bridged.rendered, bridged.reason
                 writer.clear_failures()
                 for source, reason in report.failed:
                     sha256 = current[source].sha256 if source in current else retry_hashes.get(source)

@@ -96,6 +96,16 @@ class Settings:
         "meets English passages through its English translation's vector (measured in docs/retrieval.md); "
         "the model's vectors of Spanish or French text match noise, so other translations stay keyword-only. "
         "A multilingual model needs no translated vectors: set off. The keyword side always uses the translations.")
+    bridge_language: str = _setting(
+        "en", "The language passages in other languages are also rendered into at build time (offline, by "
+        "Apertium) for a second vector in the model's language: 'en' for the packaged English-only model, whose "
+        "vectors of Spanish or French text match noise; off for none (a multilingual model). A question's vector "
+        "asked in that language meets these renderings instead of the passages' own vectors on the dense side. "
+        "Changing it takes effect at the next build.")
+    across_weight: float = _setting(
+        1.0, "Weight in fusion, as a share of the dense ranking's, of the second dense ranking a question asked "
+        "in another language than the model's gets: the passages in other languages than its own, measured in "
+        "the model's language (its translation against their text or their renderings).")
     read_seconds: float = _setting(
         60.0, "Wall time in seconds one file may take to read (in a worker process), plus read_seconds_per_mb "
         "for each MB and read_seconds_per_page for each page; a file past it is stopped and reported.")
@@ -200,6 +210,10 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
             raise SettingsError(f"frontmatter_fields: '{item}' is not name=role with a role among {', '.join(sorted(roles))}.")
     if not re.fullmatch(r"all|off|[a-z]{2,3}(\s*,\s*[a-z]{2,3})*", merged.translate_dense.strip()):
         raise SettingsError(f"translate_dense must be all, off or language codes such as 'en', got {merged.translate_dense!r}.")
+    if merged.across_weight < 0:
+        raise SettingsError(f"across_weight must be at least 0, got {merged.across_weight}.")
+    if merged.bridge_language not in ("off", "en", "es", "fr", "pt"):
+        raise SettingsError(f"bridge_language must be off, en, es, fr or pt, got {merged.bridge_language!r}.")
     for name in ("ocr", "translate_questions"):
         if getattr(merged, name) not in ("on", "off"):
             raise SettingsError(f"{name} must be on or off, got {getattr(merged, name)!r}.")

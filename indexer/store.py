@@ -71,6 +71,8 @@ CREATE TABLE chunks (
     token_count INTEGER NOT NULL, text TEXT NOT NULL);
 CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
 CREATE TABLE failures (source TEXT PRIMARY KEY, sha256 TEXT, reason TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bridges (
+    chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_commitment ON documents(commitment_id);
 CREATE INDEX documents_country ON documents(country);
@@ -85,7 +87,9 @@ CREATE INDEX chunks_source ON chunks(source);
 _BUILD_CACHE_KIB = 256 * 1024
 
 #: Indexes added after schema 1 was first released, created on the next build of an older index.
-_LATER_INDEXES = "CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);"
+_LATER_INDEXES = """CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);
+CREATE TABLE IF NOT EXISTS bridges (
+    chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);"""
 
 
 @dataclass(frozen=True)
@@ -460,6 +464,7 @@ class IndexWriter:
                     self._pending.remove_ids(np.asarray(ids, dtype=np.int64))
                 self.postings.remove(ids)
                 self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
+                self.db.executemany("DELETE FROM bridges WHERE chunk_id = ?", [(i,) for i in ids])
             removed += len(ids)
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
             self.db.execute(
@@ -529,6 +534,26 @@ class IndexWriter:
         SQLite rows themselves, like benchmarks/bench_scale.py, call it directly)."""
         target = self._pending if self._pending is not None else self.vectors
         target.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.ascontiguousarray(ids, dtype=np.int64))
+
+    def unbridged(self, target: str, languages: Iterable[str]) -> list[tuple[int, str, str]]:
+        """(chunk id, language, title and text) of the passages in ``languages`` that have no
+        rendering in ``target`` yet (indexer/bridge.py renders them)."""
+        languages = sorted(set(languages) - {target})
+        if not languages:
+            return []
+        marks = ",".join("?" * len(languages))
+        return [(int(r[0]), r[1], r[2]) for r in self.db.execute(
+            "SELECT c.id, c.language, d.title || char(10) || c.text FROM chunks c JOIN documents d"
+            f" ON d.id = c.document_id WHERE c.language IN ({marks})"
+            " AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.chunk_id = c.id AND b.language = ?) ORDER BY c.id",
+            [*languages, target])]
+
+    def add_bridges(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray) -> None:
+        """Store each passage's machine rendering (chunk id, target language, text) and its vector."""
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.db.executemany("INSERT OR REPLACE INTO bridges (chunk_id, language, text, vector) VALUES (?,?,?,?)",
+                            [(int(cid), language, text, vectors[at].tobytes())
+                             for at, (cid, language, text) in enumerate(rows)])
 
     @property
     def vector_count(self) -> int:
@@ -853,6 +878,33 @@ class IndexReader:
         """source -> (sha256 of the failing version, reason) for files the last build could not read."""
         with self.lock:
             return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
+
+    def bridges(self, target: str) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, their vectors) of the passages rendered into ``target`` at build time (none
+        in an index built without them)."""
+        with self.lock:
+            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone():
+                rows = []
+            else:
+                rows = self.db.execute("SELECT chunk_id, vector FROM bridges WHERE language = ? ORDER BY chunk_id",
+                                       (target,)).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows:
+            return ids, np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
+    def unbridged_count(self, target: str, languages: Iterable[str]) -> int:
+        """How many passages in ``languages`` have no rendering in ``target`` (0 when all have)."""
+        languages = sorted(set(languages) - {target})
+        if not languages:
+            return 0
+        marks = ",".join("?" * len(languages))
+        with self.lock:
+            has_table = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone()
+            where = "" if not has_table else \
+                " AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.chunk_id = c.id AND b.language = ?)"
+            return int(self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE c.language IN ({marks}){where}",
+                                       [*languages, *([target] if has_table else [])]).fetchone()[0])
 
     def languages(self) -> tuple[str, ...]:
         with self.lock:

@@ -4,7 +4,8 @@ and the commitments a question names exactly."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from indexer.store import IndexReader
 
 from .query import Query
 
-__all__ = ["Candidates", "VersionRankings", "dense", "cosines", "keyword", "exact", "with_versions"]
+__all__ = ["Bridges", "Candidates", "VersionRankings", "bridge_vector", "with_bridges", "dense", "cosines", "keyword", "exact", "with_versions"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,54 @@ class Candidates:
     matched: dict[int, str] = field(default_factory=dict)
     #: the rankings of the question's translations, each among its own language's passages
     translated: tuple[VersionRankings, ...] = ()
+    #: chunk id -> cosine similarity of the question (in the bridge language) and the passage's
+    #: machine rendering in that language (indexer/bridge.py), the best ``depth``
+    bridged: dict[int, float] = field(default_factory=dict)
+    #: for a question asked in another language than the model's: the dense ranking, in the model's
+    #: language, of the passages in the other languages (with_bridges)
+    across: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Bridges:
+    """The vectors of the passages rendered into ``language`` at build time, held in memory (only
+    the passages in other languages than the model's have one). Searched exactly: there are few."""
+
+    language: str
+    ids: np.ndarray  # chunk ids, ascending
+    vectors: np.ndarray  # one row per id
+    members: frozenset[int]  # the ids, for lookups
+
+    @classmethod
+    def of(cls, reader: IndexReader, language: str) -> Bridges:
+        ids, vectors = reader.bridges(language) if language != "off" else (np.zeros(0, np.int64), np.zeros((0, 1)))
+        return cls(language, ids, vectors, frozenset(ids.tolist()))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
+        """chunk id -> cosine of the ``depth`` renderings nearest to ``vector`` (among ``allowed``)."""
+        if not len(self.ids) or depth <= 0:
+            return {}
+        scores = self.vectors @ vector[0]
+        rows = np.arange(len(self.ids)) if allowed is None else np.flatnonzero(np.isin(self.ids, allowed))
+        if not len(rows):
+            return {}
+        if len(rows) > depth:
+            rows = rows[np.argpartition(-scores[rows], depth - 1)[:depth]]
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
+        return {int(self.ids[r]): float(scores[r]) for r in rows}
+
+    def cosines(self, vector: np.ndarray, ids: list[int]) -> dict[int, float]:
+        """chunk id -> cosine of ``vector`` and the passage's rendering, for those of ``ids`` that have one."""
+        if not len(self.ids) or not ids:
+            return {}
+        wanted = np.asarray(ids, dtype=np.int64)
+        at = np.searchsorted(self.ids, wanted).clip(0, len(self.ids) - 1)
+        has = self.ids[at] == wanted
+        scores = self.vectors[at[has]] @ vector[0]
+        return dict(zip(wanted[has].tolist(), scores.tolist()))
 
 
 def dense(reader: IndexReader, vector: np.ndarray, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
@@ -76,6 +125,54 @@ def exact(reader: IndexReader, query: Query) -> tuple[int, ...]:
     return tuple(found)
 
 
+def bridge_vector(query: Query, vector: np.ndarray, vectors: dict[str, np.ndarray], bridges: Bridges,
+                  ) -> np.ndarray | None:
+    """The question's vector in the renderings' language: its own when asked in it (or when its
+    language was not told apart, as in an index of one language), else its translation's when that
+    was encoded (translate_dense); None without renderings or such a vector."""
+    if not len(bridges):
+        return None
+    if query.asked_in in ("", bridges.language):
+        return vector
+    return vectors.get(bridges.language)
+
+
+def with_bridges(found: Candidates, bridges: Bridges, query: Query, vector: np.ndarray | None, depth: int,
+                 allowed: np.ndarray | None, asked: Callable[[list[int]], set[int]]) -> Candidates:
+    """The dense side with each passage measured where the model can measure it: the packaged model is
+    English-only, so a passage in another language is met by its machine rendering's vector
+    (indexer/bridge.py), which says more about its meaning than a vector of text the model was not
+    trained on. ``vector``: the question's in the renderings' language (bridge_vector); ``asked(ids)``:
+    those of ``ids`` written in the language the question is asked in.
+
+    A question asked in the renderings' language gets one dense ranking: passages in that language by
+    their own vectors, the others by their renderings'. A question asked in another language keeps its
+    own dense ranking of the passages in its language (same-language vectors still match), and gets a
+    second one, ``across``, of every other passage in the model's language: those written in it by
+    their own vectors against the question's translation (which replaces that translation's own dense
+    ranking), the others by their renderings'. ``bridged`` keeps the renderings' scores."""
+    if vector is None:
+        return found
+    bridged = bridges.search(vector, depth, allowed)
+    if query.asked_in in ("", bridges.language):
+        merged = {cid: score for cid, score in found.dense.items() if cid not in bridges.members}
+        merged.update(bridged)
+        return replace(found, dense=_best(merged, depth), bridged=bridged)
+    same = asked(list(found.dense))
+    own = {cid: score for cid, score in found.dense.items() if cid in same}
+    version = next((v for v in found.translated if v.language == bridges.language), None)
+    across = dict(version.dense) if version is not None else {}
+    rendered_here = asked(list(bridged))
+    across.update({cid: score for cid, score in bridged.items() if cid not in rendered_here})
+    translated = tuple(replace(v, dense={}) if v is version else v for v in found.translated)
+    return replace(found, dense=own, across=_best(across, depth), bridged=bridged, translated=translated)
+
+
+def _best(scores: dict[int, float], depth: int) -> dict[int, float]:
+    best = sorted(scores, key=scores.get, reverse=True)[:depth]
+    return {cid: scores[cid] for cid in best}
+
+
 def with_versions(reader: IndexReader, query: Query, found: Candidates, vectors: dict[str, np.ndarray],
                   depth: int, allowed_in: dict[str, np.ndarray]) -> Candidates:
     """``found`` with the rankings of the question's translations (``query.versions``): each version
@@ -91,4 +188,4 @@ def with_versions(reader: IndexReader, query: Query, found: Candidates, vectors:
         keyword_v = reader.keyword_scores(version.terms, depth, allowed) if version.terms else {}
         rankings.append(VersionRankings(version.language, dense_v, keyword_v))
         matched.update(dict.fromkeys([*dense_v, *keyword_v], version.language))
-    return Candidates(found.dense, found.keyword, found.exact, matched, tuple(rankings))
+    return replace(found, matched=matched, translated=tuple(rankings))

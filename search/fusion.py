@@ -23,6 +23,9 @@ def fuse(found: Candidates, settings: Settings) -> list[tuple[int, float]]:
     share = settings.translation_weight
     for version in found.translated:
         rankings += [(share * settings.dense_weight, version.dense), (share * settings.keyword_weight, version.keyword)]
+    # A question asked in another language than the model's is measured in the model's language too,
+    # for the passages in other languages than its own (candidates.with_bridges).
+    rankings.append((settings.across_weight * settings.dense_weight, found.across))
     for weight, ranking in rankings:
         for rank, cid in enumerate(sorted(ranking, key=ranking.get, reverse=True)):
             scores[cid] = scores.get(cid, 0.0) + weight / (k + rank + 1)

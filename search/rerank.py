@@ -34,7 +34,7 @@ from indexer.records import NOTES_SECTION
 from indexer.settings import Settings
 from indexer.store import IndexReader, StoredChunk
 
-from .candidates import Candidates, cosines
+from .candidates import Bridges, Candidates, bridge_vector, cosines
 from .query import Query
 
 __all__ = ["Signals", "FEATURES", "RANKER_FILE", "RankerModel", "load_ranker", "assumed_settings", "signals_of",
@@ -44,7 +44,8 @@ RANKER_FILE = Path(__file__).with_name("ranker.json")
 #: The settings the signals depend on; weights are refused under other values.
 # Turning question translation off (or Apertium missing) leaves every signal as fitted, the
 # `translated` one at 0, so only the weight of the translations' rankings is assumed.
-ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "translation_weight")
+ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "translation_weight",
+           "bridge_language", "across_weight")
 RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --corpus real=../shared/corpus-real "
            "--corpus justice=../shared/corpus-justice "
            "--train benchmarks/questions/corpus-real-extra.jsonl@real --train benchmarks/questions/corpus-real-third.jsonl@real "
@@ -76,6 +77,9 @@ class Signals:
     # the share of the passage's lines that are fragments (a few words, or ending in a page number),
     # 1 for a page's notes, unless the question asks for people or contents
     fragments: float = 0.0
+    # 1 when ``cosine`` is measured against the passage's machine rendering in the question's language
+    # (a passage in another language, indexer/bridge.py), else 0
+    bridge: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         return astuple(self)
@@ -138,7 +142,8 @@ def _title_terms(title: str) -> frozenset[str]:
 
 def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates: list[tuple[int, float]],
                found: Candidates, named: Mapping[int, int], chunks: dict[int, StoredChunk],
-               settings: Settings, vectors: Mapping[str, np.ndarray] | None = None) -> list[Signals]:
+               settings: Settings, vectors: Mapping[str, np.ndarray] | None = None,
+               bridges: Bridges | None = None) -> list[Signals]:
     """The ranker's signals for each of the fused ``candidates`` (``chunks``: passages already
     read; those read here are added to it; ``named``: chunk id -> country/year matches).
 
@@ -170,6 +175,13 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
                               [c for c in members if c not in dense]))
         keyword.update({c: scores.get(c, 0.0) / top for c in members})
         shares.update(_word_shares(reader, versions[language].terms if language else query.terms, members, chunks))
+    # A passage with a rendering in the question's language is measured by the rendering's vector.
+    bridge: dict[int, float] = {}
+    wanted = bridge_vector(query, vector, vectors, bridges) if bridges is not None else None
+    if wanted is not None:
+        bridge = {c: found.bridged[c] for c in ids if c in found.bridged}
+        bridge.update(bridges.cosines(wanted, [c for c in ids if c not in bridge]))
+        cosine.update(bridge)
     unit = settings.rrf_k + 1
     asks_commitments = "commitments" in query.asks_for
     placed = query.names_place_or_time
@@ -194,6 +206,7 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
             commitment_placed=float(record and placed),
             thin=thin,
             fragments=fragments,
+            bridge=float(cid in bridge),
         ))
     return signals
 

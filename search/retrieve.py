@@ -39,8 +39,13 @@ class Searcher:
     are refused when fitted under other settings); benchmarks/train_ranker.py passes its own."""
 
     def __init__(self, index_dir: Path | str, settings: Settings | None = None, encoder=None,
-                 ranker_weights: Mapping[str, float] | None = None) -> None:
+                 ranker_weights: Mapping[str, float] | None = None, translator: Translator | None = None) -> None:
         self.settings = settings or Settings()
+        #: The Apertium engine (None until one is needed); ``translator``: one to share, such as the
+        #: previous generation's in a running app, so its warm pipelines and cache carry over.
+        self.translator: Translator | None = translator
+        #: Whether close() stops the engine's pipelines (not when it was handed in: its owner does).
+        self.owns_translator = translator is None
         self.reader = IndexReader(index_dir, nprobe=self.settings.nprobe)
         try:
             self._check_index(index_dir)
@@ -58,12 +63,13 @@ class Searcher:
         # settings say: int8 and fp32 vectors are close but not interchangeable.
         self.encoder = encoder or encoder_for(manifest.model, manifest.backend, self.settings)
         languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
-        self.translator: Translator | None = None
         self.analyser = QueryAnalyser(languages, self.reader.countries(), self._question_translation())
         # The languages whose translations are encoded for the dense side (None: every one).
         self._dense_languages = (None if self.settings.translate_dense == "all" else
                                  frozenset(v.strip() for v in self.settings.translate_dense.split(",") if v.strip())
                                  - {"off"})
+        #: The vectors of the passages rendered into the model's language at build time (indexer/bridge.py).
+        self.bridges = candidates.Bridges.of(self.reader, self.settings.bridge_language)
         # The chunks of each language a translated question is searched among (the index never changes).
         self._language_chunks: dict[str, np.ndarray] = {}
         # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
@@ -85,7 +91,7 @@ class Searcher:
             wanted = tuple(lang for lang, n in counts if n / total >= _LANGUAGE_SHARE and lang in TRANSLATABLE)
         if len(wanted) < 2:
             return None
-        translator = Translator()
+        translator = self.translator or Translator()
         if not translator.available():
             return lambda text: question_versions(text, wanted, None)  # logs how to install, once
         self.translator = translator
@@ -189,6 +195,9 @@ class Searcher:
             if query.versions:
                 found = candidates.with_versions(self.reader, query, found, vectors, depth,
                                                  self._chunks_in_languages(query, allowed))
+            found = candidates.with_bridges(found, self.bridges, query,
+                                            candidates.bridge_vector(query, vector, vectors, self.bridges), depth,
+                                            allowed, self._in_language(query.asked_in))
             fused = fusion.fuse(found, self.settings)
             named = self._named(query, fused)
             fused = fusion.named_bonus(fused, named, self.settings)
@@ -217,6 +226,15 @@ class Searcher:
             out[language] = ids if allowed is None else np.intersect1d(ids, allowed, assume_unique=True)
         return out
 
+    def _in_language(self, language: str) -> Callable[[list[int]], set[int]]:
+        """ids -> those of them written in ``language``."""
+        def written_in(ids: list[int]) -> set[int]:
+            if language not in self._language_chunks:
+                self._language_chunks[language] = self.reader.allowed_chunks(Filters(language=(language,)))
+            ids_array = np.asarray(ids, dtype=np.int64)
+            return set(ids_array[np.isin(ids_array, self._language_chunks[language])].tolist())
+        return written_in
+
     def _named(self, query: Query, fused: list[tuple[int, float]]) -> dict[int, int]:
         """chunk id -> how many of the country and year the question names its document has, for
         the candidates the fusion bonus and the ranker look at (none when it names neither)."""
@@ -239,7 +257,8 @@ class Searcher:
                         named: dict[int, int], chunks: dict[int, StoredChunk],
                         vectors: Mapping[str, np.ndarray] | None = None) -> list[Signals]:
         """The ranker's signals of each of the fused candidates in ``head`` (search/rerank.py)."""
-        return signals_of(self.reader, query, vector, head, found, named, chunks, self.settings, vectors)
+        return signals_of(self.reader, query, vector, head, found, named, chunks, self.settings, vectors,
+                          self.bridges)
 
     def translate(self, hit: Hit, target: str) -> MachineTranslation:
         """``hit``'s passage machine-translated into ``target`` (for reading only: the original stays
@@ -257,6 +276,6 @@ class Searcher:
 
     def close(self) -> None:
         self._encoding_pool.shutdown(wait=True)
-        if self.translator is not None:
+        if self.translator is not None and self.owns_translator:
             self.translator.close()
         self.reader.close()
