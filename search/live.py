@@ -221,7 +221,7 @@ class LiveSearcher:
 def _close(searcher: Searcher) -> None:
     translator = searcher.translator
     searcher.close()
-    if translator is not None:
+    if translator is not None and searcher.owns_translator:
         # Closed now: its exit hook would only keep it (and its cache) alive, one per generation.
         atexit.unregister(translator.close)
 
@@ -239,11 +239,16 @@ def _check_same_model(served: Searcher, manifest: IndexManifest) -> None:
 def _open_next(index_dir: Path, settings: Settings, served: Searcher) -> Searcher:
     """A warmed-up Searcher over the generation ``index_dir`` names now, with ``served``'s model and
     ranker weights (a running app keeps ranking as it started)."""
-    searcher = Searcher(index_dir, settings, encoder=served.encoder, ranker_weights=served.ranker_weights)
+    searcher = Searcher(index_dir, settings, encoder=served.encoder, ranker_weights=served.ranker_weights,
+                        translator=served.translator)
     try:
         searcher.warm_up()  # the translation pipelines start now, not on the first question
     except BaseException:
         searcher.close()
         raise
+    # The Apertium pipelines (warm, with their cache) carry over: the newest generation stops them
+    # when it is closed, not the one it replaces.
+    if served.translator is not None and searcher.translator is served.translator:
+        searcher.owns_translator, served.owns_translator = served.owns_translator, False
     return searcher
 

@@ -262,3 +262,41 @@ def test_the_api_and_the_page_answer_from_a_rebuilt_index(site, encoder, tmp_pat
     finally:
         demo.close()
         searcher.close()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("apertium"), reason="needs Apertium (apt-get install apertium)")
+def test_a_new_generation_keeps_the_warm_translation_pipelines(tmp_path, encoder):
+    """The Apertium pipelines carry over to the new generation (no new processes, the cache kept),
+    and stop only when the newest generation is closed."""
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "courts.md").write_text(DOCUMENTS["courts.md"], encoding="utf-8")
+    (corpus / "mediacion.md").write_text(
+        "# Mediación\n\nLos centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los "
+        "tribunales.\n", encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=index)
+    build_index(settings, progress=False, encoder=encoder)
+    first = Searcher(index, settings, encoder=encoder)
+    live = LiveSearcher(first, owned=True, check_seconds=0.0)
+    try:
+        with live.use() as searcher:
+            searcher.search("community mediation centres", 3)
+        translator = first.translator
+        assert translator is not None
+        pid = translator.pipeline_pid("en", "es")
+        assert pid is not None
+        _add_document(corpus, 1)
+        build_index(settings, progress=False, encoder=encoder)
+        deadline = time.monotonic() + 10
+        while live.generation != 2 and time.monotonic() < deadline:
+            with live.use() as searcher:
+                searcher.search("community mediation centres", 3)
+        with live.use() as searcher:
+            assert searcher.manifest.generation == 2
+            assert searcher.translator is translator and searcher.owns_translator
+            searcher.search("community mediation centres", 3)
+        assert _closed(first) and not first.owns_translator
+        assert translator.pipeline_pid("en", "es") == pid  # the same warm process
+    finally:
+        live.close()
+    assert translator.pipeline_pid("en", "es") is None
