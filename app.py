@@ -150,6 +150,7 @@ from webui.pageview import page_view_route  # noqa: E402
 from webui.source import SOURCE_CSS, SOURCE_PAGE_JS, source_route  # noqa: E402
 from webui.translation import TRANSLATE_JS, TRANSLATION_CSS, translation_route  # noqa: E402
 from webui.page import BASKET_OUT, COMPARE_OUT, FORM, SEARCH_OUT, PageHandlers  # noqa: E402
+from webui.page import filter_choices as _choices  # noqa: E402
 from webui.params import DEFAULT_RESULTS, MAX_RESULTS  # noqa: E402
 from webui.watches import WATCH_LABELS, WATCH_OUT, WatchHandlers  # noqa: E402
 
@@ -157,6 +158,9 @@ __all__ = ["build_app", "main"]
 
 APP_TITLE = i18n.text("en", "app_title")
 SEARCH_CONCURRENCY = 4
+# Queue positions are sent to waiting pages every second instead of to every waiting page each time
+# an event starts (Gradio's "auto"): with 16 pages waiting that was a dozen messages per search.
+QUEUE_STATUS_SECONDS = 1.0
 # Every other event keeps Gradio's default of one call at a time: they are short and hold the
 # interpreter, so four at once answered no more, and four Word exports at once kept the app's
 # memory growing (docs/benchmarks.md).
@@ -276,17 +280,6 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
     return ui
 
 
-def _choices(lang: str, facets: dict[str, list], field: str) -> list:
-    """A filter's choices as (label in ``lang``, value): document types and languages by name."""
-    if field == "kind":
-        return [(i18n.kind_label(lang, k), k) for k in facets["kind"]]
-    if field == "language":
-        return [(f"{i18n.language_name(lang, c)} ({c})", c) for c in facets["language"]]
-    if field == "year":
-        return [(i18n.text(lang, "year_any"), "")] + [(str(y), str(y)) for y in facets["year"]]
-    return facets[field]
-
-
 def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, live: LiveSearcher, lang: str,
              basket: list, basket_title: str, query) -> dict:
     """Every label, button, choice and panel of the page in ``lang`` (values and document text kept)."""
@@ -339,7 +332,7 @@ def build_app(searcher: Searcher | LiveSearcher, corpus_dir: Path | str, *, titl
                              translation_route(live), source_route(live)]
         demo.export_root, demo.live = export_root, live  # exports are removed, the index closed on close()
         ui = _layout(facets, title, _status(live, "en"))
-        _wire(demo, ui, page, lambda *args: _relabel(ui, facets, title, live, *args))
+        _wire(demo, ui, page, lambda *args: _relabel(ui, live.facets(), title, live, *args))
         _wire_watches(demo, ui, watches)
 
         def ask(question: str, k: int = 10) -> list[dict]:
@@ -349,6 +342,8 @@ def build_app(searcher: Searcher | LiveSearcher, corpus_dir: Path | str, *, titl
 
         # A programmatic endpoint (also what the load benchmark drives); queued like the UI's searches.
         gr.api(ask, api_name="ask", concurrency_limit=SEARCH_CONCURRENCY)
+    with _server_app_left_to_launch():
+        demo.queue(status_update_rate=QUEUE_STATUS_SECONDS)
     return demo
 
 

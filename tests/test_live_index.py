@@ -300,3 +300,50 @@ def test_a_new_generation_keeps_the_warm_translation_pipelines(tmp_path, encoder
     finally:
         live.close()
     assert translator.pipeline_pid("en", "es") is None
+
+
+NEW_COUNTRY = "Velmoria"
+
+
+def test_the_page_filters_offer_a_country_a_rebuild_added(site, encoder, tmp_path):
+    """The filter dropdowns' choices follow the generation served: after a build adds a document from
+    a new country, a page opened without a restart offers that country (and a shared address naming
+    it keeps it rather than ignoring it); before the build nothing was sent."""
+    from types import SimpleNamespace
+
+    from starlette.datastructures import QueryParams
+
+    from webui.page import FORM, PageHandlers
+
+    settings, corpus, index = site
+    first = Searcher(index, settings, encoder=encoder)
+    live = LiveSearcher(first, owned=False, check_seconds=0.2)
+    (tmp_path / "exports").mkdir()
+    page = PageHandlers(live, live.facets(), tmp_path / "exports")
+    at = 1 + FORM.index("f_country")  # on_load's outputs: the language, then the form
+
+    def load(query: str = "") -> list:
+        return page.on_load([], SimpleNamespace(query_params=QueryParams(query), headers={}))
+
+    try:
+        assert NEW_COUNTRY not in live.facets()["country"]
+        assert load()[at] == {"__type__": "update"}  # nothing changes: no choices sent
+        (corpus / "velmoria.md").write_text(
+            f"---\ncountry: {NEW_COUNTRY}\n---\n# Court help desks\n\n## {NEW_PLACE}\n\nThe {NEW_PLACE} district "
+            "court opened a help desk for people without a lawyer.\n", encoding="utf-8")
+        build_index(settings, progress=False, encoder=encoder)
+        built = time.monotonic()
+        while live.generation != 2 and time.monotonic() - built < 10:
+            live.check()
+            time.sleep(0.1)
+        assert live.generation == 2
+        country = load()[at]
+        assert NEW_COUNTRY in country["choices"] and "value" not in country
+        assert set(live.facets()["country"]) <= set(country["choices"])
+        shared = load(f"q={NEW_QUESTION}&country={NEW_COUNTRY}")
+        assert shared[at]["value"] == [NEW_COUNTRY] and NEW_COUNTRY in shared[at]["choices"]
+        cards = shared[1 + len(FORM) + 1]
+        assert NEW_PLACE in cards and "jx-notice" not in cards  # found, and the country not ignored
+    finally:
+        live.close()
+        first.close()

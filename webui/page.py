@@ -22,7 +22,8 @@ from .notes import localised_docx, localised_markdown
 from .params import UI_PARAM, clamp_k, filters_from, read_shared_search, share_query
 from .translation import with_translation
 
-__all__ = ["BASKET_OUT", "COMPARE_LIMIT", "COMPARE_OUT", "FORM", "PageHandlers", "SEARCH_OUT"]
+__all__ = ["BASKET_OUT", "COMPARE_LIMIT", "COMPARE_OUT", "FILTER_FIELDS", "FORM", "PageHandlers", "SEARCH_OUT",
+           "filter_choices"]
 
 COMPARE_LIMIT = 20
 #: The components each handler reads or fills, by the names app.py gives them.
@@ -31,6 +32,20 @@ SEARCH_OUT = ("summary", "results", "results_state", "share_qs", "query_state", 
               "compare_note", "compare_done_state")
 COMPARE_OUT = ("compare_df", "compare_csv", "compare_note", "compare_done_state")
 BASKET_OUT = ("basket_state", "basket_html", "basket_pick", "docx_btn", "md_btn", "tab_basket")
+#: The form's filter dropdowns and the facet each offers.
+FILTER_FIELDS = {"f_country": "country", "f_region": "region", "f_year_from": "year", "f_year_to": "year",
+                 "f_kind": "kind", "f_area": "policy_area", "f_lang": "language"}
+
+
+def filter_choices(lang: str, facets: dict[str, list], field: str) -> list:
+    """A filter's choices as (label in ``lang``, value): document types and languages by name."""
+    if field == "kind":
+        return [(i18n.kind_label(lang, k), k) for k in facets["kind"]]
+    if field == "language":
+        return [(f"{i18n.language_name(lang, c)} ({c})", c) for c in facets["language"]]
+    if field == "year":
+        return [(i18n.text(lang, "year_any"), "")] + [(str(y), str(y)) for y in facets["year"]]
+    return facets[field]
 
 
 def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:
@@ -107,16 +122,23 @@ class PageHandlers:
         return tuple(out)
 
     def on_load(self, basket, request: gr.Request):
-        """The interface language (``ui`` parameter, else the browser's) and the search named by the
-        page address (?q=...&type=...), so a search can be shared."""
+        """The interface language (``ui`` parameter, else the browser's), the filters' choices when
+        the generation now served offers others than the page was laid out with, and the search
+        named by the page address (?q=...&type=...), so a search can be shared."""
         params = request.query_params if request is not None else {}
         lang = i18n.choose_language(params.get(UI_PARAM), request.headers.get("accept-language") if request else None)
-        shared = read_shared_search(params, self.facets)
+        facets = self.live.facets()
+        shared = read_shared_search(params, facets)
+        values = shared.form_values() if shared.question else [gr.skip()] * len(FORM)
+        if facets != self.facets:  # a build added or removed a country, a type, a year...
+            for i, name in enumerate(FORM):
+                if name in FILTER_FIELDS:
+                    kept = {} if isinstance(values[i], dict) else {"value": values[i]}
+                    values[i] = gr.update(choices=filter_choices(lang, facets, FILTER_FIELDS[name]), **kept)
         if not shared.question:
-            return [lang] + [gr.skip()] * (len(FORM) + len(SEARCH_OUT) + 1)
+            return [lang, *values] + [gr.skip()] * (len(SEARCH_OUT) + 1)
         notice = i18n.text(lang, "ignored_params", items=", ".join(shared.ignored)) if shared.ignored else ""
-        values = shared.form_values()
-        return [lang, *values, *self.search(*values, basket, lang, notice),
+        return [lang, *values, *self.search(*shared.form_values(), basket, lang, notice),
                 gr.update(open=True) if shared.narrowed else gr.skip()]
 
     def compare(self, query, done, tab, lang):
