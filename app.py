@@ -355,7 +355,7 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     compare_in, compare_out = pick(("query_state", "compare_done_state", "tab_state", "ui_lang")), pick(COMPARE_OUT)
     for trigger in (ui["search_btn"].click, ui["question"].submit):
         trigger(page.ask, [*form, ui["basket_state"], lang, ui["tab_state"], ui["compare_done_state"]], out,
-                api_name=False, concurrency_limit=SEARCH_CONCURRENCY).then(
+                api_name=False, concurrency_limit=SEARCH_CONCURRENCY, postprocess=False).then(
             None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
     demo.load(page.on_load, [ui["basket_state"]], [lang, *form, *out, ui["filters_box"]], api_name=False).then(
         None, [ui["share_qs"]], None, js=UPDATE_URL_JS)

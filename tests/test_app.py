@@ -524,6 +524,33 @@ def test_compare_runs_only_when_its_tab_is_shown_and_once_per_search(tiny_site, 
     assert handlers.compare(query, done, "compare", "en") == [gr_skip()] * 4 and len(calls) == 1
 
 
+def test_the_search_event_sends_the_table_and_its_csv_as_the_page_receives_them(starter_searcher, tmp_path):
+    """The search event skips Gradio's post-processing: ask() gives the compare table as {headers,
+    data} in the interface language and the CSV as Gradio's file record, on either tab."""
+    from pathlib import Path
+
+    from webui import page as page_module
+
+    searcher = starter_searcher
+    handlers = page_module.PageHandlers(searcher, searcher.facets(), tmp_path)
+    at_df, at_csv = page_module.SEARCH_OUT.index("compare_df"), page_module.SEARCH_OUT.index("compare_csv")
+    form = ("free legal aid", 10, [], [], "", "", [], [], [], [])
+    out = handlers.ask(*form, "es", "search", None)
+    assert out[at_df] == {"headers": text("es", "compare_headers"), "data": [], "metadata": None}
+    assert out[at_csv] is None and "jx-hit" in out[1]
+    out = handlers.ask(*form, "fr", "compare", None)
+    table, csv_file = out[at_df], out[at_csv]
+    assert table["__type__"] == "update" and table["value"]["headers"] == text("fr", "compare_headers")
+    assert any("MK0193" in row for row in table["value"]["data"])
+    record = csv_file["value"]
+    assert csv_file["interactive"] is True and record["meta"] == {"_type": "gradio.FileData"}
+    assert Path(record["path"]).is_file() and record["orig_name"] == "comparable-commitments.csv"
+    # A table that shows a search is emptied by the next one asked on the results tab.
+    out = handlers.ask(*form, "en", "search", out[page_module.SEARCH_OUT.index("compare_done_state")])
+    assert out[at_df]["value"] == {"headers": text("en", "compare_headers"), "data": [], "metadata": None}
+    assert out[at_csv]["interactive"] is False and out[at_csv].get("value") is None
+
+
 def gr_skip():
     import gradio as gr
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+from gradio.data_classes import FileData
 
 from indexer.errors import IndexerError
 from search import LiveSearcher, Searcher, compare
@@ -58,6 +59,23 @@ def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:
     folder = root / uuid.uuid4().hex
     folder.mkdir()
     return folder
+
+
+def _serialised(out: list, lang: str) -> list:
+    """The search event's outputs as the page receives them, so that the event skips Gradio's
+    post-processing (app.py: ``postprocess=False``), which hands every output component to a worker
+    thread and back: the table as {headers, data}, the CSV file as Gradio's file record."""
+    at_df, at_csv = SEARCH_OUT.index("compare_df"), SEARCH_OUT.index("compare_csv")
+    table, csv_file = out[at_df], out[at_csv]
+    is_update = isinstance(table, dict) and table.get("__type__") == "update"
+    rows = table.get("value") if is_update else table
+    if isinstance(rows, list):
+        value = {"headers": list(i18n.text(lang, "compare_headers")), "data": rows, "metadata": None}
+        out[at_df] = {**table, "value": value} if is_update else value
+    if isinstance(csv_file, dict) and csv_file.get("value"):
+        path = str(csv_file["value"])
+        out[at_csv] = {**csv_file, "value": FileData(path=path, orig_name=Path(path).name).model_dump()}
+    return out
 
 
 class PageHandlers:
@@ -119,7 +137,7 @@ class PageHandlers:
                 out[table] = self.compare(query, None, tab, lang)
             elif shown is None:
                 out[SEARCH_OUT.index("compare_df")], out[SEARCH_OUT.index("compare_csv")] = [], None
-        return tuple(out)
+        return tuple(_serialised(out, lang))
 
     def on_load(self, basket, request: gr.Request):
         """The interface language (``ui`` parameter, else the browser's), the filters' choices when
