@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class Prepared:
     """Per question: chunks read, and their word triples and best sentences computed, ahead of need."""
 
     chunks: dict[int, StoredChunk] = field(default_factory=dict)
-    shingles: dict[int, set[tuple[str, ...]]] = field(default_factory=dict)
+    shingles: dict[int, frozenset[int]] = field(default_factory=dict)
     highlights: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
@@ -148,7 +149,7 @@ def part_of(reader: IndexReader, chunk: StoredChunk, start: int) -> str | None:
 
 
 def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
-             shingles: dict[int, set[tuple[str, ...]]], join_scores: dict[int, float], ratio: float,
+             shingles: dict[int, frozenset[int]], join_scores: dict[int, float], ratio: float,
              ) -> list[_Place]:
     """Keep the best of near-duplicate passages, the others listed under "also in", for at
     most ``k`` places, best first.
@@ -160,7 +161,7 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
     """
     kept: list[_Place] = []
 
-    def words_of(cid: int) -> set[tuple[str, ...]]:
+    def words_of(cid: int) -> frozenset[int]:
         # Word triples only when a comparison needs them: a chunk that shares its page with a
         # passage already kept (the common duplicate) is settled without them.
         words = shingles.get(cid)
@@ -193,12 +194,18 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
     return kept
 
 
-def _shingles(text: str) -> set[tuple[str, ...]]:
+# A passage's word triples, each kept as its hash: comparing sets of ints is quicker than sets of
+# string tuples and holds a fraction of the memory. Hashes are only compared within one process.
+# The same passages are candidates for question after question, so recent ones are kept.
+@lru_cache(maxsize=1024)
+def _shingles(text: str) -> frozenset[int]:
     words = _WORDS.findall(text.lower())
-    return set(zip(words, words[1:], words[2:])) if len(words) >= 3 else {tuple(words)}
+    if len(words) < 3:
+        return frozenset((hash(tuple(words)),))
+    return frozenset(map(hash, zip(words, words[1:], words[2:])))
 
 
-def _similar(a: set[tuple[str, ...]], b: set[tuple[str, ...]], threshold: float = 0.6) -> bool:
+def _similar(a: frozenset[int], b: frozenset[int], threshold: float = 0.6) -> bool:
     """True when most of the smaller passage's word triples appear in the other (a passage of a few
     words only when the two are the same words)."""
     if not a or not b:

@@ -22,7 +22,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,7 +82,8 @@ class Signals:
     bridge: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
-        return astuple(self)
+        # Not dataclasses.astuple: it deep-copies every field, and this runs for each candidate.
+        return tuple(getattr(self, name) for name in FEATURES)
 
 
 FEATURES = tuple(f.name for f in fields(Signals))
@@ -223,14 +224,21 @@ def passage_form(chunk: StoredChunk) -> tuple[float, float]:
     """(thin, fragments) of a passage: how near-empty it is, and the share of its lines that are
     fragments: three words or fewer (names, a signature block, headers) or ending in a page number
     (a table of contents). A page's notes count as fragments whole."""
-    words = len(_WORD.findall(chunk.text))
-    thin = max(0.0, 1.0 - words / THIN_WORDS)
-    if chunk.provenance.section == NOTES_SECTION:
+    return _form(chunk.text, chunk.provenance.section == NOTES_SECTION)
+
+
+# The same passages come back as candidates question after question; their form is a property of
+# the text alone, so it is worked out once for each recent one.
+@lru_cache(maxsize=2048)
+def _form(text: str, notes: bool) -> tuple[float, float]:
+    lines = [line for line in text.split("\n") if line.strip()]
+    counts = [len(_WORD.findall(line)) for line in lines]  # no word runs across a line break
+    thin = max(0.0, 1.0 - sum(counts) / THIN_WORDS)
+    if notes:
         return thin, 1.0
-    lines = [line for line in chunk.text.split("\n") if line.strip()]
     if len(lines) < 3:
         return thin, 0.0
-    short = sum(1 for line in lines if len(_WORD.findall(line)) <= 3 or _ENDS_IN_PAGE.search(line))
+    short = sum(1 for line, count in zip(lines, counts) if count <= 3 or _ENDS_IN_PAGE.search(line))
     return thin, short / len(lines)
 
 
