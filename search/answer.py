@@ -18,7 +18,7 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
 
     Ties go to the earlier sentence; with no overlap at all, the first sentence.
     """
-    spans = split_sentences(text)
+    spans = _sentences(text)
     if not spans:
         return 0, len(text)
     languages = ("en", language) if language in ("es", "fr", "pt") else ("en",)
@@ -32,6 +32,12 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
         if score > best_score:
             best, best_score = (start, end), score
     return best
+
+
+# The same passages are candidates question after question: their sentences are found once.
+@lru_cache(maxsize=2048)
+def _sentences(text: str) -> tuple[tuple[int, int, bool], ...]:
+    return tuple(split_sentences(text))
 
 
 @lru_cache(maxsize=256)
