@@ -63,6 +63,21 @@ REPO = Path(__file__).resolve().parent.parent
 GRADIO = "/gradio_api"
 
 
+def read_questions(path: Path) -> list[str]:
+    """The questions of a gold set (JSON Lines with "q" or "question") or of a text file, one a line."""
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            record = json.loads(line)
+            line = record.get("q") or record.get("question") or ""
+        if line:
+            questions.append(line)
+    if not questions:
+        raise SystemExit(f"{path}: no questions found")
+    return questions
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -437,7 +452,13 @@ def main() -> int:
     parser.add_argument("--burst", action="store_true", help="also send 4 x clients simultaneous /ask requests")
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: the starter corpus's index, 2 clients for 2 s on each path")
+    parser.add_argument("--questions", type=Path, action="append", metavar="FILE",
+                        help="ask these questions instead of the ten built in (a gold set's JSON Lines, its 'q' "
+                             "field, or one question a line); repeat for several. Many distinct questions keep "
+                             "the search's per-passage caches from answering most of the work")
     args = parser.parse_args()
+    if args.questions:
+        QUESTIONS[:] = [q for path in args.questions for q in read_questions(path)]
     if args.smoke:
         from smoke import smoke_data
 
