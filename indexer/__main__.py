@@ -18,6 +18,8 @@ EXAMPLES = """examples:
   python -m indexer build --model /models/my-sbert      use another sentence-transformers model
   python -m indexer build --backend torch              sentence-transformers fp32 instead of ONNX int8
   python -m indexer check --index real-index           verify an index and say how to repair it
+  python -m indexer adapt --index real-index --out models/real-adapted
+                                                       fine-tune the model on the index's own passages
 
 exit status: 0 success; 1 some files could not be read (the rest were indexed; with
 --strict nothing is written); 2 the build or check itself failed; 130 interrupted (Ctrl-C:
@@ -42,7 +44,25 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit status: 0 the index is whole; 2 it is missing, damaged or does not fit the model "
                "(the message says what is wrong and the command that rebuilds it).")
     check.add_argument("--model", help="the model searches will use (default: the one the index was built with)")
-    for p in (build, check):
+    adapt = sub.add_parser(
+        "adapt", help="fine-tune the embedding model on an index's own passages",
+        description="Fine-tune the model an index was built with on questions made from its own passages (one "
+                    "sentence of a passage as the question, the rest of it as the answer; no questions need to "
+                    "be written), write it to a new folder, then rebuild with it. On 2 CPU cores it takes about "
+                    "a fifth of a second per pair: some 15 minutes for 5,000 passages.",
+        epilog="examples:\n"
+               "  python -m indexer adapt --index real-index --out models/real-adapted\n"
+               "  python -m indexer build --index real-index --model models/real-adapted   re-embeds every passage\n"
+               "  python -m indexer adapt --index index --out models/mine --pairs 2000     quicker, a sample\n\n"
+               "exit status: 0 written; 2 nothing written (the message says why); 130 interrupted "
+               "(nothing written).",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    adapt.add_argument("--out", type=Path, required=True, help="folder for the adapted model (new, or one an earlier "
+                       "adapt wrote)")
+    adapt.add_argument("--pairs", type=int, default=10_000, help="at most this many training pairs (default 10000)")
+    adapt.add_argument("--seed", type=int, default=0, help="seed for choosing the question sentences (default 0)")
+    adapt.add_argument("--quiet", action="store_true", help="no progress bar")
+    for p in (build, check, adapt):
         p.add_argument("--index", type=Path, help="index folder (default: index)")
         p.add_argument("--config", type=Path, help="TOML settings file (default: ./justice-search.toml if present)")
     build.add_argument("--corpus", type=Path,
@@ -72,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.command == "check":
             return _check(settings)
+        if args.command == "adapt":
+            return _adapt(args, settings)
         if args.command in ("fetch", "add"):
             return _fetch(args, settings) if args.command == "fetch" else _add(args, settings)
         settings = _with_recorded_corpus(args, settings)
@@ -128,6 +150,22 @@ def _with_recorded_corpus(args: argparse.Namespace, settings: Settings) -> Setti
         return settings
     print(f"corpus: {recorded} (the folder this index was built from; --corpus reads another)")
     return settings.with_overrides(corpus_dir=recorded)
+
+
+def _adapt(args: argparse.Namespace, settings: Settings) -> int:
+    from .adapt import adapt_model
+
+    try:
+        report = adapt_model(settings, args.out, limit=args.pairs, seed=args.seed, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: nothing was written to {args.out}.", file=sys.stderr)
+        return 130
+    print(f"Adapted {report.base_model} to {report.index}: {report.pairs:,} pairs from {report.passages:,} passages, "
+          f"{report.steps} steps in {report.seconds / 60:.1f} min (loss {report.first_loss:.2f} -> "
+          f"{report.last_loss:.2f}); written to {report.model}.")
+    print(f"\nNext, re-embed the index with it: python -m indexer build --index {settings.index_dir} --model "
+          f"{report.model}\n(or set model = \"{report.model}\" in justice-search.toml, so every build uses it).")
+    return 0
 
 
 def _check(settings: Settings) -> int:

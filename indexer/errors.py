@@ -18,6 +18,7 @@ __all__ = [
     "IndexLockedError",
     "ModelLoadError",
     "StrictBuildError",
+    "AdaptError",
 ]
 
 
@@ -56,6 +57,10 @@ class IndexLockedError(IndexerError):
 
 class ModelLoadError(IndexerError):
     """The embedding model could not be found or loaded."""
+
+
+class AdaptError(IndexerError):
+    """A model could not be adapted to an index's passages (too few of them, or the output folder)."""
 
 
 class StrictBuildError(IndexerError):

@@ -906,6 +906,20 @@ class IndexReader:
             return int(self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE c.language IN ({marks}){where}",
                                        [*languages, *([target] if has_table else [])]).fetchone()[0])
 
+    def passages_in(self, language: str) -> list[tuple[str, str, bool]]:
+        """(document title, text, rendered) of every passage readable in ``language``, in id order: a
+        passage written in it as it is, one in another language by its rendering (indexer/bridge.py;
+        ``rendered`` True, and passages without one left out)."""
+        with self.lock:
+            has_table = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone()
+            rendering = "b.text" if has_table else "NULL"
+            join = " LEFT JOIN bridges b ON b.chunk_id = c.id AND b.language = ?" if has_table else ""
+            rows = self.db.execute(
+                f"SELECT d.title, c.language, c.text, {rendering} FROM chunks c JOIN documents d ON d.id = c.document_id"
+                f"{join} ORDER BY c.id", [language] if has_table else []).fetchall()
+        return [(title or "", text if written == language else rendered, written != language)
+                for title, written, text, rendered in rows if written == language or rendered]
+
     def languages(self) -> tuple[str, ...]:
         with self.lock:
             return tuple(r[0] for r in self.db.execute("SELECT DISTINCT language FROM chunks ORDER BY 1"))
