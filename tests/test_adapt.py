@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 
 from indexer.__main__ import main
 from indexer.adapt import FEWEST_PAIRS, MIN_PASSAGE_WORDS, PROVENANCE_FILE, training_pairs
 
-from conftest import STARTER_CORPUS
+from conftest import REPO, STARTER_CORPUS
+
+
+def indexer_command(*args: str) -> subprocess.CompletedProcess:
+    """``python -m indexer ARGS`` in its own process: training grows a process's heap by gigabytes
+    that it keeps, and the test session forks build workers from its own."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "indexer", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
 
 LONG = ("The ministry will publish every court's clearance rate each quarter. "
         "Citizens can compare how long cases take in each district before they file. "
@@ -34,7 +45,7 @@ def test_each_pair_asks_with_one_sentence_and_answers_with_the_rest():
     assert training_pairs(passages, seed=3) == pairs and training_pairs(passages, seed=3, limit=1) == pairs[:1]
 
 
-def test_adapt_writes_a_model_that_an_index_records_and_searches_with(tmp_path, starter_index, capsys):
+def test_adapt_writes_a_model_that_an_index_records_and_searches_with(tmp_path, starter_index):
     from sentence_transformers import SentenceTransformer
 
     from indexer.embedding import resolve_model_path
@@ -44,8 +55,9 @@ def test_adapt_writes_a_model_that_an_index_records_and_searches_with(tmp_path, 
 
     settings, _ = starter_index
     out = tmp_path / "adapted"
-    assert main(["adapt", "--index", str(settings.index_dir), "--out", str(out), "--pairs", "64", "--quiet"]) == 0
-    said = capsys.readouterr().out
+    done = indexer_command("adapt", "--index", str(settings.index_dir), "--out", str(out), "--pairs", "64", "--quiet")
+    assert done.returncode == 0, done.stderr
+    said = done.stdout
     assert "64 pairs" in said and f"python -m indexer build --index {settings.index_dir} --model {out}" in said
     record = json.loads((out / PROVENANCE_FILE).read_text())
     assert record["base_model"] == PACKAGED_MODEL_NAME and record["pairs"] == 64 and record["steps"] == 2
@@ -61,8 +73,9 @@ def test_adapt_writes_a_model_that_an_index_records_and_searches_with(tmp_path, 
     corpus = tmp_path / "corpus"
     shutil.copytree(STARTER_CORPUS, corpus)
     index = tmp_path / "index"
-    assert main(["build", "--corpus", str(corpus), "--index", str(index), "--model", str(out),
-                 "--backend", "torch", "--quiet"]) == 0
+    done = indexer_command("build", "--corpus", str(corpus), "--index", str(index), "--model", str(out),
+                           "--backend", "torch", "--quiet")
+    assert done.returncode == 0, done.stderr
     assert IndexManifest.read(index).model == str(out)
     searcher = Searcher(index)  # the index's own model, no settings needed
     try:
@@ -72,7 +85,8 @@ def test_adapt_writes_a_model_that_an_index_records_and_searches_with(tmp_path, 
     assert any("legal aid" in h.text.lower() for h in hits[:3])
 
     # Adapting again into the same folder replaces the model this command wrote there.
-    assert main(["adapt", "--index", str(settings.index_dir), "--out", str(out), "--pairs", "32", "--quiet"]) == 0
+    done = indexer_command("adapt", "--index", str(settings.index_dir), "--out", str(out), "--pairs", "32", "--quiet")
+    assert done.returncode == 0, done.stderr
     assert json.loads((out / PROVENANCE_FILE).read_text())["pairs"] == 32
 
 
