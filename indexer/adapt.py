@@ -127,7 +127,11 @@ def adapt_model(settings: Settings, out: Path | str, limit: int | None = 10_000,
             f"{MIN_PASSAGE_WORDS} words; {FEWEST_PAIRS} needed): adapting the model needs a larger collection. "
             "Add documents and build again, or keep the packaged model.")
     started = time.monotonic()
-    losses = _fine_tune(resolve_model_path(base), pairs, seed, out, progress)
+    # Written beside ``out`` and moved into place whole, its record included, so an interrupted
+    # run leaves ``out`` as it was.
+    work = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(work, ignore_errors=True)
+    losses = _fine_tune(resolve_model_path(base), pairs, seed, work, progress)
     tenth = max(1, len(losses) // 10)
     report = AdaptReport(
         model=str(out), base_model=base, index=str(settings.index_dir), corpus=corpus, language=language,
@@ -135,13 +139,15 @@ def adapt_model(settings: Settings, out: Path | str, limit: int | None = 10_000,
         learning_rate=LEARNING_RATE, seed=seed, first_loss=round(sum(losses[:tenth]) / tenth, 4),
         last_loss=round(sum(losses[-tenth:]) / tenth, 4), seconds=round(time.monotonic() - started, 1),
         adapted_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    (out / PROVENANCE_FILE).write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    (work / PROVENANCE_FILE).write_text(json.dumps(asdict(report), indent=2) + "\n", encoding="utf-8")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(work, out)
     return report
 
 
-def _fine_tune(base_path: str, pairs: list[tuple[str, str]], seed: int, out: Path, progress: bool) -> list[float]:
-    """One epoch over ``pairs``; the model is written next to ``out`` and moved into place at the
-    end, so an interrupted run leaves ``out`` as it was."""
+def _fine_tune(base_path: str, pairs: list[tuple[str, str]], seed: int, folder: Path, progress: bool) -> list[float]:
+    """One epoch over ``pairs``, the model saved into ``folder``; the loss of each step."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -175,13 +181,7 @@ def _fine_tune(base_path: str, pairs: list[tuple[str, str]], seed: int, out: Pat
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
     bar.close()
     model.eval()
-    work = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(work, ignore_errors=True)
-    model.save(str(work))
-    (work / PROVENANCE_FILE).write_text("{}\n", encoding="utf-8")  # marks the folder as this command's
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(work, out)
+    model.save(str(folder))
     return losses
 
 

@@ -879,11 +879,15 @@ class IndexReader:
         with self.lock:
             return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
 
+    def _has_bridges(self) -> bool:
+        # An index built before renderings existed has no bridges table.
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone() is not None
+
     def bridges(self, target: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, their vectors) of the passages rendered into ``target`` at build time (none
         in an index built without them)."""
         with self.lock:
-            if not self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone():
+            if not self._has_bridges():
                 rows = []
             else:
                 rows = self.db.execute("SELECT chunk_id, vector FROM bridges WHERE language = ? ORDER BY chunk_id",
@@ -900,7 +904,7 @@ class IndexReader:
             return 0
         marks = ",".join("?" * len(languages))
         with self.lock:
-            has_table = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone()
+            has_table = self._has_bridges()
             where = "" if not has_table else \
                 " AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.chunk_id = c.id AND b.language = ?)"
             return int(self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE c.language IN ({marks}){where}",
@@ -911,7 +915,7 @@ class IndexReader:
         passage written in it as it is, one in another language by its rendering (indexer/bridge.py;
         ``rendered`` True, and passages without one left out)."""
         with self.lock:
-            has_table = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone()
+            has_table = self._has_bridges()
             rendering = "b.text" if has_table else "NULL"
             join = " LEFT JOIN bridges b ON b.chunk_id = c.id AND b.language = ?" if has_table else ""
             rows = self.db.execute(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 import time
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.headings import PART_HEADING_REACH, numbered_part
 from indexer.records import Provenance
