@@ -28,6 +28,7 @@ from .loaders import LoadedFile, ReadOptions, is_corpus_metadata, is_indexable, 
 from .loaders.pdf import READ_BY
 from .records import Chunk, Document
 from .bridge import bridge_passages, needs_bridges
+from .countries import place_files
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 from .workers import FileReaders, ReadLimits
@@ -52,6 +53,7 @@ class BuildReport:
     ocr_pages: int = 0  # pages of the files read in this build whose text came from OCR
     bridged: int = 0  # passages rendered into the model's language in this build (indexer/bridge.py)
     bridge_note: str | None = None  # why some passages have no rendering
+    placed: int = 0  # files given the member their text names (indexer/countries.py)
     total_files: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -74,6 +76,8 @@ class BuildReport:
             lines.insert(3, f"  pages read by OCR: {self.ocr_pages}")
         if self.bridged:
             lines.insert(3, f"  passages rendered by machine translation for the dense side: {self.bridged}")
+        if self.placed:
+            lines.insert(3, f"  files given the member their text names (for questions that name one): {self.placed}")
         if self.bridge_note:
             lines.append(f"  note: {self.bridge_note}")
         if self.full_rebuild_reason:
@@ -272,7 +276,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     f"is in {corpus_dir}. Was the index built from another folder? Give that folder with --corpus, "
                     f"or add --replace to rebuild the index from {corpus_dir}.")
             if report.up_to_date and previous is not None and not stale_failures \
-                    and not needs_bridges(previous, settings):
+                    and not needs_bridges(previous, settings) and previous.has_file_countries:
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started
@@ -320,6 +324,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     writer.remove_sources(report.removed)
                 bridged = bridge_passages(writer, encoder, settings, progress)
                 report.bridged, report.bridge_note = bridged.rendered, bridged.reason
+                report.placed = place_files(writer)
                 writer.clear_failures()
                 for source, reason in report.failed:
                     sha256 = current[source].sha256 if source in current else retry_hashes.get(source)

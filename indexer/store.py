@@ -26,6 +26,7 @@ its list count, or crosses the limit either way. See docs/scaling.md for the mea
 from __future__ import annotations
 
 import contextlib
+import functools
 import fcntl
 import json
 import math
@@ -73,6 +74,7 @@ CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_
 CREATE TABLE failures (source TEXT PRIMARY KEY, sha256 TEXT, reason TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bridges (
     chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS file_countries (source TEXT PRIMARY KEY, country TEXT NOT NULL, mentions INTEGER NOT NULL);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_commitment ON documents(commitment_id);
 CREATE INDEX documents_country ON documents(country);
@@ -89,7 +91,8 @@ _BUILD_CACHE_KIB = 256 * 1024
 #: Indexes added after schema 1 was first released, created on the next build of an older index.
 _LATER_INDEXES = """CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);
 CREATE TABLE IF NOT EXISTS bridges (
-    chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);"""
+    chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS file_countries (source TEXT PRIMARY KEY, country TEXT NOT NULL, mentions INTEGER NOT NULL);"""
 
 
 @dataclass(frozen=True)
@@ -555,6 +558,23 @@ class IndexWriter:
                             [(int(cid), language, text, vectors[at].tobytes())
                              for at, (cid, language, text) in enumerate(rows)])
 
+    def countries(self) -> list[str]:
+        """Every member a document of the index being written carries (indexer/countries.py)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")]
+
+    def unplaced_texts(self) -> Iterator[tuple[str, str]]:
+        """(file, passage) for every passage of the files none of whose documents carries a member:
+        the passage's rendering in the model's language where it has one, else its title and text."""
+        yield from self.db.execute(
+            "SELECT d.source, COALESCE(b.text, d.title || char(10) || c.text) FROM chunks c"
+            " JOIN documents d ON d.id = c.document_id LEFT JOIN bridges b ON b.chunk_id = c.id"
+            " WHERE d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL) ORDER BY c.id")
+
+    def set_file_countries(self, rows: Sequence[tuple[str, str, int]]) -> None:
+        """Replace every file's member found by indexer/countries.py: (file, member, mentions)."""
+        self.db.execute("DELETE FROM file_countries")
+        self.db.executemany("INSERT INTO file_countries (source, country, mentions) VALUES (?,?,?)", rows)
+
     @property
     def vector_count(self) -> int:
         return self.vectors.ntotal + (self._pending.ntotal if self._pending is not None else 0)
@@ -883,6 +903,13 @@ class IndexReader:
         # An index built before renderings existed has no bridges table.
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone() is not None
 
+    @functools.cached_property
+    def has_file_countries(self) -> bool:
+        """False for an index built before files were given the member their text names (asked once:
+        a generation never changes)."""
+        with self.lock:
+            return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_countries'").fetchone() is not None
+
     def bridges(self, target: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, their vectors) of the passages rendered into ``target`` at build time (none
         in an index built without them)."""
@@ -1035,13 +1062,17 @@ class IndexReader:
                 "ORDER BY d.year DESC, d.id, c.ordinal", [country, number, *params])]
 
     def country_and_year(self, chunk_ids: Sequence[int]) -> dict[int, tuple[str | None, int | None]]:
-        """chunk id -> its document's (country, year)."""
+        """chunk id -> its document's (country, year): the member its loader gave it, or else the one
+        its file's text names (indexer/countries.py)."""
         ids = [int(i) for i in chunk_ids]
         if not ids:
             return {}
         with self.lock:
+            placed = self.has_file_countries
+            country = "COALESCE(d.country, f.country)" if placed else "d.country"
+            join = " LEFT JOIN file_countries f ON f.source = d.source" if placed else ""
             rows = self.db.execute(
-                "SELECT c.id, d.country, d.year FROM chunks c JOIN documents d ON d.id = c.document_id "
+                f"SELECT c.id, {country}, d.year FROM chunks c JOIN documents d ON d.id = c.document_id{join} "
                 f"WHERE c.id IN ({','.join('?' * len(ids))})", ids).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 

@@ -8,24 +8,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from indexer.analysis import query_terms
+from indexer.countries import MemberNames, canonical_country
 
 from .filters import Filters
 
-__all__ = ["Query", "QueryAnalyser", "QueryVersion", "COUNTRY_ALIASES"]
+__all__ = ["Query", "QueryAnalyser", "QueryVersion"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 _COMMITMENT_NUMBER = re.compile(
     r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
-#: Short names people use for members whose export name is longer.
-COUNTRY_ALIASES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
-                   "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
-                   "kyrgyzstan": "Kyrgyz Republic"}
-
-#: Short names that are also common words: they name a member only when written in capitals.
-_WORD_ALIASES = frozenset({"us"})
-_US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
-
 #: What a question asks for, beyond its topic, in English, Spanish and French: the ranker lets a
 #: passage's type and form count only through these (a commitment record when the question asks for
 #: commitments or countries; a list of names or a table of contents when it asks for people or contents).
@@ -60,7 +52,8 @@ class Query:
     terms: tuple[str, ...]  # distinct keyword stems, in every stemmed language of the index
     commitment_ids: tuple[str, ...]  # commitment ids it names ("MK0164"), upper case, sorted
     commitment_number: str | None  # the number in "commitment 7", when it says one
-    country: str | None  # the member it names, as the index spells it
+    #: The member it names (or, when it names none, its translations name), in the export's English spelling.
+    country: str | None
     years: frozenset[int]  # the years it names
     filters: Filters
     #: The question in the index's other languages (none when it holds one, or translation is off).
@@ -76,7 +69,7 @@ class Query:
 
     def named_count(self, country: str | None, year: int | None) -> int:
         """How many of the country and year the question names a passage's document has (0-2)."""
-        return (self.country is not None and country == self.country) + (year in self.years)
+        return (self.country is not None and canonical_country(country) == self.country) + (year in self.years)
 
 
 class QueryAnalyser:
@@ -88,26 +81,24 @@ class QueryAnalyser:
         its own language first (search/translate.py's question_versions), or None for no versions."""
         self.languages = languages
         self._translate = translate
-        countries = list(countries)
-        self._country_names = {c.lower(): c for c in countries}
-        self._country_names.update({a: c for a, c in COUNTRY_ALIASES.items() if c in countries})
-        # One pattern for every member name (longest first) and the short names people use for
-        # them, built once instead of a regex per country per question.
-        names = sorted(self._country_names, key=len, reverse=True)
-        self._country_pattern = re.compile(rf"\b({'|'.join(map(re.escape, names))})\b") if names else None
+        self._members = MemberNames(countries)
 
     def analyse(self, text: str, filters: Filters | None = None) -> Query:
         number = _COMMITMENT_NUMBER.search(text)
+        versions = self._versions(text)
+        versions_text = [v.text for v in versions.get("versions", ())]
         return Query(
             text=text,
             terms=tuple(query_terms(text, self.languages)),
             commitment_ids=tuple(sorted({m.upper() for m in _COMMITMENT_ID.findall(text)})),
             commitment_number=number.group(1) if number else None,
-            country=self.country_in(text),
+            # A member named in the question's own words, or else in its translations (Apertium renders
+            # "EE.UU." as "USA"; a French "guatémaltèque" it leaves as it is).
+            country=self.country_in(text) or next(filter(None, map(self.country_in, versions_text)), None),
             years=frozenset(int(y) for y in _YEAR.findall(text)),
             filters=filters or Filters(),
             asks_for=frozenset(name for name, pattern in _ASKS_FOR.items() if pattern.search(text)),
-            **self._versions(text),
+            **versions,
         )
 
     def _versions(self, text: str) -> dict:
@@ -121,14 +112,6 @@ class QueryAnalyser:
             QueryVersion(lang, versions[lang], tuple(query_terms(versions[lang], (lang,)))) for lang in others)}
 
     def country_in(self, text: str) -> str | None:
-        """The member named in ``text``, by its export name or a common short name ("us" only as
-        "US" or "U.S.": in lower case it is the pronoun)."""
-        if self._country_pattern is None:
-            return None
-        text = _US_DOTTED.sub("US", text)
-        for match in self._country_pattern.finditer(text.lower()):
-            name = match.group(1)
-            if name in _WORD_ALIASES and text[match.start():match.end()] != name.upper():
-                continue
-            return self._country_names[name]
-        return None
+        """The member named in ``text``, in the export's English spelling ("us" only as "US" or
+        "U.S.": in lower case it is the pronoun)."""
+        return self._members.first(text)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, split_words
+from indexer.countries import SHORT_NAMES
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError
 from indexer.records import DOCUMENT_KINDS
@@ -22,7 +23,7 @@ from . import candidates, fusion, places
 from .candidates import Candidates
 from .filters import LANGUAGE_NAMES, Filters
 from .hit import Hit, safe_url
-from .query import COUNTRY_ALIASES, Query, QueryAnalyser
+from .query import Query, QueryAnalyser
 from .rerank import Signals, load_ranker, reorder_head, signals_of
 from .translate import TRANSLATABLE, MachineTranslation, Translator, question_versions
 
@@ -155,7 +156,7 @@ class Searcher:
         facets = self.facets()
         facets["kind"] = sorted({*facets["kind"], *DOCUMENT_KINDS})
         languages = {name: code for code, name in LANGUAGE_NAMES.items()}
-        return filters.matched_to(facets, {"country": COUNTRY_ALIASES, "language": languages})
+        return filters.matched_to(facets, {"country": SHORT_NAMES, "language": languages})
 
     def analyse(self, question: str, filters: Filters | None = None) -> Query:
         """The question as every stage reads it."""

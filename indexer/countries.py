@@ -1,0 +1,133 @@
+"""Which member a text names, and the build stage that gives a file the member its text is about.
+
+The official export's records carry their member ("Country/Locality"); an action plan in PDF, a
+tracker, a blog post or a spreadsheet of cases carries none, or carries it in Spanish ("Estados
+Unidos"). A question that names a member is answered first by that member's passages (the fusion
+bonus and the ranker's ``named`` signal), so without this a question about the United States' fifth
+plan could not tell it from Colombia's. Names are compared in one canonical spelling (the English
+one the export uses), whichever language they were written in.
+
+The stage reads each file without a member of its own in the model's language where it has
+renderings (indexer/bridge.py), counts the members it names, and records the one it names most when
+that one is named often enough and at least as often as all the others together. It is recomputed
+whole on every build that writes a generation: it is one pass of one pattern over the passages, and a
+new file of records can add members that older files name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+
+__all__ = ["SHORT_NAMES", "COUNTRY_ALIASES", "MemberNames", "canonical_country", "place_files"]
+
+#: Short English names people give members whose export name is longer; a country filter takes these too.
+SHORT_NAMES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
+               "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
+               "kyrgyzstan": "Kyrgyz Republic"}
+
+#: Every other name of a member a question or a document may use, in English, Spanish and French,
+#: with the export's English spelling. A filter takes only SHORT_NAMES: a value the index does not
+#: hold is more likely a slip to be pointed out than a name in another language.
+COUNTRY_ALIASES = SHORT_NAMES | {
+    "great britain": "United Kingdom", "reino unido": "United Kingdom", "royaume-uni": "United Kingdom",
+    "british": "United Kingdom", "united states of america": "United States",
+    "estados unidos": "United States", "ee.uu": "United States", "eeuu": "United States",
+    "états-unis": "United States", "etats-unis": "United States",
+    "macedonia del norte": "North Macedonia", "macédoine du nord": "North Macedonia", "slovakia": "Slovak Republic",
+    "eslovaquia": "Slovak Republic", "slovaquie": "Slovak Republic",
+    "south korea": "Republic of Korea", "korea": "Republic of Korea", "corea del sur": "Republic of Korea",
+    "corée du sud": "Republic of Korea",
+    "francia": "France", "españa": "Spain", "espagne": "Spain", "méxico": "Mexico", "mexique": "Mexico",
+    "perú": "Peru", "pérou": "Peru", "brasil": "Brazil", "brésil": "Brazil", "canadá": "Canada",
+    "alemania": "Germany", "allemagne": "Germany", "italia": "Italy", "italie": "Italy",
+    "países bajos": "Netherlands", "pays-bas": "Netherlands", "nueva zelanda": "New Zealand",
+    "nouvelle-zélande": "New Zealand", "japón": "Japan", "japon": "Japan", "sudáfrica": "South Africa",
+    "afrique du sud": "South Africa", "marruecos": "Morocco", "maroc": "Morocco", "túnez": "Tunisia",
+    "tunisie": "Tunisia", "república dominicana": "Dominican Republic",
+    "république dominicaine": "Dominican Republic", "panamá": "Panama", "tailandia": "Thailand",
+    "thaïlande": "Thailand", "grecia": "Greece", "grèce": "Greece", "irlanda": "Ireland", "irlande": "Ireland",
+    "noruega": "Norway", "norvège": "Norway", "suecia": "Sweden", "suède": "Sweden", "finlandia": "Finland",
+    "finlande": "Finland", "dinamarca": "Denmark", "danemark": "Denmark", "ucrania": "Ukraine",
+    "chili": "Chile", "colombie": "Colombia", "sénégal": "Senegal", "kenia": "Kenya", "filipinas": "Philippines",
+    "indonésie": "Indonesia", "géorgie": "Georgia", "arménie": "Armenia", "moldavia": "Moldova",
+    "mongolie": "Mongolia", "croacia": "Croatia", "croatie": "Croatia", "serbie": "Serbia",
+    "rumania": "Romania", "roumanie": "Romania", "lituania": "Lithuania", "lituanie": "Lithuania",
+    "letonia": "Latvia", "lettonie": "Latvia", "jordania": "Jordan", "jordanie": "Jordan",
+    "albanie": "Albania", "bulgarie": "Bulgaria", "bolivie": "Bolivia", "équateur": "Ecuador",
+    "guatémala": "Guatemala", "tanzanie": "Tanzania", "ouganda": "Uganda", "libéria": "Liberia",
+    # English adjectives of members, left out where the adjective is also a language's name ("French",
+    # "Spanish", "Georgian"), where it names more than one member ("American"), and where it is rare.
+    "argentine": "Argentina", "argentinian": "Argentina", "chilean": "Chile", "colombian": "Colombia",
+    "guatemalan": "Guatemala", "canadian": "Canada", "mexican": "Mexico", "peruvian": "Peru",
+    "brazilian": "Brazil", "uruguayan": "Uruguay", "paraguayan": "Paraguay", "costa rican": "Costa Rica",
+    "honduran": "Honduras", "panamanian": "Panama", "ecuadorian": "Ecuador", "bolivian": "Bolivia",
+    "jamaican": "Jamaica", "moroccan": "Morocco", "tunisian": "Tunisia", "kenyan": "Kenya",
+    "nigerian": "Nigeria", "ghanaian": "Ghana", "senegalese": "Senegal", "liberian": "Liberia",
+    "sierra leonean": "Sierra Leone", "south african": "South Africa", "australian": "Australia",
+    "sri lankan": "Sri Lanka", "philippine": "Philippines", "jordanian": "Jordan", "moldovan": "Moldova",
+    "montenegrin": "Montenegro", "ugandan": "Uganda", "tanzanian": "Tanzania", "malawian": "Malawi",
+}
+#: Names that are also common words: they name a member only when written in capitals ("us", the pronoun).
+_WORD_ALIASES = frozenset({"us"})
+_US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")
+
+#: A file is given a member only when its text names it at least this often ...
+_FEWEST_MENTIONS = 3
+#: ... and at least this share of all the members it names.
+_LEAST_SHARE = 0.5
+
+
+def canonical_country(name: str | None) -> str | None:
+    """The export's English spelling of a member named in any of the three languages ("Estados
+    Unidos" -> "United States"); a name the table does not know is returned as it is."""
+    if name is None:
+        return None
+    return COUNTRY_ALIASES.get(name.lower(), name)
+
+
+class MemberNames:
+    """Finds the members of one index in a text, by the names its records use and their other names."""
+
+    def __init__(self, countries: Iterable[str]) -> None:
+        members = {canonical_country(c) for c in countries}
+        self._names = {c.lower(): c for c in members}
+        self._names.update({alias: c for alias, c in COUNTRY_ALIASES.items() if c in members})
+        # One pattern for every name (longest first), built once instead of a regex per member.
+        names = sorted(self._names, key=len, reverse=True)
+        self._pattern = re.compile(rf"(?<!\w)({'|'.join(map(re.escape, names))})(?!\w)") if names else None
+
+    def named(self, text: str) -> Iterator[str]:
+        """Each member ``text`` names, in canonical spelling, once per mention, in order ("us" only
+        as "US" or "U.S.": in lower case it is the pronoun)."""
+        if self._pattern is None:
+            return
+        text = _US_DOTTED.sub("US", text)
+        for match in self._pattern.finditer(text.lower()):
+            name = match.group(1)
+            if name in _WORD_ALIASES and text[match.start():match.end()] != name.upper():
+                continue
+            yield self._names[name]
+
+    def first(self, text: str) -> str | None:
+        """The first member ``text`` names, or None."""
+        return next(self.named(text), None)
+
+
+def place_files(writer) -> int:
+    """Give each file whose documents carry no member the one its text is about (see the module's
+    docstring); returns how many files were given one. ``writer``: the IndexWriter of the build."""
+    names = MemberNames(writer.countries())
+    mentions: dict[str, Counter] = {}
+    for source, text in writer.unplaced_texts():
+        mentions.setdefault(source, Counter()).update(names.named(text))
+    placed = []
+    for source, counts in mentions.items():
+        if not counts:
+            continue
+        member, most = counts.most_common(1)[0]
+        if most >= _FEWEST_MENTIONS and most >= _LEAST_SHARE * sum(counts.values()):
+            placed.append((source, member, most))
+    writer.set_file_countries(placed)
+    return len(placed)

@@ -1,0 +1,175 @@
+"""Members named in three languages, and files given the member their text is about (indexer/countries.py):
+a question that names a member is answered first by that member's action plan even when the plan's
+loader carries no country."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+
+import pytest
+
+from indexer.build import build_index
+from indexer.countries import MemberNames, canonical_country
+from indexer.settings import Settings
+from indexer.store import IndexReader
+from search import Searcher
+from search.query import QueryAnalyser
+
+MEMBERS = ["United States", "Chile", "Argentina", "Guatemala", "Francia", "United Kingdom"]
+
+
+def test_members_are_found_by_their_names_in_three_languages_and_their_adjectives():
+    names = MemberNames(MEMBERS)
+    assert names.first("Según el plan de Estados Unidos") == "United States"
+    assert names.first("el quinto plan de gobierno abierto de EE.UU.") == "United States"
+    assert names.first("le plan d'action des États-Unis") == "United States"
+    assert names.first("the Guatemalan open justice index") == "Guatemala"
+    assert names.first("an Argentinian protocol on judicial data") == "Argentina"
+    assert names.first("the British action plan") == "United Kingdom"
+    # the index spells France in Spanish; an English question still finds it, in the canonical spelling
+    assert names.first("the French Court of Audit in France") == "France"
+    assert list(names.named("Chile, then the U.S., then Chile again")) == ["Chile", "United States", "Chile"]
+
+
+def test_words_that_only_look_like_members_name_none():
+    names = MemberNames(MEMBERS)
+    assert names.first("tell us which courts publish their judgments") is None  # the pronoun
+    assert names.first("Latin American and Inter-American courts") is None  # "American" names no one member
+    assert names.first("published in French and Spanish") is None  # languages, not members
+    assert names.first("Chilean") == "Chile" and names.first("Chileans") is None  # whole words only
+    assert MemberNames([]).first("Chile") is None  # an index without records knows no members
+
+
+def test_canonical_spelling():
+    assert canonical_country("Estados Unidos") == "United States"
+    assert canonical_country("Reino Unido") == "United Kingdom"
+    assert canonical_country("Syldavia") == "Syldavia"  # unknown names are kept as they are
+    assert canonical_country(None) is None
+
+
+def test_a_question_names_a_member_in_its_own_words_or_in_its_translation():
+    translations = {"¿Qué cambió el protocolo argentino?": {"es": "¿Qué cambió el protocolo argentino?",
+                                                          "en": "What changed the Argentinian protocol?"}}
+    analyser = QueryAnalyser(("en", "es"), MEMBERS, translate=lambda text: translations.get(text, {"en": text}))
+    # "argentino" is in no table: the English rendering's "Argentinian" is
+    assert analyser.analyse("¿Qué cambió el protocolo argentino?").country == "Argentina"
+    assert analyser.analyse("What does the Chilean plan promise?").country == "Chile"
+    assert analyser.analyse("What does the plan promise?").country is None
+    query = analyser.analyse("¿Qué prometió Estados Unidos?")
+    assert query.country == "United States"
+    # a record spelt in Spanish and a file placed in English both count as the member the question names
+    assert query.named_count("Estados Unidos", None) == 1 and query.named_count("United States", None) == 1
+    assert query.named_count("Chile", None) == 0
+
+
+PLAN = """# National action plan for open justice
+
+This is the national action plan of {member}. {member} drafted it with civil society, and the
+government of {member} reports on it every year. The ministry of justice of {member} leads it.
+
+# Legal aid clinics
+
+The plan funds free legal aid clinics in rural districts. Each clinic publishes its caseload, the
+waiting time for a first appointment and the share of cases settled without a hearing.
+"""
+
+
+def _records() -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["Commitment Unique Identifier", "Country/Locality", "Region", "Year Of Submission",
+                "Commitment Title", "Full Text", "Justice"])
+    w.writerow(["US0001", "United States", "North America", "2022", "Open court records",
+                "Federal courts will publish their dockets as open data.", "1"])
+    w.writerow(["CL0001", "Chile", "Americas", "2022", "Open court records",
+                "The judiciary will publish judgments as open data.", "1"])
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory, encoder):
+    root = tmp_path_factory.mktemp("plans")
+    corpus = root / "corpus"
+    (corpus / "commitments").mkdir(parents=True)
+    (corpus / "commitments" / "export.csv").write_text(_records(), encoding="utf-8")
+    (corpus / "plans").mkdir()
+    (corpus / "plans" / "plan-a.md").write_text(PLAN.format(member="the United States"), encoding="utf-8")
+    (corpus / "plans" / "plan-b.md").write_text(PLAN.format(member="Chile"), encoding="utf-8")
+    (corpus / "plans" / "notes.md").write_text(
+        "# Meeting notes\n\nThe working group compared the plans of Chile and the United States once.\n",
+        encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index")
+    report = build_index(settings, progress=False, encoder=encoder)
+    assert report.failed == []
+    return settings, report
+
+
+def test_the_build_gives_a_file_the_member_its_text_names(plans):
+    settings, report = plans
+    assert report.placed == 2
+    assert "files given the member their text names" in report.summary()
+    reader = IndexReader(settings.index_dir)
+    try:
+        assert reader.has_file_countries
+        chunk_ids = {source: [c for c, in reader.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))]
+                     for source in ("plans/plan-a.md", "plans/plan-b.md", "plans/notes.md")}
+        places = reader.country_and_year([c for ids in chunk_ids.values() for c in ids])
+        assert {places[c][0] for c in chunk_ids["plans/plan-a.md"]} == {"United States"}
+        assert {places[c][0] for c in chunk_ids["plans/plan-b.md"]} == {"Chile"}
+        # named once each: too few mentions to say what the file is about
+        assert {places[c][0] for c in chunk_ids["plans/notes.md"]} == {None}
+        # the loader's own country is kept, and no filter value is invented
+        assert set(reader.countries()) == {"Chile", "United States"}
+    finally:
+        reader.close()
+
+
+def test_a_question_naming_a_member_finds_that_members_plan_first(plans, encoder):
+    settings, _ = plans
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        # the clinics' passage names no member: only the file it belongs to does
+        for question, source in (("How do the United States' legal aid clinics report their caseload?",
+                                  "plans/plan-a.md"),
+                                 ("How do Chile's legal aid clinics report their caseload?", "plans/plan-b.md"),
+                                 ("¿Cómo informan de su carga de casos las clínicas jurídicas de EE.UU.?",
+                                  "plans/plan-a.md")):
+            hits = searcher.search(question, k=3)
+            assert hits[0].provenance.source == source, question
+            assert "Legal aid clinics" in (hits[0].provenance.section or "") or "clinics" in hits[0].text
+    finally:
+        searcher.close()
+
+
+def test_an_index_from_before_gets_its_members_on_the_next_build_without_re_embedding(plans, tmp_path, encoder):
+    """An index written before this stage (no file_countries table) is searched as before, and its
+    next build adds the table without reading or embedding anything again."""
+    settings, _ = plans
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)
+    manifest = json.loads((index / "manifest.json").read_text())
+    database = index / manifest["sqlite_file"]
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TABLE file_countries")
+    db.close()
+    # as the earlier version would have recorded it
+    manifest["sqlite_bytes"] = database.stat().st_size
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    reader = IndexReader(index)
+    try:
+        assert not reader.has_file_countries
+        chunk = reader.db.execute("SELECT id FROM chunks WHERE source = 'plans/plan-a.md'").fetchone()[0]
+        assert reader.country_and_year([chunk])[chunk][0] is None
+    finally:
+        reader.close()
+    again = build_index(Settings(corpus_dir=settings.corpus_dir, index_dir=index), progress=False, encoder=encoder)
+    assert again.chunks_embedded == 0 and again.up_to_date and again.placed == 2
+    reader = IndexReader(index)
+    try:
+        assert reader.has_file_countries and reader.country_and_year([chunk])[chunk][0] == "United States"
+    finally:
+        reader.close()
