@@ -31,8 +31,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "docume
 #: 5: so are up to three stacked heading lines (a title above a section heading);
 #: 6: Markdown front matter read as records and field passages;
 #: 7: one section-path rule (a first heading dropped only when it is the title), PDF running lines
-#:    kept as page metadata, footnotes and tables apart.
-CHUNKER_VERSION = 7
+#:    kept as page metadata, footnotes and tables apart;
+#: 8: a PDF page laid out one word per line read as running text.
+CHUNKER_VERSION = 8
 
 
 class Tokenizer(Protocol):

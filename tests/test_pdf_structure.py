@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import make_pdf
+
 from indexer.loaders.ocr import OcrOptions
 from indexer.loaders.pdf import NOTES, load_pdf
 
@@ -141,3 +143,20 @@ def test_prose_set_in_two_columns_is_not_read_as_a_table(tmp_path):
     assert looks_tabular(clean_pdf_text(PdfReader(path).pages[0].extract_text()))  # short lines, like cells
     (page,) = _load(path)
     assert ": " not in page.text and "; " not in page.text
+
+
+WORD_PER_LINE = ("Los centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los tribunales. "
+                 "Cada centro atiende gratuitamente a las familias del barrio: registra los acuerdos.")
+
+
+def test_a_page_laid_out_one_word_per_line_is_read_as_running_text(tmp_path):
+    """Some design tools place every word on its own line; read as it comes, such a page was shown as a
+    column of words and translated word by word. A page of ordinary lines is left as it was."""
+    ordinary = "The national courts publish monthly statistics.\nFree legal aid offices help people on low incomes."
+    path = make_pdf(tmp_path / "ficha.pdf", ["\n".join(WORD_PER_LINE.split()), ordinary])
+    documents, _ = load_pdf(path, "ficha.pdf", OcrOptions(enabled=False))
+    first, second = documents[0].text, documents[1].text
+    assert first.split("\n") == [
+        "Los centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los tribunales.",
+        "Cada centro atiende gratuitamente a las familias del barrio:", "registra los acuerdos."]
+    assert second == ordinary

@@ -75,7 +75,8 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
                 notes[index] = page_notes
             page_text = clean_pdf_text(raw)
             table = _as_table(reader.pages[index], page_notes, header) if looks_tabular(page_text) else None
-            page_text, header = table if table else (page_text, ())  # a table goes on to the next page only
+            # A table goes on to the next page only; a table's cells, one to a line, are not prose to join.
+            page_text, header = table if table else (word_per_line_joined(page_text), ())
             if page_text:
                 texts[index] = page_text
             else:
@@ -489,6 +490,36 @@ def _folded(text: str) -> str:
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_BREAKS = re.compile(r"\n{3,}")
+
+
+#: A page is taken to be laid out one word per line when at least this many of its lines ...
+_WORD_LINES_FEWEST = 12
+#: ... and at least this share of them hold one word each.
+_WORD_LINES_SHARE = 0.6
+_ENDS_SENTENCE = (".", "!", "?", ":", ";")
+
+
+def word_per_line_joined(text: str) -> str:
+    """The text of a page that pypdf returned one word per line (some design tools place every word
+    on its own, as in the justice network's fichas) joined into running text: a line break only
+    after a sentence's end, and blank lines kept. Apertium translates line by line and the sentence
+    splitter reads lines, so word-per-line text was translated word by word ("por medio de" as "by
+    half of") and shown as a column of words. Any other page is returned as it is."""
+    lines = [line for line in text.split("\n") if line]
+    if len(lines) < _WORD_LINES_FEWEST or sum(" " not in line for line in lines) < _WORD_LINES_SHARE * len(lines):
+        return text
+    paragraphs = []
+    for block in text.split("\n\n"):
+        sentences, words = [], []
+        for line in block.split("\n"):
+            words.append(line)
+            if line.endswith(_ENDS_SENTENCE):
+                sentences.append(" ".join(words))
+                words = []
+        if words:
+            sentences.append(" ".join(words))
+        paragraphs.append("\n".join(sentences))
+    return "\n\n".join(paragraphs)
 
 
 def clean_pdf_text(raw: str) -> str:
