@@ -160,3 +160,10 @@ def test_a_page_laid_out_one_word_per_line_is_read_as_running_text(tmp_path):
         "Los centros de mediación comunitaria resuelven conflictos vecinales sin acudir a los tribunales.",
         "Cada centro atiende gratuitamente a las familias del barrio:", "registra los acuerdos."]
     assert second == ordinary
+
+
+def test_words_set_apart_by_blank_lines_are_read_as_running_text_too(tmp_path):
+    first_sentence = WORD_PER_LINE.split(". ")[0] + "."
+    path = make_pdf(tmp_path / "ficha.pdf", ["\n\n".join(first_sentence.split())])  # one page's worth
+    documents, _ = load_pdf(path, "ficha.pdf", OcrOptions(enabled=False))
+    assert [d.text for d in documents] == [first_sentence]

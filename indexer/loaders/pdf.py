@@ -508,8 +508,12 @@ def word_per_line_joined(text: str) -> str:
     lines = [line for line in text.split("\n") if line]
     if len(lines) < _WORD_LINES_FEWEST or sum(" " not in line for line in lines) < _WORD_LINES_SHARE * len(lines):
         return text
+    # Some such pages hold a blank line between every two words: there, blank lines mark no paragraph.
+    blocks = text.split("\n\n")
+    if len(blocks) >= _WORD_LINES_SHARE * len(lines):
+        blocks = ["\n".join(lines)]
     paragraphs = []
-    for block in text.split("\n\n"):
+    for block in blocks:
         sentences, words = [], []
         for line in block.split("\n"):
             words.append(line)
