@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from indexer.countries import canonical_country
 from indexer.store import IndexReader
 
 from .query import Query
@@ -121,7 +122,9 @@ def exact(reader: IndexReader, query: Query) -> tuple[int, ...]:
     filters = query.filters if query.filters.active else None
     found = reader.commitment_chunks(query.commitment_ids, filters)
     if query.commitment_number and query.country:
-        found += reader.numbered_commitment_chunks(query.country, query.commitment_number, filters)
+        # The question's member is in the canonical spelling; the records may use another.
+        for spelling in (c for c in reader.countries() if canonical_country(c) == query.country):
+            found += reader.numbered_commitment_chunks(spelling, query.commitment_number, filters)
     return tuple(found)
 
 

@@ -16,7 +16,7 @@ from indexer.build import build_index
 from indexer.countries import MemberNames, canonical_country
 from indexer.settings import Settings
 from indexer.store import IndexReader
-from search import Searcher
+from search import Searcher, candidates
 from search.query import QueryAnalyser
 
 MEMBERS = ["United States", "Chile", "Argentina", "Guatemala", "Francia", "United Kingdom"]
@@ -82,11 +82,14 @@ def _records() -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["Commitment Unique Identifier", "Country/Locality", "Region", "Year Of Submission",
-                "Commitment Title", "Full Text", "Justice"])
-    w.writerow(["US0001", "United States", "North America", "2022", "Open court records",
+                "Commitment Number", "Commitment Title", "Full Text", "Justice"])
+    w.writerow(["US0001", "United States", "North America", "2022", "1", "Open court records",
                 "Federal courts will publish their dockets as open data.", "1"])
-    w.writerow(["CL0001", "Chile", "Americas", "2022", "Open court records",
+    w.writerow(["CL0001", "Chile", "Americas", "2022", "1", "Open court records",
                 "The judiciary will publish judgments as open data.", "1"])
+    # a record whose member is spelt in Spanish, as some members' own exports spell it
+    w.writerow(["RU0003", "Reino Unido", "Europe", "2022", "3", "Registro de mediadores",
+                "Se publicará un registro abierto de mediadores familiares acreditados.", "1"])
     return buf.getvalue()
 
 
@@ -123,7 +126,7 @@ def test_the_build_gives_a_file_the_member_its_text_names(plans):
         # named once each: too few mentions to say what the file is about
         assert {places[c][0] for c in chunk_ids["plans/notes.md"]} == {None}
         # the loader's own country is kept, and no filter value is invented
-        assert set(reader.countries()) == {"Chile", "United States"}
+        assert set(reader.countries()) == {"Chile", "United States", "Reino Unido"}
     finally:
         reader.close()
 
@@ -141,6 +144,20 @@ def test_a_question_naming_a_member_finds_that_members_plan_first(plans, encoder
             hits = searcher.search(question, k=3)
             assert hits[0].provenance.source == source, question
             assert "Legal aid clinics" in (hits[0].provenance.section or "") or "clinics" in hits[0].text
+    finally:
+        searcher.close()
+
+
+def test_a_members_numbered_commitment_is_found_whatever_the_spelling(plans, encoder):
+    """"UK commitment 3" names the United Kingdom in its canonical spelling; the record spells it
+    "Reino Unido" and is still found first by member and number."""
+    settings, _ = plans
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        for question in ("What does UK commitment 3 promise?", "¿Qué promete el compromiso 3 del Reino Unido?"):
+            exact = candidates.exact(searcher.reader, searcher.analyse(question))
+            assert {c.provenance.commitment_id for c in searcher.reader.chunks_by_id(exact).values()} == {"RU0003"}
+            assert searcher.search(question, k=3)[0].provenance.commitment_id == "RU0003", question
     finally:
         searcher.close()
 
