@@ -9,13 +9,15 @@ one the export uses), whichever language they were written in.
 
 The stage reads each file without a member of its own in the model's language where it has
 renderings (indexer/bridge.py), counts the members it names, and records the one it names most when
-that one is named often enough and at least as often as all the others together. It is recomputed
-whole on every build that writes a generation: it is one pass of one pattern over the passages, and a
-new file of records can add members that older files name.
+that one is named often enough and at least as often as all the others together. A build reads only
+the files not yet looked at against the index's present members: new and changed files, or all of
+them when the members change (a new export can add members that older files name).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -92,6 +94,11 @@ class MemberNames:
 
     def __init__(self, countries: Iterable[str]) -> None:
         members = {canonical_country(c) for c in countries}
+        #: Stands for this set of members and the names known for them: a file looked at against
+        #: another set is looked at again.
+        self.fingerprint = hashlib.sha256(
+            json.dumps([sorted(members), _FEWEST_MENTIONS, _LEAST_SHARE, sorted(COUNTRY_ALIASES.items())])
+            .encode()).hexdigest()[:16]
         self._names = {c.lower(): c for c in members}
         self._names.update({alias: c for alias, c in COUNTRY_ALIASES.items() if c in members})
         # One pattern for every name (longest first), built once instead of a regex per member.
@@ -117,17 +124,19 @@ class MemberNames:
 
 def place_files(writer) -> int:
     """Give each file whose documents carry no member the one its text is about (see the module's
-    docstring); returns how many files were given one. ``writer``: the IndexWriter of the build."""
+    docstring); returns how many files this build gave one. ``writer``: the IndexWriter of the build.
+    Only files not yet looked at against the index's present members are read: the new and changed
+    ones, or every one when the members changed (a new export)."""
     names = MemberNames(writer.countries())
     mentions: dict[str, Counter] = {}
-    for source, text in writer.unplaced_texts():
+    for source, text in writer.unplaced_texts(names.fingerprint):
         mentions.setdefault(source, Counter()).update(names.named(text))
-    placed = []
+    found = []
     for source, counts in mentions.items():
-        if not counts:
-            continue
-        member, most = counts.most_common(1)[0]
+        member, most = counts.most_common(1)[0] if counts else (None, 0)
         if most >= _FEWEST_MENTIONS and most >= _LEAST_SHARE * sum(counts.values()):
-            placed.append((source, member, most))
-    writer.set_file_countries(placed)
-    return len(placed)
+            found.append((source, member, most))
+        else:
+            found.append((source, None, most))  # looked at: read again only if it or the members change
+    writer.set_file_countries(found, names.fingerprint)
+    return sum(member is not None for _, member, _ in found)

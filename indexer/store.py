@@ -74,7 +74,8 @@ CREATE VIRTUAL TABLE chunk_terms USING fts5(terms, tokenize = 'unicode61 remove_
 CREATE TABLE failures (source TEXT PRIMARY KEY, sha256 TEXT, reason TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bridges (
     chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS file_countries (source TEXT PRIMARY KEY, country TEXT NOT NULL, mentions INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS file_countries (
+    source TEXT PRIMARY KEY, country TEXT, mentions INTEGER NOT NULL, members TEXT NOT NULL);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_commitment ON documents(commitment_id);
 CREATE INDEX documents_country ON documents(country);
@@ -92,7 +93,8 @@ _BUILD_CACHE_KIB = 256 * 1024
 _LATER_INDEXES = """CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_areas(document_id);
 CREATE TABLE IF NOT EXISTS bridges (
     chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS file_countries (source TEXT PRIMARY KEY, country TEXT NOT NULL, mentions INTEGER NOT NULL);"""
+CREATE TABLE IF NOT EXISTS file_countries (
+    source TEXT PRIMARY KEY, country TEXT, mentions INTEGER NOT NULL, members TEXT NOT NULL);"""
 
 
 @dataclass(frozen=True)
@@ -476,6 +478,7 @@ class IndexWriter:
             self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
             self.db.execute("DELETE FROM files WHERE source = ?", (source,))
             self.db.execute("DELETE FROM failures WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM file_countries WHERE source = ?", (source,))
         return removed
 
     def add_file(self, record: FileRecord, units: list[tuple[Document, list[Chunk]]], vectors: np.ndarray) -> None:
@@ -562,18 +565,23 @@ class IndexWriter:
         """Every member a document of the index being written carries (indexer/countries.py)."""
         return [r[0] for r in self.db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")]
 
-    def unplaced_texts(self) -> Iterator[tuple[str, str]]:
-        """(file, passage) for every passage of the files none of whose documents carries a member:
-        the passage's rendering in the model's language where it has one, else its title and text."""
+    def unplaced_texts(self, members: str) -> Iterator[tuple[str, str]]:
+        """(file, passage) for every passage of the files none of whose documents carries a member and
+        that were not yet looked at against the members ``members`` stands for (new and changed files,
+        or all when the index's members changed): the passage's rendering in the model's language
+        where it has one, else its title and text."""
         yield from self.db.execute(
             "SELECT d.source, COALESCE(b.text, d.title || char(10) || c.text) FROM chunks c"
             " JOIN documents d ON d.id = c.document_id LEFT JOIN bridges b ON b.chunk_id = c.id"
-            " WHERE d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL) ORDER BY c.id")
+            " WHERE d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM file_countries f WHERE f.source = d.source AND f.members = ?)"
+            " ORDER BY c.id", (members,))
 
-    def set_file_countries(self, rows: Sequence[tuple[str, str, int]]) -> None:
-        """Replace every file's member found by indexer/countries.py: (file, member, mentions)."""
-        self.db.execute("DELETE FROM file_countries")
-        self.db.executemany("INSERT INTO file_countries (source, country, mentions) VALUES (?,?,?)", rows)
+    def set_file_countries(self, rows: Sequence[tuple[str, str | None, int]], members: str) -> None:
+        """Record what indexer/countries.py found for these files: (file, member or None, mentions),
+        looked at against the members ``members`` stands for."""
+        self.db.executemany("INSERT OR REPLACE INTO file_countries (source, country, mentions, members)"
+                            " VALUES (?,?,?,?)", [(*row, members) for row in rows])
 
     @property
     def vector_count(self) -> int:

@@ -190,3 +190,32 @@ def test_an_index_from_before_gets_its_members_on_the_next_build_without_re_embe
         assert reader.has_file_countries and reader.country_and_year([chunk])[chunk][0] == "United States"
     finally:
         reader.close()
+
+
+def test_a_later_build_reads_only_new_and_changed_files_and_every_file_when_the_members_change(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    (corpus / "commitments").mkdir(parents=True)
+    (corpus / "commitments" / "export.csv").write_text(_records(), encoding="utf-8")
+    (corpus / "plans").mkdir()
+    (corpus / "plans" / "plan-a.md").write_text(PLAN.format(member="the United States"), encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assert build_index(settings, progress=False, encoder=encoder).placed == 1
+    # a new file: only it is read (the count is of files given a member by this build)
+    (corpus / "plans" / "plan-b.md").write_text(PLAN.format(member="Chile"), encoding="utf-8")
+    assert build_index(settings, progress=False, encoder=encoder).placed == 1
+    # a changed file is read again: plan-a now names Chile
+    (corpus / "plans" / "plan-a.md").write_text(PLAN.format(member="Chile") + "\nRevised.\n", encoding="utf-8")
+    assert build_index(settings, progress=False, encoder=encoder).placed == 1
+    # new members in the export: every file is read again
+    with (corpus / "commitments" / "export.csv").open("a", encoding="utf-8") as export:
+        export.write('GT0001,Guatemala,Americas,2022,1,Open court records,Courts will publish data.,1\n')
+    assert build_index(settings, progress=False, encoder=encoder).placed == 2
+    reader = IndexReader(settings.index_dir)
+    try:
+        places = {}
+        for source in ("plans/plan-a.md", "plans/plan-b.md"):
+            chunk = reader.db.execute("SELECT id FROM chunks WHERE source = ?", (source,)).fetchone()[0]
+            places[source] = reader.country_and_year([chunk])[chunk][0]
+        assert places == {"plans/plan-a.md": "Chile", "plans/plan-b.md": "Chile"}
+    finally:
+        reader.close()
