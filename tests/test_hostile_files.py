@@ -139,7 +139,9 @@ def test_hostile_corpus_is_built_bad_files_named_with_their_limits(tmp_path, enc
     seconds = time.monotonic() - started
 
     failed = dict(report.failed)
-    assert set(failed) == {"bomb.pdf", "stuck.hang", "loop.spin", "greedy.hog", "oom.killed"}, failed
+    # Each reason in full: pytest would cut the dict's repr short, and an unexpected failure needs its reason.
+    assert set(failed) == {"bomb.pdf", "stuck.hang", "loop.spin", "greedy.hog", "oom.killed"}, \
+        "\n".join(f"{source}: {reason}" for source, reason in failed.items())
     assert "inflates past pypdf's limit of 75 MB" in failed["bomb.pdf"]
     assert "took longer than 3 s to read" in failed["stuck.hang"]
     assert "took longer than 3 s to read" in failed["loop.spin"]
