@@ -113,7 +113,7 @@ def _render(hits: list[Hit], translations: dict[int, MachineTranslation] | None 
         lines.append(f"   {where}")
         lines.append(textwrap.indent(textwrap.fill(f"» {hit.best_sentence}", 100), "   "))
         translation = (translations or {}).get(hit.chunk_id)
-        if translation is not None:
+        if translation is not None and translation.source != translation.target:  # else it would repeat the passage
             lines.append(textwrap.indent(textwrap.fill(f"[{translation.label()}] {translation.text}", 100), "   "))
         if hit.also_in:
             lines.append("   also in: " + "; ".join(hit.also_in_citations))

@@ -97,6 +97,18 @@ def test_cli_shows_a_passage_machine_translated_beside_the_original(bilingual, c
     assert "mediation" in translation["text"].lower() and translation["label"].startswith("Machine translation")
 
 
+def test_cli_text_shows_a_translation_only_for_passages_in_another_language(bilingual, capsys):
+    """A passage already in the language asked for is not printed a second time as its "translation"."""
+    code = search_main(["court statistics and legal aid offices", "--index", str(bilingual.index_dir), "-k", "2",
+                        "--translate-to", "en"])
+    out = capsys.readouterr().out
+    assert code == 0 and "guides/courts.md" in out
+    assert "Machine translation" not in out.split("guides/mediacion.md")[0]  # the English passages' part
+    code = search_main(["mediación comunitaria en el barrio", "--index", str(bilingual.index_dir), "-k", "1",
+                        "--translate-to", "en"])
+    assert code == 0 and "Machine translation (es → en" in capsys.readouterr().out
+
+
 def test_cli_no_translate_flag(bilingual, capsys):
     code = search_main(["community mediation centres", "--index", str(bilingual.index_dir), "-k", "2", "--json",
                         "--no-translate"])
