@@ -114,7 +114,7 @@ def adapt_model(settings: Settings, out: Path | str, limit: int | None = 10_000,
         # renderings off (a multilingual model) every passage takes part as written.
         if settings.bridge_language == "off":
             language = "all"
-            passages = [p for written in reader.languages() for p in reader.passages_in(written) if not p[2]]
+            passages = reader.passages_in(None)
         else:
             language = settings.bridge_language
             passages = reader.passages_in(language)

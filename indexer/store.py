@@ -561,9 +561,9 @@ class IndexWriter:
                             [(int(cid), language, text, vectors[at].tobytes())
                              for at, (cid, language, text) in enumerate(rows)])
 
-    def countries(self) -> list[str]:
+    def countries(self) -> tuple[str, ...]:
         """Every member a document of the index being written carries (indexer/countries.py)."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL")]
+        return _countries(self.db)
 
     def unplaced_texts(self, members: str) -> Iterator[tuple[str, str]]:
         """(file, passage) for every passage of the files none of whose documents carries a member and
@@ -673,6 +673,11 @@ _METADATA_DECODER = json.JSONDecoder()
 def _read_metadata(stored: str) -> dict:
     """A document's metadata column (json.dumps output, so no surrounding whitespace to skip)."""
     return {} if stored == "{}" else _METADATA_DECODER.raw_decode(stored)[0]
+
+
+def _countries(db: sqlite3.Connection) -> tuple[str, ...]:
+    """The members the documents carry, as their loaders spelt them (the writer's and the reader's)."""
+    return tuple(r[0] for r in db.execute("SELECT DISTINCT country FROM documents WHERE country IS NOT NULL"))
 
 
 def _keyword_text(chunk: Chunk) -> str:
@@ -945,10 +950,15 @@ class IndexReader:
             return int(self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE c.language IN ({marks}){where}",
                                        [*languages, *([target] if has_table else [])]).fetchone()[0])
 
-    def passages_in(self, language: str) -> list[tuple[str, str, bool]]:
+    def passages_in(self, language: str | None) -> list[tuple[str, str, bool]]:
         """(document title, text, rendered) of every passage readable in ``language``, in id order: a
         passage written in it as it is, one in another language by its rendering (indexer/bridge.py;
-        ``rendered`` True, and passages without one left out)."""
+        ``rendered`` True, and passages without one left out). ``None``: every passage as written."""
+        if language is None:
+            with self.lock:
+                rows = self.db.execute("SELECT d.title, c.text FROM chunks c JOIN documents d"
+                                       " ON d.id = c.document_id ORDER BY c.id").fetchall()
+            return [(title or "", text, False) for title, text in rows]
         with self.lock:
             has_table = self._has_bridges()
             rendering = "b.text" if has_table else "NULL"
@@ -1022,8 +1032,7 @@ class IndexReader:
     def countries(self) -> tuple[str, ...]:
         """Every country or member a document names."""
         with self.lock:
-            return tuple(r[0] for r in self.db.execute(
-                "SELECT DISTINCT country FROM documents WHERE country IS NOT NULL"))
+            return _countries(self.db)
 
     def facets(self) -> dict[str, list]:
         """The values each filter can take (and the years present), sorted, blanks left out."""

@@ -111,3 +111,20 @@ def test_adapt_refuses_a_foreign_folder_and_a_collection_too_small(tmp_path, sta
     err = capsys.readouterr().err
     assert "gives only 1 training pair(s)" in err and f"at least {MIN_PASSAGE_WORDS} words; {FEWEST_PAIRS} needed" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_with_renderings_off_every_passage_takes_part_as_written(starter_index):
+    """A multilingual model (bridge_language = "off") is adapted on the passages as written, in every
+    language, in one read of the index."""
+    from indexer.store import IndexReader
+
+    settings, _ = starter_index
+    reader = IndexReader(settings.index_dir)
+    try:
+        as_written = reader.passages_in(None)
+        chunks = reader.db.execute("SELECT c.text, c.language FROM chunks c ORDER BY c.id").fetchall()
+    finally:
+        reader.close()
+    assert [text for _, text, _ in as_written] == [text for text, _ in chunks]
+    assert not any(rendered for _, _, rendered in as_written)
+    assert {language for _, language in chunks} >= {"en", "es"}  # the starter corpus has a Spanish guide
