@@ -54,9 +54,11 @@ class SummarySentence:
     citation: int
 
 
-def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sentences: int = 3,
+def extractive_summary(query: str, passages: Sequence[tuple[str, ...]], max_sentences: int = 3,
                        min_overlap: int = 2, stored: Sequence[str] | None = None) -> list[SummarySentence]:
-    """Up to ``max_sentences`` best sentences from the top passages ``(text, language)``.
+    """Up to ``max_sentences`` best sentences from the top passages ``(text, language)``, or
+    ``(text, language, question)`` where a passage was matched by the question's translation into
+    its language (``Hit.asked_as``): its sentence is chosen and judged with that version.
 
     A sentence is used only if it shares ``min_overlap`` or more content stems with the
     question, and only if it is quoted verbatim: ``stored[i]`` is the document text as the index
@@ -68,10 +70,11 @@ def extractive_summary(query: str, passages: Sequence[tuple[str, str]], max_sent
     """
     out: list[SummarySentence] = []
     seen: set[str] = set()
-    wanted = set(query_terms(query, ("en", "es", "fr")))
-    need = min(min_overlap, len(wanted))
-    for number, (text, language) in enumerate(passages, start=1):
-        start, end = best_sentence(text, query, language)
+    for number, (text, language, *asked) in enumerate(passages, start=1):
+        question = asked[0] if asked and asked[0] else query
+        wanted = _wanted_stems(question, ("en", "es", "fr"))
+        need = min(min_overlap, len(wanted))
+        start, end = best_sentence(text, question, language)
         sentence = text[start:end].strip()
         terms = matching_stems(sentence, wanted, (language, "en"))
         key = " ".join(sentence.lower().split())

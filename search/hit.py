@@ -58,6 +58,10 @@ class Hit:
     # ("es" for an English question's Spanish version), else the language it was asked in; None
     # when the question was not translated.
     matched_language: str | None = None
+    # The question as the passage's best sentence was chosen for: its machine translation into the
+    # passage's language when there is one, else as asked ("" for a Hit made elsewhere). The answer
+    # box picks its sentences with it too, so a Spanish question is answered from English passages.
+    asked_as: str = ""
 
     @property
     def citation(self) -> str:

@@ -109,6 +109,24 @@ def test_cli_text_shows_a_translation_only_for_passages_in_another_language(bili
     assert code == 0 and "Machine translation (es → en" in capsys.readouterr().out
 
 
+def test_the_answer_box_quotes_an_english_passage_for_a_spanish_question(bilingual, encoder):
+    """The answer's sentences are chosen with the question's translation into each passage's language,
+    as the cards' highlights are; with the question as asked, a Spanish question shared too few words
+    with English passages and the box said nothing answered."""
+    from webui.render import render_summary
+
+    searcher = Searcher(bilingual.index_dir, bilingual, encoder=encoder)
+    try:
+        question = "¿Qué oficinas de asistencia jurídica gratuita ayudan a las personas con bajos ingresos?"
+        hits = searcher.search(question, k=2)
+        english = next(h for h in hits if h.provenance.source == "guides/courts.md")
+        assert english.asked_as != question and "help" in english.asked_as.lower()  # its English version
+        summary = render_summary(question, hits, "es")
+        assert "Free legal aid offices in every district help people on low incomes" in summary
+    finally:
+        searcher.close()
+
+
 def test_cli_no_translate_flag(bilingual, capsys):
     code = search_main(["community mediation centres", "--index", str(bilingual.index_dir), "-k", "2", "--json",
                         "--no-translate"])

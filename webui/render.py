@@ -169,7 +169,7 @@ def render_summary(question: str, hits: Sequence[Hit], language: str = "en",
     statement that nothing answers closely. ``documents`` (document id -> stored text, as for
     render_results) lets every quoted sentence be checked against the document as it was read."""
     stored = None if documents is None else [documents.get(h.document_id, "")[h.char_start:h.char_end] for h in hits]
-    sentences = extractive_summary(question, [(h.text, h.language) for h in hits], stored=stored) if hits else []
+    sentences = extractive_summary(question, [(h.text, h.language, h.asked_as) for h in hits], stored=stored) if hits else []
     if not sentences:
         return no_answer_html(text(language, "no_answer"))
     items = "".join(
