@@ -28,7 +28,7 @@ from .loaders import LoadedFile, ReadOptions, is_corpus_metadata, is_indexable, 
 from .loaders.pdf import READ_BY
 from .records import Chunk, Document
 from .bridge import bridge_passages, needs_bridges
-from .countries import place_files
+from .countries import needs_placing, place_files
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 from .workers import FileReaders, ReadLimits
@@ -276,7 +276,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     f"is in {corpus_dir}. Was the index built from another folder? Give that folder with --corpus, "
                     f"or add --replace to rebuild the index from {corpus_dir}.")
             if report.up_to_date and previous is not None and not stale_failures \
-                    and not needs_bridges(previous, settings) and previous.has_file_countries:
+                    and not needs_bridges(previous, settings) and not needs_placing(previous):
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started

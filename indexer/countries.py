@@ -7,9 +7,12 @@ bonus and the ranker's ``named`` signal), so without this a question about the U
 plan could not tell it from Colombia's. Names are compared in one canonical spelling (the English
 one the export uses), whichever language they were written in.
 
-The stage reads each file without a member of its own in the model's language where it has
-renderings (indexer/bridge.py), counts the members it names, and records the one it names most when
-that one is named often enough and at least as often as all the others together. A build reads only
+The stage gives each file without a member of its own the member its commitment ids belong to, where
+its documents carry ids (a tracker's commitment and sub-commitment pages: "US0146" is the United
+States', as the export's records with that prefix say); otherwise it reads the file in the model's
+language where it has renderings (indexer/bridge.py), counts the members it names, and records the
+one it names most when that one is named often enough and at least as often as all the others
+together. An id outweighs the names: a US commitment on Puerto Rico names Puerto Rico most. A build reads only
 the files not yet looked at against the index's present members: new and changed files, or all of
 them when the members change (a new export can add members that older files name).
 """
@@ -22,7 +25,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-__all__ = ["SHORT_NAMES", "COUNTRY_ALIASES", "MemberNames", "canonical_country", "place_files"]
+__all__ = ["SHORT_NAMES", "COUNTRY_ALIASES", "MemberNames", "canonical_country", "id_prefix_members",
+           "needs_placing", "place_files"]
 
 #: Short English names people give members whose export name is longer; a country filter takes these too.
 SHORT_NAMES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
@@ -122,21 +126,58 @@ class MemberNames:
         return next(self.named(text), None)
 
 
+_ID_PREFIX = re.compile(r"[A-Za-z]+")
+
+
+def id_prefix_members(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Commitment-id prefix -> member, from (id, member) pairs of the records that carry both: a
+    prefix the records give to two members is left out."""
+    seen: dict[str, set[str]] = {}
+    for commitment_id, member in pairs:
+        prefix = _ID_PREFIX.match(commitment_id)
+        if prefix:
+            seen.setdefault(prefix.group(0).upper(), set()).add(canonical_country(member))
+    return {prefix: next(iter(members)) for prefix, members in seen.items() if len(members) == 1}
+
+
+def placement_key(names: MemberNames, prefixes: dict[str, str]) -> str:
+    """Stands for what a file is looked at against: the members and their names, and the members
+    the commitment ids' prefixes belong to."""
+    return hashlib.sha256(json.dumps([names.fingerprint, sorted(prefixes.items())]).encode()).hexdigest()[:16]
+
+
+def needs_placing(previous) -> bool:
+    """True when an otherwise up-to-date index (an IndexReader) has files not yet looked at against
+    its present members: built before this stage, or before its present rules."""
+    key = placement_key(MemberNames(previous.countries()), id_prefix_members(previous.commitment_members()))
+    return previous.unplaced_count(key) > 0
+
+
 def place_files(writer) -> int:
-    """Give each file whose documents carry no member the one its text is about (see the module's
-    docstring); returns how many files this build gave one. ``writer``: the IndexWriter of the build.
-    Only files not yet looked at against the index's present members are read: the new and changed
-    ones, or every one when the members changed (a new export)."""
+    """Give each file whose documents carry no member the one its commitment ids or its text say it is
+    about (see the module's docstring); returns how many files this build gave one. ``writer``: the
+    IndexWriter of the build. Only files not yet looked at against the index's present members are
+    read: the new and changed ones, or every one when the members changed (a new export)."""
     names = MemberNames(writer.countries())
+    prefixes = id_prefix_members(writer.commitment_members())
+    looked_at = placement_key(names, prefixes)
     mentions: dict[str, Counter] = {}
-    for source, text in writer.unplaced_texts(names.fingerprint):
+    by_id: dict[str, Counter] = {}
+    for source, text, commitment_id in writer.unplaced_texts(looked_at):
         mentions.setdefault(source, Counter()).update(names.named(text))
+        prefix = _ID_PREFIX.match(commitment_id or "")
+        if prefix and prefix.group(0).upper() in prefixes:
+            by_id.setdefault(source, Counter())[prefixes[prefix.group(0).upper()]] += 1
     found = []
     for source, counts in mentions.items():
+        if source in by_id:
+            member = by_id[source].most_common(1)[0][0]
+            found.append((source, member, counts[member]))
+            continue
         member, most = counts.most_common(1)[0] if counts else (None, 0)
         if most >= _FEWEST_MENTIONS and most >= _LEAST_SHARE * sum(counts.values()):
             found.append((source, member, most))
         else:
             found.append((source, None, most))  # looked at: read again only if it or the members change
-    writer.set_file_countries(found, names.fingerprint)
+    writer.set_file_countries(found, looked_at)
     return sum(member is not None for _, member, _ in found)

@@ -565,17 +565,20 @@ class IndexWriter:
         """Every member a document of the index being written carries (indexer/countries.py)."""
         return _countries(self.db)
 
-    def unplaced_texts(self, members: str) -> Iterator[tuple[str, str]]:
-        """(file, passage) for every passage of the files none of whose documents carries a member and
-        that were not yet looked at against the members ``members`` stands for (new and changed files,
-        or all when the index's members changed): the passage's rendering in the model's language
-        where it has one, else its title and text."""
+    def commitment_members(self) -> list[tuple[str, str]]:
+        """(commitment id, member) of every document that carries both (indexer/countries.py)."""
+        return _commitment_members(self.db)
+
+    def unplaced_texts(self, members: str) -> Iterator[tuple[str, str, str | None]]:
+        """(file, passage, commitment id) for every passage of the files none of whose documents
+        carries a member and that were not yet looked at against the members ``members`` stands for
+        (new and changed files, or all when the index's members changed): the passage's rendering in
+        the model's language where it has one, else its title and text; the id its document carries,
+        if any."""
         yield from self.db.execute(
-            "SELECT d.source, COALESCE(b.text, d.title || char(10) || c.text) FROM chunks c"
+            "SELECT d.source, COALESCE(b.text, d.title || char(10) || c.text), d.commitment_id FROM chunks c"
             " JOIN documents d ON d.id = c.document_id LEFT JOIN bridges b ON b.chunk_id = c.id"
-            " WHERE d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL)"
-            " AND NOT EXISTS (SELECT 1 FROM file_countries f WHERE f.source = d.source AND f.members = ?)"
-            " ORDER BY c.id", (members,))
+            f" WHERE {_UNPLACED} ORDER BY c.id", (members,))
 
     def set_file_countries(self, rows: Sequence[tuple[str, str | None, int]], members: str) -> None:
         """Record what indexer/countries.py found for these files: (file, member or None, mentions),
@@ -673,6 +676,17 @@ _METADATA_DECODER = json.JSONDecoder()
 def _read_metadata(stored: str) -> dict:
     """A document's metadata column (json.dumps output, so no surrounding whitespace to skip)."""
     return {} if stored == "{}" else _METADATA_DECODER.raw_decode(stored)[0]
+
+
+#: The documents of files none of whose documents carries a member and that were not yet looked at
+#: against the members (and commitment ids) a key stands for (indexer/countries.py).
+_UNPLACED = ("d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL)"
+             " AND NOT EXISTS (SELECT 1 FROM file_countries f WHERE f.source = d.source AND f.members = ?)")
+
+
+def _commitment_members(db: sqlite3.Connection) -> list[tuple[str, str]]:
+    return db.execute("SELECT DISTINCT commitment_id, country FROM documents"
+                      " WHERE commitment_id IS NOT NULL AND country IS NOT NULL").fetchall()
 
 
 def _countries(db: sqlite3.Connection) -> tuple[str, ...]:
@@ -922,6 +936,21 @@ class IndexReader:
         a generation never changes)."""
         with self.lock:
             return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'file_countries'").fetchone() is not None
+
+    def commitment_members(self) -> list[tuple[str, str]]:
+        """(commitment id, member) of every document that carries both (indexer/countries.py)."""
+        with self.lock:
+            return _commitment_members(self.db)
+
+    def unplaced_count(self, members: str) -> int:
+        """How many files lack a member and were not yet looked at against the key ``members``
+        (indexer/countries.py); every file without one when the index predates the stage."""
+        with self.lock:
+            if not self.has_file_countries:
+                return int(self.db.execute("SELECT COUNT(DISTINCT source) FROM documents WHERE source NOT IN"
+                                           " (SELECT source FROM documents WHERE country IS NOT NULL)").fetchone()[0])
+            return int(self.db.execute(f"SELECT COUNT(DISTINCT d.source) FROM documents d WHERE {_UNPLACED}",
+                                       (members,)).fetchone()[0])
 
     def bridges(self, target: str) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, their vectors) of the passages rendered into ``target`` at build time (none

@@ -13,7 +13,7 @@ import sqlite3
 import pytest
 
 from indexer.build import build_index
-from indexer.countries import MemberNames, canonical_country
+from indexer.countries import MemberNames, canonical_country, id_prefix_members
 from indexer.settings import Settings
 from indexer.store import IndexReader
 from search import Searcher, candidates
@@ -78,6 +78,17 @@ waiting time for a first appointment and the share of cases settled without a he
 """
 
 
+#: A tracker's sub-commitment page, as a member's own site publishes it: an id and no member; its text
+#: names another member most (a US commitment on cooperation with Chile).
+TRACKER = """---
+commitment_id: US0007
+commitment_status: In Progress
+---
+Progress update: the exchange with Chile's courts began. Judges from Chile visited in March, and
+Chile's judiciary will host the second visit; the agreement with Chile is published.
+"""
+
+
 def _records() -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
@@ -105,6 +116,8 @@ def plans(tmp_path_factory, encoder):
     (corpus / "plans" / "notes.md").write_text(
         "# Meeting notes\n\nThe working group compared the plans of Chile and the United States once.\n",
         encoding="utf-8")
+    (corpus / "tracker").mkdir()
+    (corpus / "tracker" / "us0007-2.md").write_text(TRACKER, encoding="utf-8")
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     report = build_index(settings, progress=False, encoder=encoder)
     assert report.failed == []
@@ -113,7 +126,7 @@ def plans(tmp_path_factory, encoder):
 
 def test_the_build_gives_a_file_the_member_its_text_names(plans):
     settings, report = plans
-    assert report.placed == 2
+    assert report.placed == 3
     assert "files given the member their text names" in report.summary()
     reader = IndexReader(settings.index_dir)
     try:
@@ -127,6 +140,23 @@ def test_the_build_gives_a_file_the_member_its_text_names(plans):
         assert {places[c][0] for c in chunk_ids["plans/notes.md"]} == {None}
         # the loader's own country is kept, and no filter value is invented
         assert set(reader.countries()) == {"Chile", "United States", "Reino Unido"}
+    finally:
+        reader.close()
+
+
+def test_a_file_whose_records_carry_an_id_is_given_the_member_the_ids_prefix_belongs_to(plans):
+    """The export's records say "US..." ids are the United States': a tracker page with such an id and
+    no member of its own is the United States', though its text names Chile four times."""
+    settings, _ = plans
+    assert id_prefix_members([("US0001", "United States"), ("US0002", "United States"), ("CL0001", "Chile"),
+                              ("RU0003", "Reino Unido")]) == {"US": "United States", "CL": "Chile",
+                                                               "RU": "United Kingdom"}
+    # a prefix two members' records share says nothing
+    assert id_prefix_members([("AB0001", "Chile"), ("AB0002", "Guatemala")]) == {}
+    reader = IndexReader(settings.index_dir)
+    try:
+        chunk = reader.db.execute("SELECT id FROM chunks WHERE source = 'tracker/us0007-2.md'").fetchone()[0]
+        assert reader.country_and_year([chunk])[chunk][0] == "United States"
     finally:
         reader.close()
 
@@ -184,12 +214,38 @@ def test_an_index_from_before_gets_its_members_on_the_next_build_without_re_embe
     finally:
         reader.close()
     again = build_index(Settings(corpus_dir=settings.corpus_dir, index_dir=index), progress=False, encoder=encoder)
-    assert again.chunks_embedded == 0 and again.up_to_date and again.placed == 2
+    assert again.chunks_embedded == 0 and again.up_to_date and again.placed == 3
     reader = IndexReader(index)
     try:
         assert reader.has_file_countries and reader.country_and_year([chunk])[chunk][0] == "United States"
     finally:
         reader.close()
+
+
+def test_files_placed_by_earlier_rules_are_placed_again_by_the_next_build_without_re_embedding(plans, tmp_path,
+                                                                                              encoder):
+    """An index whose files were looked at before ids counted (another key in file_countries) is not
+    "up to date": its next build looks at them again, and reads and embeds nothing."""
+    settings, _ = plans
+    index = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index)
+    manifest = json.loads((index / "manifest.json").read_text())
+    database = index / manifest["sqlite_file"]
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE file_countries SET members = 'earlier', country = NULL")
+    db.close()
+    manifest["sqlite_bytes"] = database.stat().st_size
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    again = build_index(Settings(corpus_dir=settings.corpus_dir, index_dir=index), progress=False, encoder=encoder)
+    assert again.chunks_embedded == 0 and again.up_to_date and again.placed == 3
+    reader = IndexReader(index)
+    try:
+        chunk = reader.db.execute("SELECT id FROM chunks WHERE source = 'tracker/us0007-2.md'").fetchone()[0]
+        assert reader.country_and_year([chunk])[chunk][0] == "United States"
+    finally:
+        reader.close()
+    assert build_index(Settings(corpus_dir=settings.corpus_dir, index_dir=index), progress=False,
+                       encoder=encoder).placed == 0
 
 
 def test_a_later_build_reads_only_new_and_changed_files_and_every_file_when_the_members_change(tmp_path, encoder):
