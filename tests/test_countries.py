@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -192,20 +193,25 @@ def test_a_members_numbered_commitment_is_found_whatever_the_spelling(plans, enc
         searcher.close()
 
 
+def _altered_copy(index_dir: Path, copy: Path, statement: str) -> Path:
+    """A copy of an index with ``statement`` run on its database, as an earlier version would have
+    left it (the manifest records the database's new size)."""
+    shutil.copytree(index_dir, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    database = copy / manifest["sqlite_file"]
+    with sqlite3.connect(database) as db:
+        db.execute(statement)
+    db.close()
+    manifest["sqlite_bytes"] = database.stat().st_size
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
 def test_an_index_from_before_gets_its_members_on_the_next_build_without_re_embedding(plans, tmp_path, encoder):
     """An index written before this stage (no file_countries table) is searched as before, and its
     next build adds the table without reading or embedding anything again."""
     settings, _ = plans
-    index = tmp_path / "index"
-    shutil.copytree(settings.index_dir, index)
-    manifest = json.loads((index / "manifest.json").read_text())
-    database = index / manifest["sqlite_file"]
-    with sqlite3.connect(database) as db:
-        db.execute("DROP TABLE file_countries")
-    db.close()
-    # as the earlier version would have recorded it
-    manifest["sqlite_bytes"] = database.stat().st_size
-    (index / "manifest.json").write_text(json.dumps(manifest))
+    index = _altered_copy(settings.index_dir, tmp_path / "index", "DROP TABLE file_countries")
     reader = IndexReader(index)
     try:
         assert not reader.has_file_countries
@@ -227,15 +233,8 @@ def test_files_placed_by_earlier_rules_are_placed_again_by_the_next_build_withou
     """An index whose files were looked at before ids counted (another key in file_countries) is not
     "up to date": its next build looks at them again, and reads and embeds nothing."""
     settings, _ = plans
-    index = tmp_path / "index"
-    shutil.copytree(settings.index_dir, index)
-    manifest = json.loads((index / "manifest.json").read_text())
-    database = index / manifest["sqlite_file"]
-    with sqlite3.connect(database) as db:
-        db.execute("UPDATE file_countries SET members = 'earlier', country = NULL")
-    db.close()
-    manifest["sqlite_bytes"] = database.stat().st_size
-    (index / "manifest.json").write_text(json.dumps(manifest))
+    index = _altered_copy(settings.index_dir, tmp_path / "index",
+                          "UPDATE file_countries SET members = 'earlier', country = NULL")
     again = build_index(Settings(corpus_dir=settings.corpus_dir, index_dir=index), progress=False, encoder=encoder)
     assert again.chunks_embedded == 0 and again.up_to_date and again.placed == 3
     reader = IndexReader(index)
