@@ -511,3 +511,20 @@ def test_a_commitments_export_without_country_or_year_columns_warns(tmp_path):
     assert len(loaded.documents) == 1
     assert any("'Country/Locality'" in w and "country filter" in w for w in loaded.warnings), loaded.warnings
     assert any("'Year Of Submission'" in w and "year filter" in w for w in loaded.warnings), loaded.warnings
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_an_exports_cells_with_line_breaks_and_odd_characters_are_read_whole(tmp_path, newline):
+    """The export is handed to the CSV reader line by line (not as one in-memory copy of the file): a
+    quoted cell over several lines, with any of the three line endings, and characters Python would
+    also take for line breaks (form feed, U+2028) stay inside their cell."""
+    rows = ["Commitment Unique Identifier,Commitment Title,Full Text",
+            'KE0021,Court users,"First paragraph.' + newline + 'Second\x0cparagraph\u2028same cell."',
+            "KE0022,Small claims,One line."]
+    path = tmp_path / "export.csv"
+    path.write_bytes(newline.join(rows).encode("utf-8") + newline.encode())
+    loaded = load_file(path, "export.csv")
+    by_id = {d.provenance.commitment_id: d.text for d in loaded.documents}
+    assert set(by_id) == {"KE0021", "KE0022"}
+    assert "First paragraph." in by_id["KE0021"] and "same cell." in by_id["KE0021"]
+    assert "One line." in by_id["KE0022"] and "paragraph" not in by_id["KE0022"]
