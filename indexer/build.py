@@ -53,7 +53,7 @@ class BuildReport:
     ocr_pages: int = 0  # pages of the files read in this build whose text came from OCR
     bridged: int = 0  # passages rendered into the model's language in this build (indexer/bridge.py)
     bridge_note: str | None = None  # why some passages have no rendering
-    placed: int = 0  # files given the member their text names (indexer/countries.py)
+    placed: int = 0  # files given the member their commitment ids or text name (indexer/countries.py)
     total_files: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -77,7 +77,7 @@ class BuildReport:
         if self.bridged:
             lines.insert(3, f"  passages rendered by machine translation for the dense side: {self.bridged}")
         if self.placed:
-            lines.insert(3, f"  files given the member their text names (for questions that name one): {self.placed}")
+            lines.insert(3, f"  files given the member their commitment ids or text name (for questions that name one): {self.placed}")
         if self.bridge_note:
             lines.append(f"  note: {self.bridge_note}")
         if self.full_rebuild_reason:

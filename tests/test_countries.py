@@ -128,7 +128,8 @@ def plans(tmp_path_factory, encoder):
 def test_the_build_gives_a_file_the_member_its_text_names(plans):
     settings, report = plans
     assert report.placed == 3
-    assert "files given the member their text names" in report.summary()
+    assert "files given the member their commitment ids or text name (for questions that name one): 3" \
+        in report.summary()
     reader = IndexReader(settings.index_dir)
     try:
         assert reader.has_file_countries
