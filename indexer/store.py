@@ -678,9 +678,10 @@ def _read_metadata(stored: str) -> dict:
     return {} if stored == "{}" else _METADATA_DECODER.raw_decode(stored)[0]
 
 
-#: The documents of files none of whose documents carries a member and that were not yet looked at
-#: against the members (and commitment ids) a key stands for (indexer/countries.py).
-_UNPLACED = ("d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL)"
+#: The documents ``d`` of files none of whose documents carries a member ...
+_WITHOUT_MEMBER = "d.source NOT IN (SELECT source FROM documents WHERE country IS NOT NULL)"
+#: ... and not yet looked at against the members (and commitment ids) a key stands for (indexer/countries.py).
+_UNPLACED = (_WITHOUT_MEMBER +
              " AND NOT EXISTS (SELECT 1 FROM file_countries f WHERE f.source = d.source AND f.members = ?)")
 
 
@@ -947,8 +948,8 @@ class IndexReader:
         (indexer/countries.py); every file without one when the index predates the stage."""
         with self.lock:
             if not self.has_file_countries:
-                return int(self.db.execute("SELECT COUNT(DISTINCT source) FROM documents WHERE source NOT IN"
-                                           " (SELECT source FROM documents WHERE country IS NOT NULL)").fetchone()[0])
+                return int(self.db.execute(f"SELECT COUNT(DISTINCT d.source) FROM documents d WHERE {_WITHOUT_MEMBER}"
+                                           ).fetchone()[0])
             return int(self.db.execute(f"SELECT COUNT(DISTINCT d.source) FROM documents d WHERE {_UNPLACED}",
                                        (members,)).fetchone()[0])
 
