@@ -29,6 +29,7 @@ from .loaders.pdf import READ_BY
 from .records import Chunk, Document
 from .bridge import bridge_passages, needs_bridges
 from .countries import needs_placing, place_files
+from .wordpieces import add_word_pieces
 from .settings import Settings
 from .store import FileRecord, IndexManifest, IndexReader, IndexWriter, index_lock
 from .workers import FileReaders, ReadLimits
@@ -54,6 +55,7 @@ class BuildReport:
     bridged: int = 0  # passages rendered into the model's language in this build (indexer/bridge.py)
     bridge_note: str | None = None  # why some passages have no rendering
     placed: int = 0  # files given the member their commitment ids or text name (indexer/countries.py)
+    word_pieces: int = 0  # the model's word pieces embedded in this build (indexer/wordpieces.py)
     total_files: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -78,11 +80,14 @@ class BuildReport:
             lines.insert(3, f"  passages rendered by machine translation for the dense side: {self.bridged}")
         if self.placed:
             lines.insert(3, f"  files given the member their commitment ids or text name (for questions that name one): {self.placed}")
+        if self.word_pieces:
+            lines.insert(3, f"  the model's word pieces embedded for the ranker's word match (once per index): "
+                            f"{self.word_pieces}")
         if self.bridge_note:
             lines.append(f"  note: {self.bridge_note}")
         if self.full_rebuild_reason:
             lines.insert(1, f"  full rebuild: {self.full_rebuild_reason}")
-        if self.up_to_date and not self.failed and not self.bridged:
+        if self.up_to_date and not self.failed and not self.bridged and not self.word_pieces:
             lines.append("  The index was already up to date; nothing was re-read or re-embedded.")
         for source, reason in self.failed:
             lines.append(f"  FAILED {source}: {reason}")
@@ -276,7 +281,8 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     f"is in {corpus_dir}. Was the index built from another folder? Give that folder with --corpus, "
                     f"or add --replace to rebuild the index from {corpus_dir}.")
             if report.up_to_date and previous is not None and not stale_failures \
-                    and not needs_bridges(previous, settings) and not needs_placing(previous):
+                    and not needs_bridges(previous, settings) and not needs_placing(previous) \
+                    and previous.has_word_pieces():
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started
@@ -325,6 +331,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                 bridged = bridge_passages(writer, encoder, settings, progress)
                 report.bridged, report.bridge_note = bridged.rendered, bridged.reason
                 report.placed = place_files(writer)
+                report.word_pieces = add_word_pieces(writer, encoder, progress, settings.cache_dir)
                 writer.clear_failures()
                 for source, reason in report.failed:
                     sha256 = current[source].sha256 if source in current else retry_hashes.get(source)

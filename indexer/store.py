@@ -76,6 +76,9 @@ CREATE TABLE IF NOT EXISTS bridges (
     chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS file_countries (
     source TEXT PRIMARY KEY, country TEXT, mentions INTEGER NOT NULL, members TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS word_pieces (
+    id INTEGER PRIMARY KEY CHECK (id = 1), pieces INTEGER NOT NULL, dimension INTEGER NOT NULL, vectors BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_pieces (chunk_id INTEGER PRIMARY KEY, pieces BLOB NOT NULL);
 CREATE INDEX documents_source ON documents(source);
 CREATE INDEX documents_commitment ON documents(commitment_id);
 CREATE INDEX documents_country ON documents(country);
@@ -94,7 +97,10 @@ _LATER_INDEXES = """CREATE INDEX IF NOT EXISTS policy_areas_document ON policy_a
 CREATE TABLE IF NOT EXISTS bridges (
     chunk_id INTEGER PRIMARY KEY, language TEXT NOT NULL, text TEXT NOT NULL, vector BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS file_countries (
-    source TEXT PRIMARY KEY, country TEXT, mentions INTEGER NOT NULL, members TEXT NOT NULL);"""
+    source TEXT PRIMARY KEY, country TEXT, mentions INTEGER NOT NULL, members TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS word_pieces (
+    id INTEGER PRIMARY KEY CHECK (id = 1), pieces INTEGER NOT NULL, dimension INTEGER NOT NULL, vectors BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_pieces (chunk_id INTEGER PRIMARY KEY, pieces BLOB NOT NULL);"""
 
 
 @dataclass(frozen=True)
@@ -470,6 +476,7 @@ class IndexWriter:
                 self.postings.remove(ids)
                 self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
                 self.db.executemany("DELETE FROM bridges WHERE chunk_id = ?", [(i,) for i in ids])
+                self.db.executemany("DELETE FROM chunk_pieces WHERE chunk_id = ?", [(i,) for i in ids])
             removed += len(ids)
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
             self.db.execute(
@@ -586,6 +593,25 @@ class IndexWriter:
         self.db.executemany("INSERT OR REPLACE INTO file_countries (source, country, mentions, members)"
                             " VALUES (?,?,?,?)", [(*row, members) for row in rows])
 
+    def has_word_pieces(self) -> bool:
+        return _has_word_pieces(self.db)
+
+    def set_word_pieces(self, table: np.ndarray) -> None:
+        """Keep the model's word-piece table (indexer/wordpieces.py), one float16 row per piece."""
+        table = np.ascontiguousarray(table, dtype=np.float16)
+        self.db.execute("INSERT OR REPLACE INTO word_pieces (id, pieces, dimension, vectors) VALUES (1,?,?,?)",
+                        (table.shape[0], table.shape[1], table.tobytes()))
+
+    def chunks_without_pieces(self) -> Iterator[tuple[int, str]]:
+        """(chunk id, text) of the passages whose word pieces are not recorded yet (indexer/wordpieces.py)."""
+        yield from self.db.execute("SELECT c.id, c.text FROM chunks c WHERE NOT EXISTS"
+                                   " (SELECT 1 FROM chunk_pieces p WHERE p.chunk_id = c.id) ORDER BY c.id")
+
+    def set_chunk_pieces(self, rows: Sequence[tuple[int, np.ndarray]]) -> None:
+        """Record each passage's distinct word pieces (chunk id, sorted piece ids)."""
+        self.db.executemany("INSERT OR REPLACE INTO chunk_pieces (chunk_id, pieces) VALUES (?,?)",
+                            [(int(cid), np.asarray(pieces, dtype=np.int32).tobytes()) for cid, pieces in rows])
+
     @property
     def vector_count(self) -> int:
         return self.vectors.ntotal + (self._pending.ntotal if self._pending is not None else 0)
@@ -688,6 +714,13 @@ _UNPLACED = (_WITHOUT_MEMBER +
 def _commitment_members(db: sqlite3.Connection) -> list[tuple[str, str]]:
     return db.execute("SELECT DISTINCT commitment_id, country FROM documents"
                       " WHERE commitment_id IS NOT NULL AND country IS NOT NULL").fetchall()
+
+
+def _has_word_pieces(db: sqlite3.Connection) -> bool:
+    # An index built before the table existed has none (or, once upgraded, an empty one).
+    if db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('word_pieces', 'chunk_pieces')").fetchone()[0] < 2:
+        return False
+    return db.execute("SELECT 1 FROM word_pieces").fetchone() is not None
 
 
 def _countries(db: sqlite3.Connection) -> tuple[str, ...]:
@@ -1052,6 +1085,33 @@ class IndexReader:
             row = self.db.execute("SELECT substr(text, ?, ?) FROM documents WHERE id = ?",
                                   (start + 1, max(end - start, 0), document_id)).fetchone()
         return row[0] if row else ""
+
+    def has_word_pieces(self) -> bool:
+        """False for an index built before the word-piece table existed (its next build adds it)."""
+        with self.lock:
+            return _has_word_pieces(self.db)
+
+    @functools.cached_property
+    def word_pieces(self) -> np.ndarray | None:
+        """The model's word-piece table (float16, one row per piece; indexer/wordpieces.py), or None
+        for an index built before it existed. Read once: a generation never changes."""
+        with self.lock:
+            if not _has_word_pieces(self.db):
+                return None
+            pieces, dimension, data = self.db.execute("SELECT pieces, dimension, vectors FROM word_pieces").fetchone()
+        return np.frombuffer(data, dtype=np.float16).reshape(pieces, dimension)
+
+    def chunk_pieces(self, chunk_ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """chunk id -> its distinct word pieces (sorted piece ids), for the passages that have them recorded."""
+        ids = [int(c) for c in chunk_ids]
+        if not ids:
+            return {}
+        with self.lock:
+            if self.word_pieces is None:
+                return {}
+            rows = self.db.execute(f"SELECT chunk_id, pieces FROM chunk_pieces WHERE chunk_id IN ({','.join('?' * len(ids))})",
+                                   ids).fetchall()
+        return {int(cid): np.frombuffer(data, dtype=np.int32) for cid, data in rows}
 
     @property
     def has_postings(self) -> bool:

@@ -2,7 +2,9 @@
 
 Reciprocal rank fusion sees only ranks. The model also weighs how close the passage's vector is
 to the question's, how strong its keyword match is, how much of the question (rare words counting
-more) its text and its document's title hold, and whether the question names its country or year.
+more) its text and its document's title hold, how closely its words match the question's one by one
+(each word piece against the passage's nearest, by the model's word-piece table: "judiciary" is near
+"courts" where the keyword side sees two unrelated words), and whether the question names its country or year.
 A passage's type and form count only through what the question asks for: a commitment record
 when the question asks for commitments or countries or names a member or a year, a near-empty
 passage or one made of fragments (a list of names, a signature block, a table of contents, a
@@ -33,6 +35,7 @@ from indexer.errors import SettingsError
 from indexer.records import NOTES_SECTION
 from indexer.settings import Settings
 from indexer.store import IndexReader, StoredChunk
+from indexer.wordpieces import WordPieces
 
 from .candidates import Bridges, Candidates, bridge_vector, cosines
 from .query import Query
@@ -80,6 +83,10 @@ class Signals:
     # 1 when ``cosine`` is measured against the passage's machine rendering in the question's language
     # (a passage in another language, indexer/bridge.py), else 0
     bridge: float = 0.0
+    # how closely the passage's words match the question's (in the language it is measured in): the
+    # mean over the question's word pieces of the cosine of the passage's closest word piece, by the
+    # model's word-piece table (indexer/wordpieces.py); 0 in an index built without the table
+    word_match: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         # Not dataclasses.astuple: it deep-copies every field, and this runs for each candidate.
@@ -144,7 +151,7 @@ def _title_terms(title: str) -> frozenset[str]:
 def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates: list[tuple[int, float]],
                found: Candidates, named: Mapping[int, int], chunks: dict[int, StoredChunk],
                settings: Settings, vectors: Mapping[str, np.ndarray] | None = None,
-               bridges: Bridges | None = None) -> list[Signals]:
+               bridges: Bridges | None = None, word_pieces: WordPieces | None = None) -> list[Signals]:
     """The ranker's signals for each of the fused ``candidates`` (``chunks``: passages already
     read; those read here are added to it; ``named``: chunk id -> country/year matches).
 
@@ -183,6 +190,15 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         bridge = {c: found.bridged[c] for c in ids if c in found.bridged}
         bridge.update(bridges.cosines(wanted, [c for c in ids if c not in bridge]))
         cosine.update(bridge)
+    word_match: dict[int, float] = {}
+    if word_pieces is not None:
+        held = reader.chunk_pieces(c for c in ids if c in chunks)
+        unrecorded = [c for c in ids if c in chunks and c not in held]  # none once the index is built
+        held.update(zip(unrecorded, word_pieces.pieces([chunks[c].text for c in unrecorded])))
+        for language, members in groups.items():
+            present = [c for c in members if c in held]
+            asked = versions[language].text if language else query.text
+            word_match.update(zip(present, word_pieces.match(asked, [held[c] for c in present])))
     unit = settings.rrf_k + 1
     asks_commitments = "commitments" in query.asks_for
     placed = query.names_place_or_time
@@ -208,6 +224,7 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
             thin=thin,
             fragments=fragments,
             bridge=float(cid in bridge),
+            word_match=word_match.get(cid, 0.0),
         ))
     return signals
 

@@ -18,6 +18,7 @@ from indexer.errors import IndexMismatchError
 from indexer.records import DOCUMENT_KINDS
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
 from indexer.store import IndexReader, IndexStatistics, StoredChunk, rebuild_hint
+from indexer.wordpieces import WordPieces
 
 from . import candidates, fusion, places
 from .candidates import Candidates
@@ -71,6 +72,10 @@ class Searcher:
                                  - {"off"})
         #: The vectors of the passages rendered into the model's language at build time (indexer/bridge.py).
         self.bridges = candidates.Bridges.of(self.reader, self.settings.bridge_language)
+        #: The model's word-piece table with its tokenizer, for the ranker's word match (None in an
+        #: index built before the table existed: the signal is then 0, until the next build adds it).
+        table = self.reader.word_pieces if self.settings.rerank_depth else None
+        self.word_pieces = WordPieces(table, self.encoder.tokenizer) if table is not None else None
         # The chunks of each language a translated question is searched among (the index never changes).
         self._language_chunks: dict[str, np.ndarray] = {}
         # One question is one vector: FAISS's OpenMP threads only add wake-up jitter (p95 of the
@@ -116,11 +121,16 @@ class Searcher:
     @property
     def update_hint(self) -> str | None:
         """What to run when the index predates this version's keyword analysis (it still answers,
-        but a question's words in the other spelling miss its keyword terms); None when current."""
-        if self.manifest.analyzer == ANALYZER_VERSION:
-            return None
-        return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but run "
-                f"`python -m indexer build --index {self.reader.index_dir}` once to update its keyword index.")
+        but a question's words in the other spelling miss its keyword terms) or its word-piece table
+        (the ranker's word match is then 0); None when current."""
+        if self.manifest.analyzer != ANALYZER_VERSION:
+            return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but "
+                    f"run `python -m indexer build --index {self.reader.index_dir}` once to update its keyword index.")
+        if self.settings.rerank_depth and self.word_pieces is None:
+            return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but "
+                    f"run `python -m indexer build --index {self.reader.index_dir}` once to add the model's word "
+                    f"pieces the ranking uses (nothing is re-read or re-embedded).")
+        return None
 
     def warm_up(self) -> None:
         """Load the model and start the translation pipelines now (they otherwise start on the first
@@ -259,7 +269,7 @@ class Searcher:
                         vectors: Mapping[str, np.ndarray] | None = None) -> list[Signals]:
         """The ranker's signals of each of the fused candidates in ``head`` (search/rerank.py)."""
         return signals_of(self.reader, query, vector, head, found, named, chunks, self.settings, vectors,
-                          self.bridges)
+                          self.bridges, self.word_pieces)
 
     def translate(self, hit: Hit, target: str) -> MachineTranslation:
         """``hit``'s passage machine-translated into ``target`` (for reading only: the original stays

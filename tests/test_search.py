@@ -773,6 +773,8 @@ def test_ranking_signals_describe_each_candidate(mini):
     assert 0 < rep.question_words <= 1 and 0 < hot.question_words <= 1
     assert hot.cosine == pytest.approx(float(mini.reader.reconstruct([hotline.chunk_id])[0] @ vector[0]), abs=1e-5)
     assert max(hot.keyword, rep.keyword) <= 1.0 and hot.keyword > 0
+    # both hold "legal aid hotline"; the word match is a mean of cosines, at most 1
+    assert 0.5 < hot.word_match <= 1.001 and 0.5 < rep.word_match <= 1.001
 
 
 def test_a_question_says_what_it_asks_for_in_english_spanish_and_french():
