@@ -34,7 +34,7 @@ import numpy as np
 from .errors import ModelLoadError
 from .settings import PACKAGED_MODEL_NAME, Settings
 
-__all__ = ["Encoder", "SentenceTransformerEncoder", "OnnxEncoder", "export_onnx", "resolve_model_path",
+__all__ = ["Encoder", "SentenceTransformerEncoder", "OnnxEncoder", "export_onnx", "cache_name", "resolve_model_path",
            "load_encoder", "encoder_for"]
 
 
@@ -194,7 +194,7 @@ _BULK = 64  # from this many texts, encode on the one-thread sessions side by si
 _PIECE = 8  # texts per piece of work handed to a session (and per progress update)
 
 
-def model_fingerprint(path: str) -> str:
+def _model_fingerprint(path: str) -> str:
     """Identifies a model folder's contents cheaply (names, sizes, mtimes) for the export cache."""
     digest = hashlib.sha256(f"{_EXPORT_FORMAT}|{path}".encode())
     folder = Path(path)
@@ -206,6 +206,13 @@ def model_fingerprint(path: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def cache_name(model: str) -> str:
+    """A file-system name for ``model``'s copies in the cache folder: its name made safe, and a
+    fingerprint of its files, so a changed model never reuses an old copy."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).name or "model")[:60]
+    return f"{safe}-{_model_fingerprint(resolve_model_path(model))}"
+
+
 def export_onnx(model: str, cache_dir: Path | str, quantize: bool = True) -> Path:
     """The folder holding ``model.onnx`` (fp32), ``model-int8.onnx``, ``tokenizer.json`` and
     ``meta.json`` for ``model``, exported into ``cache_dir`` on first use and reused after.
@@ -215,13 +222,11 @@ def export_onnx(model: str, cache_dir: Path | str, quantize: bool = True) -> Pat
     weights per output channel, which keeps embeddings within ~0.99 cosine of fp32 (the
     per-tensor default loses noticeably more).
     """
-    path = resolve_model_path(model)
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).name or "model")[:60]
-    target = Path(os.path.expanduser(str(cache_dir))) / "onnx" / f"{safe}-{model_fingerprint(path)}"
+    target = Path(os.path.expanduser(str(cache_dir))) / "onnx" / cache_name(model)
     if (target / "meta.json").is_file() and (not quantize or (target / "model-int8.onnx").is_file()):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{safe}-", dir=target.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         _export_into(SentenceTransformerEncoder(model).model, work)
         if quantize:

@@ -14,7 +14,6 @@ existed, on its next build, nothing re-embedded) and every later generation copi
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .embedding import Encoder, model_fingerprint, resolve_model_path
+from .embedding import Encoder, cache_name
 from .store import IndexWriter
 
 __all__ = ["piece_table", "add_word_pieces", "WordPieces"]
@@ -74,9 +73,7 @@ def _cache_file(encoder: Encoder, cache_dir: Path | str | None) -> Path | None:
         return folder / f"word-pieces-{backend}.npy"
     if cache_dir is None:
         return None
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(encoder.name).name or "model")[:60]
-    fingerprint = model_fingerprint(resolve_model_path(encoder.name))
-    return Path(os.path.expanduser(str(cache_dir))) / "word-pieces" / f"{safe}-{fingerprint}-{backend}.npy"
+    return Path(os.path.expanduser(str(cache_dir))) / "word-pieces" / f"{cache_name(encoder.name)}-{backend}.npy"
 
 
 def _cached_table(encoder: Encoder, progress: bool, cache_dir: Path | str | None = None) -> np.ndarray:
@@ -152,8 +149,8 @@ class WordPieces:
         self._lock = threading.Lock()
 
     def pieces(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """The distinct word pieces of each text, sorted (tokenised together in one call). A
-        passage's are recorded by the build; this is for questions."""
+        """The distinct word pieces of each text, sorted (tokenised together in one call): a
+        question's and its translations' (a passage's are recorded by the build)."""
         with self._lock:
             known = {text: self._known[text] for text in texts if text in self._known}
         new = [text for text in dict.fromkeys(texts) if text not in known]

@@ -192,9 +192,7 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         cosine.update(bridge)
     word_match: dict[int, float] = {}
     if word_pieces is not None:
-        held = reader.chunk_pieces(c for c in ids if c in chunks)
-        unrecorded = [c for c in ids if c in chunks and c not in held]  # none once the index is built
-        held.update(zip(unrecorded, word_pieces.pieces([chunks[c].text for c in unrecorded])))
+        held = reader.chunk_pieces(ids)  # the build records every passage's
         for language, members in groups.items():
             present = [c for c in members if c in held]
             asked = versions[language].text if language else query.text
