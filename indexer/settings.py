@@ -69,7 +69,7 @@ class Settings:
     nprobe: int = _setting(16, "IVF lists searched per question when the vector index is IVF (more: slower, "
                            "higher recall).")
     results: int = _setting(10, "Passages a search returns by default.")
-    candidates: int = _setting(100, "Candidates each retriever (dense, keyword) passes to fusion.")
+    candidates: int = _setting(200, "Candidates each retriever (dense, keyword) passes to fusion.")
     keyword_weight: float = _setting(1.0, "Weight of the keyword ranking in fusion.")
     dense_weight: float = _setting(1.5, "Weight of the dense (embedding) ranking in fusion.")
     metadata_weight: float = _setting(

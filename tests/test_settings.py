@@ -29,7 +29,7 @@ def test_defaults():
     assert s.model == PACKAGED_MODEL_NAME
     assert (s.max_tokens, s.chunk_tokens, s.overlap_tokens) == (256, 224, 32)
     assert s.batch_size == 16 and s.device == "cpu" and s.threads == 0
-    assert s.results == 10 and s.candidates == 100 and s.rrf_k == 60
+    assert s.results == 10 and s.candidates == 200 and s.rrf_k == 60
     assert s.keyword_weight == 1.0 and s.dense_weight == 1.5
 
 
