@@ -1000,6 +1000,18 @@ class IndexReader:
             return ids, np.zeros((0, self.manifest.dimension), dtype=np.float32)
         return ids, np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
+    def renderings(self, target: str, chunk_ids: Iterable[int]) -> dict[int, str]:
+        """chunk id -> its rendering into ``target`` (indexer/bridge.py), for those of the passages that have one."""
+        ids = [int(c) for c in chunk_ids]
+        if not ids:
+            return {}
+        with self.lock:
+            if not self._has_bridges():
+                return {}
+            rows = self.db.execute(f"SELECT chunk_id, text FROM bridges WHERE language = ? AND chunk_id IN "
+                                   f"({','.join('?' * len(ids))})", [target, *ids]).fetchall()
+        return {int(cid): text for cid, text in rows}
+
     def unbridged_count(self, target: str, languages: Iterable[str]) -> int:
         """How many passages in ``languages`` have no rendering in ``target`` (0 when all have)."""
         languages = sorted(set(languages) - {target})

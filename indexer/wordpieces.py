@@ -150,7 +150,8 @@ class WordPieces:
 
     def pieces(self, texts: Sequence[str]) -> list[np.ndarray]:
         """The distinct word pieces of each text, sorted (tokenised together in one call): a
-        question's and its translations' (a passage's are recorded by the build)."""
+        question's and its translations', and the renderings of passages in other languages (a
+        passage's own are recorded by the build)."""
         with self._lock:
             known = {text: self._known[text] for text in texts if text in self._known}
         new = [text for text in dict.fromkeys(texts) if text not in known]

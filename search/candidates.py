@@ -14,7 +14,7 @@ from indexer.store import IndexReader
 
 from .query import Query
 
-__all__ = ["Bridges", "Candidates", "VersionRankings", "bridge_vector", "with_bridges", "dense", "cosines", "keyword", "exact", "with_versions"]
+__all__ = ["Bridges", "Candidates", "VersionRankings", "bridge_text", "bridge_vector", "with_bridges", "dense", "cosines", "keyword", "exact", "with_versions"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,14 @@ def bridge_vector(query: Query, vector: np.ndarray, vectors: dict[str, np.ndarra
     if query.asked_in in ("", bridges.language):
         return vector
     return vectors.get(bridges.language)
+
+
+def bridge_text(query: Query, bridges: Bridges) -> str | None:
+    """The question's words in the renderings' language, as ``bridge_vector`` picks its vector: the
+    question as asked, or its translation into that language (None when it has none)."""
+    if query.asked_in in ("", bridges.language):
+        return query.text
+    return next((v.text for v in query.versions if v.language == bridges.language), None)
 
 
 def with_bridges(found: Candidates, bridges: Bridges, query: Query, vector: np.ndarray | None, depth: int,

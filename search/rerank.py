@@ -37,7 +37,7 @@ from indexer.settings import Settings
 from indexer.store import IndexReader, StoredChunk
 from indexer.wordpieces import WordPieces
 
-from .candidates import Bridges, Candidates, bridge_vector, cosines
+from .candidates import Bridges, Candidates, bridge_text, bridge_vector, cosines
 from .query import Query
 
 __all__ = ["Signals", "FEATURES", "RANKER_FILE", "RankerModel", "load_ranker", "assumed_settings", "signals_of",
@@ -83,9 +83,10 @@ class Signals:
     # 1 when ``cosine`` is measured against the passage's machine rendering in the question's language
     # (a passage in another language, indexer/bridge.py), else 0
     bridge: float = 0.0
-    # how closely the passage's words match the question's (in the language it is measured in): the
-    # mean over the question's word pieces of the cosine of the passage's closest word piece, by the
-    # model's word-piece table (indexer/wordpieces.py); 0 in an index built without the table
+    # how closely the passage's words match the question's (in the language it is measured in, and
+    # by its rendering when ``bridge`` is 1): the mean over the question's word pieces of the cosine
+    # of the passage's closest word piece, by the model's word-piece table (indexer/wordpieces.py);
+    # 0 in an index built without the table
     word_match: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
@@ -197,6 +198,12 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
             present = [c for c in members if c in held]
             asked = versions[language].text if language else query.text
             word_match.update(zip(present, word_pieces.match(asked, [held[c] for c in present])))
+        # A passage whose cosine is its rendering's is matched word for word in the rendering too,
+        # against the question in the rendering's language: the language the model's pieces mean most in.
+        asked = bridge_text(query, bridges) if bridge else None
+        if asked:
+            rendered = reader.renderings(bridges.language, bridge)
+            word_match.update(zip(rendered, word_pieces.match(asked, word_pieces.pieces(list(rendered.values())))))
     unit = settings.rrf_k + 1
     asks_commitments = "commitments" in query.asks_for
     placed = query.names_place_or_time

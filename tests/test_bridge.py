@@ -99,6 +99,32 @@ def test_the_question_meets_the_spanish_passage_through_its_rendering(bridged, e
 
 
 @needs_apertium
+def test_a_passage_measured_by_its_rendering_is_matched_word_for_word_there(bridged, encoder):
+    settings, _ = bridged
+    settings = replace(settings, translate_questions="off")
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        query = searcher.analyse(QUESTION)
+        vector = searcher.encode_query(QUESTION)
+        plain = candidates.Candidates(candidates.dense(searcher.reader, vector, 10, None), {}, ())
+        found = candidates.with_bridges(plain, searcher.bridges, query, vector, 10, None, lambda ids: set())
+        spanish = next(iter(found.bridged))
+        english = next(c for c in found.dense if c not in found.bridged)
+        rendering = searcher.reader.renderings("en", [spanish, english])
+        assert list(rendering) == [spanish] and "mediation" in rendering[spanish].lower()
+        pieces = searcher.word_pieces
+        by_rendering = pieces.match(QUESTION, pieces.pieces([rendering[spanish]]))[0]
+        as_written = pieces.match(QUESTION, [searcher.reader.chunk_pieces([spanish])[spanish]])[0]
+        assert by_rendering > as_written  # the English question's words are in the English rendering
+        rendered, other = searcher.ranking_signals(query, vector, [(spanish, 0.02), (english, 0.01)], found, {}, {})
+        assert rendered.bridge == 1.0 and rendered.word_match == pytest.approx(by_rendering)
+        assert other.bridge == 0.0 and other.word_match == pytest.approx(
+            pieces.match(QUESTION, [searcher.reader.chunk_pieces([english])[english]])[0])
+    finally:
+        searcher.close()
+
+
+@needs_apertium
 def test_a_removed_file_takes_its_renderings_with_it(tmp_path, encoder):
     settings = _corpus(tmp_path)
     build_index(settings, progress=False, encoder=encoder)
