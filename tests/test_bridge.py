@@ -4,6 +4,7 @@ and met by the question's vector in that language (search/candidates.py's with_b
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -73,18 +74,26 @@ def test_a_rebuild_renders_nothing_again(bridged, encoder):
     assert "already up to date" in again.summary()
 
 
-@needs_apertium
-def test_the_question_meets_the_spanish_passage_through_its_rendering(bridged, encoder):
-    settings, _ = bridged
-    # Translation of the question off: only the renderings can bring the two languages together.
-    settings = replace(settings, translate_questions="off")
-    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+@contextmanager
+def _asked_in_english(settings, encoder):
+    """(searcher, query, vector, the dense candidates, the same with the renderings) for QUESTION,
+    with translation of the question off: only the renderings bring the two languages together."""
+    searcher = Searcher(settings.index_dir, replace(settings, translate_questions="off"), encoder=encoder)
     try:
-        assert len(searcher.bridges) > 0
         query = searcher.analyse(QUESTION)
         vector = searcher.encode_query(QUESTION)
         plain = candidates.Candidates(candidates.dense(searcher.reader, vector, 10, None), {}, ())
         found = candidates.with_bridges(plain, searcher.bridges, query, vector, 10, None, lambda ids: set())
+        yield searcher, query, vector, plain, found
+    finally:
+        searcher.close()
+
+
+@needs_apertium
+def test_the_question_meets_the_spanish_passage_through_its_rendering(bridged, encoder):
+    settings, _ = bridged
+    with _asked_in_english(settings, encoder) as (searcher, query, vector, plain, found):
+        assert len(searcher.bridges) > 0
         spanish = next(iter(found.bridged))
         assert searcher.reader.chunks_by_id([spanish])[spanish].provenance.source == "mediacion.md"
         # The rendering is closer to the English question than the Spanish text's own vector is,
@@ -94,20 +103,12 @@ def test_the_question_meets_the_spanish_passage_through_its_rendering(bridged, e
         assert next(iter(found.dense)) == spanish
         hits = searcher.search(QUESTION, k=2)
         assert hits[0].provenance.source == "mediacion.md"
-    finally:
-        searcher.close()
 
 
 @needs_apertium
 def test_a_passage_measured_by_its_rendering_is_matched_word_for_word_there(bridged, encoder):
     settings, _ = bridged
-    settings = replace(settings, translate_questions="off")
-    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
-    try:
-        query = searcher.analyse(QUESTION)
-        vector = searcher.encode_query(QUESTION)
-        plain = candidates.Candidates(candidates.dense(searcher.reader, vector, 10, None), {}, ())
-        found = candidates.with_bridges(plain, searcher.bridges, query, vector, 10, None, lambda ids: set())
+    with _asked_in_english(settings, encoder) as (searcher, query, vector, _, found):
         spanish = next(iter(found.bridged))
         english = next(c for c in found.dense if c not in found.bridged)
         rendering = searcher.reader.renderings("en", [spanish, english])
@@ -120,8 +121,6 @@ def test_a_passage_measured_by_its_rendering_is_matched_word_for_word_there(brid
         assert rendered.bridge == 1.0 and rendered.word_match == pytest.approx(by_rendering)
         assert other.bridge == 0.0 and other.word_match == pytest.approx(
             pieces.match(QUESTION, [searcher.reader.chunk_pieces([english])[english]])[0])
-    finally:
-        searcher.close()
 
 
 @needs_apertium
