@@ -20,7 +20,7 @@ from typing import Protocol
 from .headings import chunk_heading, heading_lines
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "document_language", "with_languages"]
+__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "heading_shaped", "document_language", "with_languages"]
 
 
 #: Changes whenever the same files and settings would give other chunks (chunking here, or how a
@@ -151,6 +151,11 @@ _HEADING_SHARE_OF_NEXT_LINE = 0.7
 _MOST_HEADING_LINES = 3
 
 
+def heading_shaped(sentence: str) -> bool:
+    """A few words without closing punctuation: how a heading or a title reads, not a sentence."""
+    return len(sentence.split()) <= _HEADING_WORDS and not sentence.rstrip().endswith(_LINE_END_PUNCTUATION)
+
+
 def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, int]]:
     """``text[start:stop]`` (one sentence) as pieces, with the heading lines that open it cut off.
 
@@ -172,8 +177,7 @@ def _without_heading_line(text: str, start: int, stop: int) -> list[tuple[int, i
         if newline < 0:
             break
         line = text[at:newline].rstrip()
-        if not (line and len(line.split()) <= _HEADING_WORDS and not line.endswith(_LINE_END_PUNCTUATION)
-                and (line[0].isupper() or line[0].isdigit())):
+        if not (line and heading_shaped(line) and (line[0].isupper() or line[0].isdigit())):
             break
         lines.append((at, at + len(line)))
         at = newline + 1

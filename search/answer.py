@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.analysis import matching_stems, matching_stems_in_spans, query_terms
-from indexer.chunking import split_sentences
+from indexer.chunking import heading_shaped, split_sentences
 
 __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
 
@@ -16,7 +16,9 @@ __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
 def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int]:
     """(start, end) in ``text`` of the sentence sharing the most query words (stems).
 
-    Ties go to the earlier sentence; with no overlap at all, the first sentence.
+    A heading-shaped line (a few words, no closing punctuation) counts half a word less and gets no
+    bonus for being short: it is the answer's label, so a sentence saying as much of the question
+    is shown instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
     """
     spans = _sentences(text)
     if not spans:
@@ -27,8 +29,11 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     matches = matching_stems_in_spans(text, [(start, end) for start, end, _ in spans], wanted, (language, "en"))
     for (start, end, _), (terms, words) in zip(spans, matches):
         overlap = len(terms)
-        # Prefer sentences that say more of the question, and mildly prefer focused sentences.
-        score = overlap + (overlap / max(words, 1))
+        if overlap and heading_shaped(text[start:end]):
+            score = overlap - 0.5
+        else:
+            # Prefer sentences that say more of the question, and mildly prefer focused sentences.
+            score = overlap + (overlap / max(words, 1))
         if score > best_score:
             best, best_score = (start, end), score
     return best

@@ -888,3 +888,16 @@ def test_us_is_a_country_only_in_capitals():
     assert analyser.country_in("US commitments on equal justice") == "United States"
     assert analyser.country_in("What did the U.S. promise on legal aid?") == "United States"
     assert analyser.country_in("the uk plan on open data") == "United Kingdom"
+
+
+def test_the_best_sentence_is_a_sentence_unless_only_the_heading_says_it():
+    from search.answer import best_sentence
+
+    heading = "Funding legal aid sustainably\n"
+    said = heading + ("Legal aid budgets were cut by a third, so the ministry will fund legal aid from court fees. "
+                      "Judges meet twice a year.")
+    start, end = best_sentence(said, "legal aid funding")
+    assert said[start:end] == "Legal aid budgets were cut by a third, so the ministry will fund legal aid from court fees."
+    unsaid = heading + "The ministry publishes its figures every year."
+    start, end = best_sentence(unsaid, "legal aid funding")
+    assert unsaid[start:end] == "Funding legal aid sustainably"
