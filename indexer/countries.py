@@ -125,6 +125,15 @@ class MemberNames:
         """The first member ``text`` names, or None."""
         return next(self.named(text), None)
 
+    def mentions(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, member in canonical spelling) of each name of a member in ``text``, by its
+        place in ``text`` ("us" left out: a word of English, the only language it is a name in)."""
+        lowered = text.lower()
+        if self._pattern is None or len(lowered) != len(text):  # a case change that moves the places
+            return []
+        return [(m.start(), m.end(), self._names[m.group(1)]) for m in self._pattern.finditer(lowered)
+                if m.group(1) not in _WORD_ALIASES]
+
 
 _ID_PREFIX = re.compile(r"[A-Za-z]+")
 

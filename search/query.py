@@ -16,6 +16,9 @@ __all__ = ["Query", "QueryAnalyser", "QueryVersion"]
 
 _COMMITMENT_ID = re.compile(r"\b([A-Za-z]{2,4}\d{4})\b")
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
+#: Stand-ins for member names while a question is translated: words no dictionary holds, which
+#: Apertium passes through unchanged (letters only: a digit would split the word).
+_HOLDERS = ("Xkqa", "Xkqb", "Xkqc", "Xkqd", "Xkqe", "Xkqf")
 _COMMITMENT_NUMBER = re.compile(
     r"\b(?:commitment|compromiso|engagement)\s*(?:no\.?|number|n[º°o]\.?|#)?\s*(\d{1,3})\b", re.I)
 #: What a question asks for, beyond its topic, in English, Spanish and French: the ranker lets a
@@ -108,8 +111,30 @@ class QueryAnalyser:
         if len(versions) < 2:
             return {}
         asked_in, *others = versions
+        if "en" in others:
+            versions["en"] = self._english_names(text, asked_in, versions["en"])
         return {"asked_in": asked_in, "versions": tuple(
             QueryVersion(lang, versions[lang], tuple(query_terms(versions[lang], (lang,)))) for lang in others)}
+
+    def _english_names(self, text: str, asked_in: str, english: str) -> str:
+        """``english`` (the question's machine translation) with the members ``text`` names in the
+        records' English spelling. Apertium leaves some names as they are ("Kenia") and turns others
+        into words ("Países Bajos" -> "Low Countries"), which the keyword side and the model then
+        miss; such a question is translated again with each name held by a placeholder the engine
+        passes through, and the placeholders become the English names."""
+        mentions = [m for m in self._members.mentions(text) if m[2].lower() not in english.lower()]
+        if not mentions or len(mentions) > len(_HOLDERS):
+            return english
+        held = text
+        for holder, (start, end, _) in reversed(list(zip(_HOLDERS, mentions))):
+            held = held[:start] + holder + held[end:]
+        again = self._translate(held)
+        translated = again.get("en") if next(iter(again)) == asked_in else None
+        if translated is None or not all(holder in translated for holder in _HOLDERS[:len(mentions)]):
+            return english  # the engine did not keep a placeholder: the first translation stands
+        for holder, (_, _, member) in zip(_HOLDERS, mentions):
+            translated = translated.replace(holder, member, 1)
+        return translated
 
     def country_in(self, text: str) -> str | None:
         """The member named in ``text``, in the export's English spelling ("us" only as "US" or

@@ -145,3 +145,29 @@ def test_question_versions_without_a_translator_is_the_question_alone(caplog):
     assert question_versions(text, ("en", "es"), None) == {"es": text}
     assert question_versions(text, ("en", "es"), None) == {"es": text}
     assert sum("apt-get install apertium" in r.getMessage() for r in caplog.records) == 1
+
+
+@needs_apertium
+def test_members_named_in_another_language_come_back_in_the_records_english_spelling(translator):
+    from search.query import QueryAnalyser
+
+    members = ["Kenya", "Netherlands", "United States", "Guatemala"]
+    analyser = QueryAnalyser(("en", "es", "fr"), members,
+                             lambda text: question_versions(text, ("en", "es", "fr"), translator))
+    # Apertium alone leaves "Kenia" as it is and makes "Países Bajos" two words of English.
+    assert "Kenia" in translator.translate("¿Qué tribunales itinerantes creó Kenia?", "es", "en")
+    assert "Low Countries" in translator.translate("¿Qué hicieron los Países Bajos?", "es", "en")
+
+    def english(question: str) -> str:
+        query = analyser.analyse(question)
+        return next(v.text for v in query.versions if v.language == "en")
+
+    assert "Kenya" in english("¿Qué tribunales itinerantes creó Kenia?")
+    both = english("Quelles réformes de la justice aux Pays-Bas et au Kenya ?")
+    assert "Netherlands" in both and "Kenya" in both and "Low Countries" not in both
+    assert english("¿Qué hicieron los Países Bajos con la asistencia jurídica gratuita?").count("Netherlands") == 1
+    # A name the engine renders right, and the rest of the question, are as they were.
+    assert english("justicia abierta en Guatemala") == translator.translate("justicia abierta en Guatemala", "es", "en")
+    # The other versions keep the engine's own rendering of the name.
+    spanish = next(v.text for v in analyser.analyse("free legal aid in Kenya").versions if v.language == "es")
+    assert "Xkq" not in spanish
