@@ -19,6 +19,8 @@ LANGUAGE_NAMES = {"und": "Undetermined", "en": "English", "es": "Spanish", "fr":
                   "id": "Indonesian"}
 #: Below this many values, a message about an unknown value lists them all.
 _LIST_ALL_UNDER = 13
+#: ... and above that, the first few of them.
+_LIST_SOME = 8
 
 #: Filter fields that name values from the index, and how a message names each.
 VALUE_FIELDS = {"country": "country", "region": "region", "kind": "document type", "policy_area": "policy area",
@@ -71,8 +73,9 @@ class Filters:
                     hint = f" (did you mean {' or '.join(repr(v) for v in suggestions)}?)"
                 elif len(choices) < _LIST_ALL_UNDER:
                     hint = f" (it holds {', '.join(choices) or 'none'})"
-                else:
-                    hint = ""
+                else:  # too many to list: enough to see how the index spells them
+                    shown = sorted(choices, key=str.casefold)[:_LIST_SOME]
+                    hint = f" (it holds {len(choices)}: {', '.join(shown)}, ...)"
                 problems.append(f"no {label} '{value}' in this index{hint}")
             changes[name] = tuple(matched)
         if problems:

@@ -393,6 +393,22 @@ def test_filters_from_strings():
     assert Filters.from_strings(year="2020").to_query() == {"year": "2020-2020"}
 
 
+def test_an_unknown_filter_value_is_answered_with_how_the_index_spells_its_values():
+    from search.filters import UnknownFilterValueError
+
+    few = {"country": ["Kenya", "Chile"]}
+    many = {"country": ["Kenya", "Argentina", "chile", "Uruguay", "Senegal", "Morocco", "France", "Canada",
+                        "Colombia", "Costa Rica", "Guatemala", "Mexico", "Peru", "Spain"]}
+    with pytest.raises(UnknownFilterValueError, match=r"no country 'Atlantis' in this index \(it holds Kenya, Chile\)"):
+        Filters(country=("Atlantis",)).matched_to(few)
+    with pytest.raises(UnknownFilterValueError) as raised:
+        Filters(country=("Atlantis",)).matched_to(many)
+    assert ("no country 'Atlantis' in this index (it holds 14: Argentina, Canada, chile, Colombia, Costa Rica, "
+            "France, Guatemala, Kenya, ...): a filter on it would match nothing.") == str(raised.value)
+    with pytest.raises(UnknownFilterValueError, match="did you mean 'Kenya'"):
+        Filters(country=("Kenia",)).matched_to(many)
+
+
 @pytest.mark.parametrize("text, expected", [
     ("2018-2024", (2018, 2024)), ("2018", (2018, 2018)), ("2018-", (2018, None)), ("-2020", (None, 2020)),
     (" 2018 – 2020 ", (2018, 2020)), ("2018..2020", (2018, 2020)), ("2020-2020", (2020, 2020)),
