@@ -79,9 +79,10 @@ class QueryAnalyser:
     """Analyses questions against one index: its stemmed languages and the members it holds."""
 
     def __init__(self, languages: tuple[str, ...], countries: Iterable[str],
-                 translate: Callable[[str], dict[str, str]] | None = None) -> None:
-        """``languages``: the index's stemmed languages; ``translate``: question -> {language: text},
-        its own language first (search/translate.py's question_versions), or None for no versions."""
+                 translate: Callable[..., dict[str, str]] | None = None) -> None:
+        """``languages``: the index's stemmed languages; ``translate``: (question, targets=()) ->
+        {language: text}, its own language first, in ``targets`` or else in every language searched
+        (search/translate.py's question_versions), or None for no versions."""
         self.languages = languages
         self._translate = translate
         self._members = MemberNames(countries)
@@ -128,7 +129,7 @@ class QueryAnalyser:
         held = text
         for holder, (start, end, _) in reversed(list(zip(_HOLDERS, mentions))):
             held = held[:start] + holder + held[end:]
-        again = self._translate(held)
+        again = self._translate(held, targets=("en",))
         translated = again.get("en") if next(iter(again)) == asked_in else None
         if translated is None or not all(holder in translated for holder in _HOLDERS[:len(mentions)]):
             return english  # the engine did not keep a placeholder: the first translation stands

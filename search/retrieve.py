@@ -99,9 +99,9 @@ class Searcher:
             return None
         translator = self.translator or Translator()
         if not translator.available():
-            return lambda text: question_versions(text, wanted, None)  # logs how to install, once
+            return lambda text, targets=(): question_versions(text, wanted, None)  # logs how to install, once
         self.translator = translator
-        return lambda text: question_versions(text, wanted, translator)
+        return lambda text, targets=(): question_versions(text, wanted, translator, targets)
 
     def _check_index(self, index_dir: Path | str) -> None:
         manifest = self.reader.manifest

@@ -55,7 +55,7 @@ def test_canonical_spelling():
 def test_a_question_names_a_member_in_its_own_words_or_in_its_translation():
     translations = {"¿Qué cambió el protocolo argentino?": {"es": "¿Qué cambió el protocolo argentino?",
                                                           "en": "What changed the Argentinian protocol?"}}
-    analyser = QueryAnalyser(("en", "es"), MEMBERS, translate=lambda text: translations.get(text, {"en": text}))
+    analyser = QueryAnalyser(("en", "es"), MEMBERS, translate=lambda text, targets=(): translations.get(text, {"en": text}))
     # "argentino" is in no table: the English rendering's "Argentinian" is
     assert analyser.analyse("¿Qué cambió el protocolo argentino?").country == "Argentina"
     assert analyser.analyse("What does the Chilean plan promise?").country == "Chile"

@@ -153,7 +153,7 @@ def test_members_named_in_another_language_come_back_in_the_records_english_spel
 
     members = ["Kenya", "Netherlands", "United States", "Guatemala"]
     analyser = QueryAnalyser(("en", "es", "fr"), members,
-                             lambda text: question_versions(text, ("en", "es", "fr"), translator))
+                             lambda text, targets=(): question_versions(text, ("en", "es", "fr"), translator, targets))
     # Apertium alone leaves "Kenia" as it is and makes "Países Bajos" two words of English.
     assert "Kenia" in translator.translate("¿Qué tribunales itinerantes creó Kenia?", "es", "en")
     assert "Low Countries" in translator.translate("¿Qué hicieron los Países Bajos?", "es", "en")
