@@ -1100,6 +1100,11 @@ class IndexReader:
 
     def has_word_pieces(self) -> bool:
         """False for an index built before the word-piece table existed (its next build adds it)."""
+        return self._pieces_recorded
+
+    @functools.cached_property
+    def _pieces_recorded(self) -> bool:
+        # Asked once: a generation never changes, and the ranker asks for every question.
         with self.lock:
             return _has_word_pieces(self.db)
 
@@ -1107,9 +1112,9 @@ class IndexReader:
     def word_pieces(self) -> np.ndarray | None:
         """The model's word-piece table (float16, one row per piece; indexer/wordpieces.py), or None
         for an index built before it existed. Read once: a generation never changes."""
+        if not self._pieces_recorded:
+            return None
         with self.lock:
-            if not _has_word_pieces(self.db):
-                return None
             pieces, dimension, data = self.db.execute("SELECT pieces, dimension, vectors FROM word_pieces").fetchone()
         return np.frombuffer(data, dtype=np.float16).reshape(pieces, dimension)
 
@@ -1118,9 +1123,9 @@ class IndexReader:
         ids = [int(c) for c in chunk_ids]
         if not ids:
             return {}
+        if not self._pieces_recorded:
+            return {}
         with self.lock:
-            if self.word_pieces is None:
-                return {}
             rows = self.db.execute(f"SELECT chunk_id, pieces FROM chunk_pieces WHERE chunk_id IN ({','.join('?' * len(ids))})",
                                    ids).fetchall()
         return {int(cid): np.frombuffer(data, dtype=np.int32) for cid, data in rows}
