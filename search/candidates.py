@@ -135,7 +135,7 @@ def bridge_vector(query: Query, vector: np.ndarray, vectors: dict[str, np.ndarra
     was encoded (translate_dense); None without renderings or such a vector."""
     if not len(bridges):
         return None
-    if query.asked_in in ("", bridges.language):
+    if _asked_in_renderings_language(query, bridges):
         return vector
     return vectors.get(bridges.language)
 
@@ -143,9 +143,14 @@ def bridge_vector(query: Query, vector: np.ndarray, vectors: dict[str, np.ndarra
 def bridge_text(query: Query, bridges: Bridges) -> str | None:
     """The question's words in the renderings' language, as ``bridge_vector`` picks its vector: the
     question as asked, or its translation into that language (None when it has none)."""
-    if query.asked_in in ("", bridges.language):
+    if _asked_in_renderings_language(query, bridges):
         return query.text
     return next((v.text for v in query.versions if v.language == bridges.language), None)
+
+
+def _asked_in_renderings_language(query: Query, bridges: Bridges) -> bool:
+    # "" when the question's language was not told apart, as in an index of one language.
+    return query.asked_in in ("", bridges.language)
 
 
 def with_bridges(found: Candidates, bridges: Bridges, query: Query, vector: np.ndarray | None, depth: int,
