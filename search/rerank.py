@@ -193,17 +193,17 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         cosine.update(bridge)
     word_match: dict[int, float] = {}
     if word_pieces is not None:
-        held = reader.chunk_pieces(ids)  # the build records every passage's
+        # A passage whose cosine is its rendering's is matched word for word in the rendering too,
+        # against the question in the rendering's language: the language the model's pieces mean most in.
+        in_rendering = bridge_text(query, bridges) if bridge else None
+        rendered = reader.renderings(bridges.language, bridge) if in_rendering else {}
+        held = reader.chunk_pieces(c for c in ids if c not in rendered)  # the build records every passage's
         for language, members in groups.items():
             present = [c for c in members if c in held]
             asked = versions[language].text if language else query.text
             word_match.update(zip(present, word_pieces.match(asked, [held[c] for c in present])))
-        # A passage whose cosine is its rendering's is matched word for word in the rendering too,
-        # against the question in the rendering's language: the language the model's pieces mean most in.
-        asked = bridge_text(query, bridges) if bridge else None
-        if asked:
-            rendered = reader.renderings(bridges.language, bridge)
-            word_match.update(zip(rendered, word_pieces.match(asked, word_pieces.pieces(list(rendered.values())))))
+        if rendered:
+            word_match.update(zip(rendered, word_pieces.match(in_rendering, word_pieces.pieces(list(rendered.values())))))
     unit = settings.rrf_k + 1
     asks_commitments = "commitments" in query.asks_for
     placed = query.names_place_or_time
