@@ -34,7 +34,7 @@ import numpy as np
 
 from .analysis import split_words
 
-__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores", "held_terms"]
+__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores", "bm25_shares", "held_terms"]
 
 K1 = 1.2
 B = 0.75
@@ -193,11 +193,28 @@ def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
     Document frequencies and the average length are the whole index's, filtered or not, as
     with FTS5.
     """
+    return _bm25(db, terms, depth, allowed)[0]
+
+
+def bm25_shares(db: sqlite3.Connection, terms: Sequence[str], depth: int,
+                allowed: np.ndarray | None = None) -> dict[int, float]:
+    """As ``bm25_scores``, each score divided by the question's full match: the sum over its terms
+    the index holds of idf x (k1 + 1), which no passage reaches (a term's share tends to it as the
+    term repeats). Scores of different questions are not comparable; these shares are, roughly: a
+    passage matching most of what one question says scores near the top of [0, 1) whichever
+    question it is, so rankings of one question in several languages can be merged."""
+    scores, full_match = _bm25(db, terms, depth, allowed)
+    return {cid: score / full_match for cid, score in scores.items()} if full_match else {}
+
+
+def _bm25(db: sqlite3.Connection, terms: Sequence[str], depth: int,
+          allowed: np.ndarray | None) -> tuple[dict[int, float], float]:
+    """(bm25_scores's ranking, the full match of bm25_shares)."""
     if not terms or depth <= 0:
-        return {}
+        return {}, 0.0
     passages, total = db.execute("SELECT passages, terms FROM keyword_totals").fetchone()
     if not passages:
-        return {}
+        return {}, 0.0
     average_length = total / passages
     segments: dict[str, list[tuple[bytes, bytes]]] = {}
     for term, blob_ids, blob_counts in db.execute(
@@ -205,18 +222,20 @@ def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
             " ORDER BY term, first_id", list(terms)):
         segments.setdefault(term, []).append((blob_ids, blob_counts))
     by_term = []
+    full_match = 0.0
     for parts in segments.values():
         ids = np.frombuffer(b"".join(p[0] for p in parts), dtype="<u4")
         counts = np.frombuffer(b"".join(p[1] for p in parts), dtype="<u4")
         n = len(ids)
         idf = max(math.log((passages - n + 0.5) / (n + 0.5)), 1e-6)
+        full_match += idf * (K1 + 1)
         if allowed is not None:
             keep = np.isin(ids, allowed)
             ids, counts = ids[keep], counts[keep]
         if len(ids):
             by_term.append((idf, ids, counts))
     if not by_term:
-        return {}
+        return {}, full_match
     # Summed per passage in an array indexed by chunk id: a term lists a passage once, so plain
     # fancy-index addition is exact, and it is 3x faster than sorting the ids (np.unique) when
     # common words bring a million postings (1M passages).
@@ -233,7 +252,7 @@ def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
         keep = scores >= cut
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))[:depth]
-    return dict(zip(ids[order].tolist(), scores[order].tolist()))
+    return dict(zip(ids[order].tolist(), scores[order].tolist())), full_match
 
 
 def held_terms(db: sqlite3.Connection, terms: Sequence[str], chunk_ids: Sequence[int],

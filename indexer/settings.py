@@ -89,7 +89,8 @@ class Settings:
         "", "Languages questions are translated into, comma-separated codes (e.g. 'en,es'); empty takes each "
         "language that holds at least 1% of the index's passages and that Apertium reaches.")
     translation_weight: float = _setting(
-        0.25, "Weight of a translated question's rankings in fusion, as a share of the asked question's.")
+        0.25, "Weight of a translated question's dense ranking in fusion, as a share of the asked question's "
+        "(its keyword ranking is merged with the asked question's, each passage matched in its own language).")
     translate_dense: str = _setting(
         "en", "Which translations of the question are also encoded for the dense side: off, all, or language "
         "codes. 'en' by default: the packaged model is English-only, so a question asked in Spanish or French "

@@ -46,7 +46,7 @@ import numpy as np
 from .analysis import ANALYZER_VERSION, keyword_terms
 from .headings import chunk_heading
 from .errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from .postings import PostingsWriter, bm25_scores, has_postings, held_terms
+from .postings import PostingsWriter, bm25_shares, has_postings, held_terms
 from .records import Chunk, Document, Provenance
 from .settings import Settings
 
@@ -1200,12 +1200,12 @@ class IndexReader:
                 f"WHERE c.id IN ({','.join('?' * len(ids))})", ids).fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}
 
-    def keyword_scores(self, terms: Sequence[str], depth: int, allowed: np.ndarray | None = None,
+    def keyword_shares(self, terms: Sequence[str], depth: int, allowed: np.ndarray | None = None,
                        ) -> dict[int, float]:
-        """chunk id -> BM25 score of the ``depth`` best passages holding any of ``terms`` (among
-        ``allowed``), best first (indexer/postings.py)."""
+        """chunk id -> BM25 score, as a share of the question's full match, of the ``depth`` best
+        passages holding any of ``terms`` (among ``allowed``), best first (indexer/postings.py)."""
         with self.lock:
-            return bm25_scores(self.db, terms, depth, allowed)
+            return bm25_shares(self.db, terms, depth, allowed)
 
     def held_terms(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> KeywordTerms:
         """Which of ``terms`` each of ``chunk_ids`` holds, and how many passages hold each."""

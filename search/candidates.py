@@ -23,7 +23,7 @@ class VersionRankings:
 
     language: str
     dense: dict[int, float]  # chunk id -> cosine similarity to the translation's vector
-    keyword: dict[int, float]  # chunk id -> BM25 score of the translation's stems
+    keyword: dict[int, float]  # chunk id -> BM25 share of the translation's stems (also in Candidates.keyword)
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class Candidates:
     """Each retriever's ranking, best first."""
 
     dense: dict[int, float]  # chunk id -> cosine similarity
-    keyword: dict[int, float]  # chunk id -> BM25 score
+    #: chunk id -> BM25 share of the question's full match; with translations, each passage by the
+    #: best of the question as asked and its translation into the passage's language (with_versions)
+    keyword: dict[int, float]
     exact: tuple[int, ...]  # chunks of the commitments the question names, in document order
     #: chunk id -> the language of the translated question that ranked it
     matched: dict[int, str] = field(default_factory=dict)
@@ -109,11 +111,11 @@ def cosines(reader: IndexReader, vector: np.ndarray, ids: list[int]) -> dict[int
 
 
 def keyword(reader: IndexReader, query: Query, depth: int, allowed: np.ndarray | None) -> dict[int, float]:
-    """chunk id -> BM25 score (higher is better) of the best ``depth`` keyword matches
-    (``allowed``: the chunk ids the filters leave, when they are active)."""
+    """chunk id -> BM25 score as a share of the question's full match (higher is better) of the
+    best ``depth`` keyword matches (``allowed``: the chunk ids the filters leave, when they are active)."""
     if not query.terms:
         return {}
-    return reader.keyword_scores(query.terms, depth, allowed)
+    return reader.keyword_shares(query.terms, depth, allowed)
 
 
 def exact(reader: IndexReader, query: Query) -> tuple[int, ...]:
@@ -194,14 +196,25 @@ def with_versions(reader: IndexReader, query: Query, found: Candidates, vectors:
     """``found`` with the rankings of the question's translations (``query.versions``): each version
     is searched among the passages of its own language (``allowed_in``: language -> those chunk ids,
     the filters applied), by its own keyword stems and, when ``vectors`` holds it, its own vector.
-    ``matched`` records, for each passage a version ranked, the language of that version."""
+    ``matched`` records, for each passage a version ranked, the language of that version.
+
+    The keyword side becomes one ranking of every passage: each by the best of the question as
+    asked and its translation into the passage's language, both as shares of their full match
+    (indexer/postings.py's bm25_shares). A Spanish passage that the Spanish version matches as
+    well as the question matches the best English one then ranks beside it: as separate rankings
+    weighed against the asked one, a translation's best passages fell behind the asked question's
+    hundredth."""
     rankings, matched = [], dict(found.matched)
+    keyword_all = dict(found.keyword)
     for version in query.versions:
         allowed = allowed_in.get(version.language)
         if allowed is None or not len(allowed):
             continue
         dense_v = dense(reader, vectors[version.language], depth, allowed) if version.language in vectors else {}
-        keyword_v = reader.keyword_scores(version.terms, depth, allowed) if version.terms else {}
+        keyword_v = reader.keyword_shares(version.terms, depth, allowed) if version.terms else {}
         rankings.append(VersionRankings(version.language, dense_v, keyword_v))
         matched.update(dict.fromkeys([*dense_v, *keyword_v], version.language))
-    return replace(found, matched=matched, translated=tuple(rankings))
+        for cid, share in keyword_v.items():
+            if share > keyword_all.get(cid, 0.0):
+                keyword_all[cid] = share
+    return replace(found, keyword=_best(keyword_all, depth), matched=matched, translated=tuple(rankings))

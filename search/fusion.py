@@ -18,11 +18,12 @@ def fuse(found: Candidates, settings: Settings) -> list[tuple[int, float]]:
     scores: dict[int, float] = {}
     k = settings.rrf_k
     rankings = [(settings.dense_weight, found.dense), (settings.keyword_weight, found.keyword)]
-    # A translation's rankings count less than the question's own: a machine translation is a
-    # weaker statement of the question, and its passages compete with the asked language's.
+    # A translation's dense ranking counts less than the question's own: the packaged model is
+    # English-only, so most of these vectors are of text it reads poorly. Its keyword ranking is
+    # already in found.keyword, each passage by the version in its language (with_versions).
     share = settings.translation_weight
     for version in found.translated:
-        rankings += [(share * settings.dense_weight, version.dense), (share * settings.keyword_weight, version.keyword)]
+        rankings.append((share * settings.dense_weight, version.dense))
     # A question asked in another language than the model's is measured in the model's language too,
     # for the passages in other languages than its own (candidates.with_bridges).
     rankings.append((settings.across_weight * settings.dense_weight, found.across))

@@ -461,7 +461,7 @@ def test_thousand_page_pdf_indexes_every_page(tmp_path, encoder):
         page_777 = reader.db.execute("SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
                                      "WHERE d.page = 777").fetchone()[0]
         for words in ("Reference JR-0777", "justice report page 777"):
-            best = next(iter(reader.keyword_scores(keyword_terms(words, "en"), depth=3)))
+            best = next(iter(reader.keyword_shares(keyword_terms(words, "en"), depth=3)))
             assert best == page_777, words
     finally:
         reader.close()

@@ -86,6 +86,33 @@ def test_a_spanish_question_finds_the_english_passage(bilingual, encoder):
         searcher.close()
 
 
+def test_the_keyword_side_is_one_ranking_each_passage_matched_in_its_own_language(bilingual, encoder):
+    """An English question's Spanish version matches the Spanish passage in its own words; merged by
+    their shares of a full match, that passage leads the one keyword ranking fusion reads, ahead of
+    an English passage the question as asked matches better. A translation's keyword ranking is not
+    counted a second time in fusion."""
+    from search import candidates, fusion
+
+    searcher = Searcher(bilingual.index_dir, bilingual, encoder=encoder)
+    reader = searcher.reader
+    try:
+        query = searcher.analyse("free help for families to settle quarrels with neighbours out of court")
+        asked = candidates.keyword(reader, query, 10, None)
+        found = candidates.with_versions(reader, query, candidates.Candidates({}, asked, ()), {}, 10,
+                                         searcher._chunks_in_languages(query, None))
+        language = {cid: chunk.language for cid, chunk in reader.chunks_by_id(found.keyword).items()}
+        first = next(iter(found.keyword))
+        assert language[first] == "es" and found.matched[first] == "es"
+        assert language[next(iter(asked))] == "en"  # as asked, the English passage came first
+        spanish = next(v for v in found.translated if v.language == "es")
+        assert found.keyword[first] == spanish.keyword[first] > asked.get(first, 0.0)
+        assert all(0 < share < 1 for share in found.keyword.values())
+        fused = dict(fusion.fuse(found, bilingual))
+        assert fused[first] == pytest.approx(bilingual.keyword_weight / (bilingual.rrf_k + 1))
+    finally:
+        searcher.close()
+
+
 def test_cli_shows_a_passage_machine_translated_beside_the_original(bilingual, capsys):
     code = search_main(["mediación comunitaria en el barrio", "--index", str(bilingual.index_dir), "-k", "1",
                         "--json", "--translate-to", "en"])

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_build import CSV, MD, TXT, base, build, copy, db_rows  # noqa: F401 (fixtures)
 
-from indexer.postings import MAX_SEGMENTS, PostingsWriter, bm25_scores, has_postings, held_terms
+from indexer.postings import K1, MAX_SEGMENTS, PostingsWriter, bm25_scores, bm25_shares, has_postings, held_terms
 
 WORDS = ("court legal aid justice paralegal data open publish decision judge tribunal access law reform "
          "community council police budget training rural women victim mediation fee appeal").split()
@@ -104,6 +104,30 @@ def test_terms_no_passage_holds_and_an_empty_index_give_nothing():
     assert list(bm25_scores(db, ["court", "tribunal"], 10)) == [1]
 
 
+def test_shares_rank_as_scores_do_and_divide_by_the_full_match_of_the_terms_the_index_holds():
+    rng = random.Random(11)
+    db = _db()
+    writer = PostingsWriter(db)
+    for chunk_id in range(1, 201):
+        _add(db, writer, chunk_id, _passage(rng))
+    writer.flush()
+    passages = 200
+    for terms in (["court", "legal"], ["mediation", "fee", "appeal"], ["court", "no-such-term"]):
+        scores, shares = bm25_scores(db, terms, 50), bm25_shares(db, terms, 50)
+        assert list(shares) == list(scores) and shares
+        held = {t: sum(t in set(_words(db, c)) for c in range(1, 201)) for t in terms}
+        # a term no passage holds adds nothing to the full match: a question is not marked down
+        # for a word the index has never seen
+        full = sum(max(np.log((passages - n + 0.5) / (n + 0.5)), 1e-6) * (K1 + 1) for n in held.values() if n)
+        assert np.allclose([shares[c] for c in scores], [scores[c] / full for c in scores], rtol=1e-9)
+        assert all(0 < share < 1 for share in shares.values())
+    assert bm25_shares(db, ["no-such-term"], 10) == {} and bm25_shares(db, [], 10) == {}
+
+
+def _words(db, chunk_id):
+    return db.execute("SELECT terms FROM chunk_terms WHERE rowid = ?", (chunk_id,)).fetchone()[0].split()
+
+
 def test_held_terms_says_which_question_words_each_passage_holds():
     db = _db()
     writer = PostingsWriter(db)
@@ -171,7 +195,10 @@ def test_searcher_keyword_ranking_equals_fts5_on_a_built_index(starter_searcher)
             assert ours and set(ours) == set(theirs), question
             order = sorted(theirs, key=lambda c: (-round(theirs[c], 9), c))
             assert list(ours) == order, question
-            assert all(ours[c] == pytest.approx(theirs[c], rel=1e-6) for c in ours), question
+            # the search ranks by shares of the question's full match (bm25_shares): FTS5's
+            # scores, each divided by one number a question
+            full_match = theirs[order[0]] / ours[order[0]]
+            assert all(ours[c] * full_match == pytest.approx(theirs[c], rel=1e-6) for c in ours), question
 
 
 def test_incremental_builds_keep_the_postings_in_step(copy, encoder):
