@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from tqdm import tqdm
 
 from .embedding import Encoder
+from .errors import TranslationError
 from .settings import Settings
 from .store import IndexReader, IndexWriter
-from .translation import INSTALL_HINT, TranslationError, Translator
+from .translation import INSTALL_HINT, Translator
 
 __all__ = ["BridgeReport", "bridge_passages", "needs_bridges"]
 

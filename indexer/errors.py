@@ -19,6 +19,10 @@ __all__ = [
     "ModelLoadError",
     "StrictBuildError",
     "AdaptError",
+    "UnknownFilterValueError",
+    "SourcesError",
+    "FetchError",
+    "TranslationError",
 ]
 
 
@@ -65,3 +69,22 @@ class AdaptError(IndexerError):
 
 class StrictBuildError(IndexerError):
     """``--strict`` was given and some files could not be read; nothing was written."""
+
+
+class UnknownFilterValueError(IndexerError):
+    """A filter names a value the index does not hold (it would match nothing); the message names
+    each such value with the closest ones the index does hold."""
+
+
+class SourcesError(IndexerError):
+    """The sources manifest is missing, malformed, or an entry is invalid."""
+
+
+class FetchError(IndexerError):
+    """One document could not be fetched or added (the copy already held, if any, is kept)."""
+
+
+class TranslationError(Exception):
+    """A translation pipeline failed or did not answer in time; the caller searches untranslated.
+
+    Not an IndexerError: it never reaches the person asking, who gets the untranslated search."""

@@ -24,7 +24,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["INSTALL_HINT", "MODES_DIR", "MachineTranslation", "TranslationError", "Translator"]
+from .errors import TranslationError
+
+__all__ = ["INSTALL_HINT", "MODES_DIR", "MachineTranslation", "Translator"]
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,6 @@ _PIVOT = "es"
 _STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
 # Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
 _UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
-
-
-class TranslationError(Exception):
-    """A pipeline failed or did not answer in time; the caller searches untranslated."""
 
 
 @dataclass(frozen=True)

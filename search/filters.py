@@ -9,9 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from indexer.analysis import fold
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, UnknownFilterValueError
 
-__all__ = ["Filters", "LANGUAGE_NAMES", "UnknownFilterValueError", "match_known", "parse_year_range"]
+__all__ = ["Filters", "LANGUAGE_NAMES", "match_known", "parse_year_range"]
 
 #: Language codes the indexer detects -> English names (shown in the app; accepted by --lang).
 LANGUAGE_NAMES = {"und": "Undetermined", "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese",
@@ -25,11 +25,6 @@ _LIST_SOME = 8
 #: Filter fields that name values from the index, and how a message names each.
 VALUE_FIELDS = {"country": "country", "region": "region", "kind": "document type", "policy_area": "policy area",
                 "language": "language"}
-
-
-class UnknownFilterValueError(IndexerError):
-    """A filter names a value the index does not hold (it would match nothing); the message names
-    each such value with the closest ones the index does hold."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import logging
 import re
 import threading
 
-from indexer.translation import INSTALL_HINT, MachineTranslation, TranslationError, Translator
+from indexer.errors import TranslationError
+from indexer.translation import INSTALL_HINT, MachineTranslation, Translator
 
 __all__ = [
     "INSTALL_HINT",

@@ -394,7 +394,7 @@ def test_filters_from_strings():
 
 
 def test_an_unknown_filter_value_is_answered_with_how_the_index_spells_its_values():
-    from search.filters import UnknownFilterValueError
+    from indexer.errors import UnknownFilterValueError
 
     few = {"country": ["Kenya", "Chile"]}
     many = {"country": ["Kenya", "Argentina", "chile", "Uruguay", "Senegal", "Morocco", "France", "Canada",

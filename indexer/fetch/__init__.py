@@ -45,10 +45,11 @@ command line calls).
 
 from __future__ import annotations
 
+from ..errors import FetchError, SourcesError
 from .commands import AddResult, FetchReport, add_document, fetch_sources, guess_kind
 from .http import USER_AGENT
 from .pages import commitment_csv, find_pdf_link, parse_commitment_page
-from .sources import ADDED_DIR, FETCHED_DIR, KINDS, FetchError, Source, SourcesError, load_sources
+from .sources import ADDED_DIR, FETCHED_DIR, KINDS, Source, load_sources
 
 __all__ = [
     "KINDS",

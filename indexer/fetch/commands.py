@@ -17,12 +17,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..errors import FetchError, SourcesError
 from ..loaders import is_indexable
 from .files import _atomic_write, _dump, _file_sha256, _now, _read_sidecar, _sha256, _sidecar_path
 from .http import _MB, _Failure, _Http, _new_client
 from .kinds import _HANDLERS
 from .pages import commitment_csv, parse_commitment_page
-from .sources import ADDED_DIR, FETCHED_DIR, KINDS, FetchError, Source, SourcesError, load_sources, source_hosts
+from .sources import ADDED_DIR, FETCHED_DIR, KINDS, Source, load_sources, source_hosts
 
 __all__ = ["FetchReport", "AddResult", "fetch_sources", "add_document", "guess_kind"]
 

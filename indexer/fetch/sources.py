@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ..errors import IndexerError
+from ..errors import SourcesError
 
-__all__ = ["KINDS", "FETCHED_DIR", "ADDED_DIR", "Source", "SourcesError", "FetchError", "load_sources", "source_hosts",
+__all__ = ["KINDS", "FETCHED_DIR", "ADDED_DIR", "Source", "load_sources", "source_hosts",
            "parse_allowed_hosts"]
 
 #: Kind -> what it is. ``sources.toml`` entries and ``add --kind`` take one of these.
@@ -28,14 +28,6 @@ KINDS: dict[str, str] = {
 
 FETCHED_DIR = "fetched"
 ADDED_DIR = "added"
-
-
-class SourcesError(IndexerError):
-    """The sources manifest is missing, malformed, or an entry is invalid."""
-
-
-class FetchError(IndexerError):
-    """One document could not be fetched or added (the copy already held, if any, is kept)."""
 
 
 
