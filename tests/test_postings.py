@@ -40,6 +40,17 @@ def _remove(db, writer, ids):
     db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
 
 
+def _random_postings(seed: int, passages: int):
+    """A database of ``passages`` random passages (ids 1..passages) and their flushed postings."""
+    rng = random.Random(seed)
+    db = _db()
+    writer = PostingsWriter(db)
+    for chunk_id in range(1, passages + 1):
+        _add(db, writer, chunk_id, _passage(rng))
+    writer.flush()
+    return db, rng
+
+
 def _fts5_ranking(db, terms, depth, allowed=None):
     sql = "SELECT rowid, bm25(chunk_terms) FROM chunk_terms WHERE chunk_terms MATCH ?"
     if allowed is not None:
@@ -77,12 +88,7 @@ def assert_in_step(db) -> None:
 
 
 def test_bm25_from_postings_ranks_exactly_as_fts5():
-    rng = random.Random(7)
-    db = _db()
-    writer = PostingsWriter(db)
-    for chunk_id in range(1, 401):
-        _add(db, writer, chunk_id, _passage(rng))
-    writer.flush()
+    db, rng = _random_postings(7, 400)
     allowed = np.arange(1, 401, 3, dtype=np.int64)
     for _ in range(40):
         terms = rng.sample(WORDS, rng.randint(1, 5))
@@ -105,17 +111,12 @@ def test_terms_no_passage_holds_and_an_empty_index_give_nothing():
 
 
 def test_shares_rank_as_scores_do_and_divide_by_the_full_match_of_the_terms_the_index_holds():
-    rng = random.Random(11)
-    db = _db()
-    writer = PostingsWriter(db)
-    for chunk_id in range(1, 201):
-        _add(db, writer, chunk_id, _passage(rng))
-    writer.flush()
     passages = 200
+    db, _ = _random_postings(11, passages)
     for terms in (["court", "legal"], ["mediation", "fee", "appeal"], ["court", "no-such-term"]):
         scores, shares = bm25_scores(db, terms, 50), bm25_shares(db, terms, 50)
         assert list(shares) == list(scores) and shares
-        held = {t: sum(t in set(_words(db, c)) for c in range(1, 201)) for t in terms}
+        held = {t: sum(t in set(_words(db, c)) for c in range(1, passages + 1)) for t in terms}
         # a term no passage holds adds nothing to the full match: a question is not marked down
         # for a word the index has never seen
         full = sum(max(np.log((passages - n + 0.5) / (n + 0.5)), 1e-6) * (K1 + 1) for n in held.values() if n)
