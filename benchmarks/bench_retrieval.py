@@ -4,7 +4,10 @@ Baselines (implemented here, as a tutorial would): the corpus's text cut into
 1,000-character chunks with 200 characters of overlap, then (a) BM25 alone, (b) the same
 embedding model alone (all-MiniLM-L6-v2, exact inner-product search), (c) both mixed half and
 half: BM25 divided by the question's top BM25 score, plus the cosine (a simple hybrid; hybrid
-libraries normalise in their own ways, so this is not any one of them). Our retriever is the
+libraries normalise in their own ways, so this is not any one of them), and with --txtai (d) txtai's
+hybrid index with its defaults (``Embeddings(path=MODEL, hybrid=True, content=True)``) over the same
+chunks and model: a library's hybrid as its users get it (``pip install txtai==9.14.0``; the figures
+name the version). Our retriever is the
 project's own index (build it first, see --index), hybrid and with the keyword rankings off (the
 dense-only search that is the hybrid's latency reference). Prints MRR@10, Success@1/3/5/10,
 Coverage@10 and query latency (median and p95 of several passes) for each, and the bare vector
@@ -122,10 +125,31 @@ def print_table(gold_file: Path, gold, rows, bare: tuple[float, float], naive_ch
     for qid, q, got in ours[1].misses:
         print(f"miss {qid}: {q} -> {got[:2]}")
     if per_question:
-        print("\nfirst relevant rank (- = not in the top 10): BM25 / dense / naive hybrid / ours dense-only / ours hybrid")
+        print("\nfirst relevant rank (- = not in the top 10): " + " / ".join(name for name, *_ in rows))
         for g in gold:
             ranks = [r.first_relevant_rank.get(g.id) for _, r, _, _ in rows]
             print(f"  {g.id}: {' / '.join(str(x or '-') for x in ranks)}  {g.q}")
+
+
+def txtai_baseline(chunks: list[dict]) -> tuple[str, object]:
+    """(name, ask) of txtai's hybrid index over ``chunks`` with the packaged model, every other
+    setting txtai's default."""
+    try:
+        from txtai import Embeddings
+    except ImportError:
+        raise SystemExit("--txtai needs txtai: pip install txtai==9.14.0") from None
+    from importlib.metadata import version
+
+    from indexer.embedding import resolve_model_path
+
+    print(f"indexing {len(chunks)} naive chunks with txtai {version('txtai')} (hybrid, defaults) ...", file=sys.stderr)
+    embeddings = Embeddings(path=resolve_model_path(PACKAGED_MODEL_NAME), hybrid=True, content=True)
+    embeddings.index((i, chunk["text"], None) for i, chunk in enumerate(chunks))
+
+    def ask_txtai(q: str) -> list[dict]:
+        return [chunks[int(r["id"])] for r in embeddings.search(q, 10)]
+
+    return f"txtai {version('txtai')} hybrid, defaults, 1,000-char chunks", ask_txtai
 
 
 def main() -> int:
@@ -137,6 +161,8 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--per-question", action="store_true",
                         help="also print each question's first relevant rank under every retriever")
+    parser.add_argument("--txtai", action="store_true",
+                        help="also txtai's hybrid index with its defaults over the same chunks (pip install txtai)")
     parser.add_argument("--smoke", action="store_true",
                         help="CI check: the starter corpus, its index and four questions, one pass")
     args = parser.parse_args()
@@ -171,6 +197,10 @@ def main() -> int:
         scores = 0.5 * keyword + 0.5 * (vectors @ encoder.encode([q])[0])
         return [chunks[i] for i in np.argsort(-scores)[:10]]
 
+    extra_baselines = []
+    if args.txtai:
+        extra_baselines.append(txtai_baseline(chunks))
+
     # The project answers with the runtime its index was built with (the manifest's backend);
     # the dense baseline above is the tutorial's sentence-transformers fp32.
     searcher = Searcher(args.index)
@@ -193,7 +223,7 @@ def main() -> int:
         return candidates.dense(searcher.reader, searcher.encode_query(q), 10, None)
 
     retrievers = (("BM25, 1,000-char chunks", ask_bm25), ("dense, 1,000-char chunks", ask_dense),
-                  ("BM25 + dense half and half, 1,000-char chunks", ask_naive_hybrid),
+                  ("BM25 + dense half and half, 1,000-char chunks", ask_naive_hybrid), *extra_baselines,
                   ("this project, dense only (same output, keyword rankings and ranker off)", ask_our_dense_only),
                   ("this project (hybrid)", ask_ours))
     totals = {name: [0.0, 0.0, 0] for name, _ in retrievers}  # reciprocal ranks, firsts, questions
