@@ -83,7 +83,7 @@ from indexer.store import (IndexReader, IndexWriter, _bulk_faiss, _flat_index, _
                            ivf_lists, vector_index_type)
 from synthetic import ClusteredCorpus, Vocabulary, exact_top_k, recall_at  # noqa: E402
 
-DEPTH = 100  # Settings.candidates: what Searcher._dense asks FAISS for
+DEPTH = Settings().candidates  # what a search asks each retriever for (the default setting)
 NOISY = 1.5  # a repeat's p50 over this multiple of the median p50 is flagged
 CHUNKS_PER_DOC, DOCS_PER_FILE = 4, 100
 COUNTRIES = [f"Country {i:02d}" for i in range(40)]
