@@ -1,4 +1,4 @@
-"""Retrieval quality and latency on ../shared/corpus-real against two naive baselines, in one run.
+"""Retrieval quality and latency of the project's index against naive baselines (and txtai's defaults), in one run.
 
 Baselines (implemented here, as a tutorial would): the corpus's text cut into
 1,000-character chunks with 200 characters of overlap, then (a) BM25 alone, (b) the same
