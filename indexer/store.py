@@ -960,9 +960,12 @@ class IndexReader:
         with self.lock:
             return {r[0]: (r[1], r[2]) for r in self.db.execute("SELECT source, sha256, reason FROM failures")}
 
+    @functools.cached_property
     def _has_bridges(self) -> bool:
-        # An index built before renderings existed has no bridges table.
-        return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone() is not None
+        # An index built before renderings existed has no bridges table. Asked once: a generation
+        # never changes, and the ranker reads renderings for every question.
+        with self.lock:
+            return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone() is not None
 
     @functools.cached_property
     def has_file_countries(self) -> bool:
@@ -990,7 +993,7 @@ class IndexReader:
         """(chunk ids, their vectors) of the passages rendered into ``target`` at build time (none
         in an index built without them)."""
         with self.lock:
-            if not self._has_bridges():
+            if not self._has_bridges:
                 rows = []
             else:
                 rows = self.db.execute("SELECT chunk_id, vector FROM bridges WHERE language = ? ORDER BY chunk_id",
@@ -1006,7 +1009,7 @@ class IndexReader:
         if not ids:
             return {}
         with self.lock:
-            if not self._has_bridges():
+            if not self._has_bridges:
                 return {}
             rows = self.db.execute(f"SELECT chunk_id, text FROM bridges WHERE language = ? AND chunk_id IN "
                                    f"({','.join('?' * len(ids))})", [target, *ids]).fetchall()
@@ -1019,7 +1022,7 @@ class IndexReader:
             return 0
         marks = ",".join("?" * len(languages))
         with self.lock:
-            has_table = self._has_bridges()
+            has_table = self._has_bridges
             where = "" if not has_table else \
                 " AND NOT EXISTS (SELECT 1 FROM bridges b WHERE b.chunk_id = c.id AND b.language = ?)"
             return int(self.db.execute(f"SELECT COUNT(*) FROM chunks c WHERE c.language IN ({marks}){where}",
@@ -1035,7 +1038,7 @@ class IndexReader:
                                        " ON d.id = c.document_id ORDER BY c.id").fetchall()
             return [(title or "", text, False) for title, text in rows]
         with self.lock:
-            has_table = self._has_bridges()
+            has_table = self._has_bridges
             rendering = "b.text" if has_table else "NULL"
             join = " LEFT JOIN bridges b ON b.chunk_id = c.id AND b.language = ?" if has_table else ""
             rows = self.db.execute(
