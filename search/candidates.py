@@ -172,7 +172,7 @@ def with_bridges(found: Candidates, bridges: Bridges, query: Query, vector: np.n
     if vector is None:
         return found
     bridged = bridges.search(vector, depth, allowed)
-    if query.asked_in in ("", bridges.language):
+    if _asked_in_renderings_language(query, bridges):
         merged = {cid: score for cid, score in found.dense.items() if cid not in bridges.members}
         merged.update(bridged)
         return replace(found, dense=_best(merged, depth), bridged=bridged)
