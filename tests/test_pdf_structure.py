@@ -95,6 +95,16 @@ def test_a_metadata_title_found_on_the_first_pages_or_without_a_heading_to_repla
     assert {d.provenance.title for d in _load(no_heading)} == {"Legal Aid Guidance Note"}
 
 
+def test_a_metadata_title_that_spells_the_files_name_stays_whatever_heading_the_first_page_shows(tmp_path):
+    # A cover read by OCR as another plan's heading must not replace the title the publisher gave
+    # both the file and its metadata; the same heading under an unrelated file name still does.
+    heading = "NINTH OPEN GOVERNMENT NATIONAL ACTION PLAN\n\nA letter from the administrator follows."
+    named = _titled(tmp_path / "NAP5_Mid-Term_Self_Assessment_2024.pdf", "NAP 5 Mid-Term Self Assessment 2024", heading)
+    assert {d.provenance.title for d in _load(named)} == {"NAP 5 Mid-Term Self Assessment 2024"}
+    unrelated = _titled(tmp_path / "report.pdf", "NAP 5 Mid-Term Self Assessment 2024", heading)
+    assert {d.provenance.title for d in _load(unrelated)} == {"NINTH OPEN GOVERNMENT NATIONAL ACTION PLAN"}
+
+
 def test_a_table_is_read_as_rows_under_its_column_names_not_cell_by_cell(tmp_path):
     from fpdf import FPDF
 

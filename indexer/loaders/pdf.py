@@ -118,7 +118,7 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         labels = [None] * page_count
         for index, number in zip(order, printed):
             labels[index] = number
-    title = _checked_title(metadata_title, [body for body, _ in pages[:2]]) or title_from_filename(path)
+    title = _checked_title(metadata_title, [body for body, _ in pages[:2]], path.stem) or title_from_filename(path)
     documents: list[Document] = []
     for index, (body, running) in zip(order, pages):
         metadata = {} if labels[index] else {PAGE_LABEL: "physical"}  # /PageLabels may give ""
@@ -452,14 +452,16 @@ _HEADING_LINES = 6
 _TITLE_CHARS = 200
 
 
-def _checked_title(title: str | None, first_pages: list[str]) -> str | None:
+def _checked_title(title: str | None, first_pages: list[str], file_name: str = "") -> str | None:
     """The metadata title, unless it is stale: it occurs nowhere in the first pages while the first
     page opens with a heading in capitals, which then is the title (a template's leftover metadata
-    titled an Argentine agreement after another one)."""
+    titled an Argentine agreement after another one). A metadata title that spells the file's own
+    name is the publisher's, whatever the first page shows: that page may be a cover read by OCR
+    (the US mid-term self-assessment's cover was read as another plan's number)."""
     heading = _first_heading(first_pages[0]) if first_pages else None
     if not title or not heading:
         return title
-    if _folded(title) in _folded(" ".join(first_pages)):
+    if _folded(title) in _folded(" ".join(first_pages)) or _letters_and_digits(title) == _letters_and_digits(file_name):
         return title
     return heading
 
@@ -486,6 +488,11 @@ def _first_heading(text: str) -> str | None:
 
 def _folded(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _letters_and_digits(text: str) -> str:
+    """``text`` folded, without spaces or punctuation: "NAP 5 Mid-Term" and "NAP5_Mid-Term" agree."""
+    return "".join(ch for ch in _folded(text) if ch.isalnum())
 
 
 _SPACES = re.compile(r"[ \t\u00a0]+")
