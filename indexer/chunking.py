@@ -32,8 +32,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #: 6: Markdown front matter read as records and field passages;
 #: 7: one section-path rule (a first heading dropped only when it is the title), PDF running lines
 #:    kept as page metadata, footnotes and tables apart;
-#: 8: a PDF page laid out one word per line read as running text.
-CHUNKER_VERSION = 8
+#: 8: a PDF page laid out one word per line read as running text;
+#: 9: a tracker's record is headed by the records its dotted id sits under.
+CHUNKER_VERSION = 9
 
 
 class Tokenizer(Protocol):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .records import Provenance
+from .records import PART_OF_KEY, Provenance
 
 __all__ = ["PART_HEADING_REACH", "chunk_heading", "heading_lines", "is_part_heading", "numbered_part"]
 
@@ -57,11 +57,12 @@ _PART_LABEL = re.compile(r"\w+[ \t]+\d{1,3}[a-z]?\b")
 
 
 def chunk_heading(p: Provenance) -> str:
-    """The short context put in front of every chunk for the encoder (and the keyword index)."""
+    """The short context put in front of every chunk for the encoder (and the keyword index); a
+    record of a tracker also gets the records it sits under, which say what its few words are about."""
     if p.kind == "commitment":
         parts = [p.country, p.commitment_id]
     else:
-        parts = [p.title, p.section.split(" > ")[-1] if p.section else None]
+        parts = [p.title, p.section.split(" > ")[-1] if p.section else None, p.metadata.get(PART_OF_KEY)]
     seen: list[str] = []
     for part in parts:
         if part and part not in seen:

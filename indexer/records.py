@@ -87,6 +87,9 @@ PAGE_LABEL_KEY = "page label"
 READ_BY_KEY = "read by"
 #: its running header and footer lines, moved out of its body ("\n"-joined), kept and searchable.
 RUNNING_LINES_KEY = "running lines"
+#: The records a structured file's record sits under, by its dotted id ("C03.1: Disclose crime
+#: data ..." above "C03.1.3"), " | "-joined, nearest first: written by the YAML/JSON loader.
+PART_OF_KEY = "part of"
 #: The section of a PDF page's footnotes, kept apart from its body so no body sentence runs into a note.
 NOTES_SECTION = "Notes"
 #: Facts from a record's metadata worth a place in its citation, when short enough to read in one line.

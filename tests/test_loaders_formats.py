@@ -11,6 +11,7 @@ import docx
 import openpyxl
 import pytest
 
+from indexer.headings import chunk_heading
 from indexer.loaders import is_indexable, load_file
 from indexer.loaders.commitments_csv import ID_COLUMN
 
@@ -41,6 +42,14 @@ resources:
         fr: Publier des guides en langage clair sur la procédure des petites créances
         due_date: 2024-06
         lead_dept: jus
+  - datastore_id: indicators
+    label:
+      en: Indicators
+      fr: Indicateurs
+    choices:
+      C07.2.1:
+        en: Usability review completed with twenty court users
+        fr: Examen d'utilisabilité réalisé avec vingt usagers des tribunaux
 """
 
 EXPORT_COLUMNS = [ID_COLUMN, "Commitment Title", "Full Text", "Country/Locality", "Year Of Submission",
@@ -106,6 +115,21 @@ def test_yaml_tracker_gives_one_passage_per_language_cited_by_path(tmp_path):
     assert by_language["en"].provenance.section == "resources > nap9 > fields > milestones > choices > C07.2"
     assert by_language["en"].provenance.title == "Action Plan Tracker"
     assert by_language["en"].provenance.metadata["due_date"] == "2024-06"
+
+
+def test_a_tracker_record_is_headed_by_the_records_its_dotted_id_sits_under(tmp_path):
+    # An indicator listed apart from its milestone says little alone ("usability review"): its
+    # milestone's words, in its own language, head it for the encoder and the keyword index, while
+    # its passage (what is quoted and cited) stays its own words.
+    path = tmp_path / "nap9.yaml"
+    path.write_text(TRACKER, encoding="utf-8")
+    docs = {(d.provenance.metadata.get("record id"), d.provenance.language): d for d in _docs(path)}
+    english, french = docs[("C07.2.1", "en")], docs[("C07.2.1", "fr")]
+    assert english.provenance.metadata["part of"] == "C07.2: Publish plain-language guides to small claims court procedures"
+    assert french.provenance.metadata["part of"].startswith("C07.2: Publier des guides en langage clair")
+    assert english.text == "C07.2.1: Usability review completed with twenty court users"
+    assert "small claims" in chunk_heading(english.provenance) and "small claims" not in english.text
+    assert "part of" not in docs[("C07.2", "en")].provenance.metadata  # no record C07 above it
 
 
 def test_json_records_are_read_like_yaml(tmp_path):
@@ -196,6 +220,9 @@ def test_every_new_format_is_found_by_its_words(formats_searcher):
     assert (row.source, row.section) == ("mapping.xlsx", "Initiatives > row 2")
     french = first("guides en langage clair sur les petites créances")
     assert (french.source, french.language) == ("nap9.yaml", "fr")
+    indicator = formats_searcher.search("usability review of the small claims court guides", k=3)[0]
+    assert indicator.provenance.metadata["record id"] == "C07.2.1"
+    assert indicator.text == "C07.2.1: Usability review completed with twenty court users"
 
 
 def _write_ods(path: Path, rows: list[list[str]], link: tuple[int, int, str] | None = None) -> None:

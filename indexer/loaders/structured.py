@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..errors import LoaderError
-from ..records import Document, Provenance
+from ..records import PART_OF_KEY, Document, Provenance
 from .frontmatter import OGP_ID, field_label, html_to_text
 from .text import read_text_file, title_from_filename
 
@@ -52,7 +53,32 @@ def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]
         _walk(data, [], base, documents, [_MOST_NODES])
     except RecursionError:
         raise LoaderError(source, "the file is too deeply nested to read") from None
-    return documents, warnings
+    return _under_parents(documents), warnings
+
+
+def _under_parents(documents: list[Document]) -> list[Document]:
+    """Each record whose dotted id extends other records' ids in the file ("C03.1.3" under "C03.1"
+    under "C03") with those records' first lines, in its language, as the context it is read in.
+    Trackers list a milestone's indicators apart from the milestone, and an indicator alone ("Provide
+    dashboards ... by fall 2027") names neither the body nor the plan it belongs to."""
+    first_lines: dict[tuple[str, str | None], str] = {}
+    for document in documents:
+        record_id = document.provenance.metadata.get("record id")
+        if record_id:
+            first_lines.setdefault((record_id, document.provenance.language), document.text.split("\n", 1)[0])
+    out = []
+    for document in documents:
+        p = document.provenance
+        prefix, parents = p.metadata.get("record id") or "", []
+        while "." in prefix:
+            prefix = prefix.rsplit(".", 1)[0]
+            line = first_lines.get((prefix, p.language))
+            if line:
+                parents.append(line)
+        if parents:
+            document = replace(document, provenance=replace(p, metadata={**p.metadata, PART_OF_KEY: " | ".join(parents)}))
+        out.append(document)
+    return out
 
 
 def _bilingual(value: Any) -> dict[str, str] | None:
