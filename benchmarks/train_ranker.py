@@ -6,7 +6,8 @@ their signals, each labelled relevant or not: by the gold keys for a hand-writte
 document for a pseudo-question (benchmarks/pseudo_questions.py: a sentence of a passage asks for
 the rest of its document, the passage itself taken out). The weights minimise a pairwise logistic
 loss (a relevant candidate should outscore every irrelevant one of the same question), each
-question counting once (a pseudo-question ``--pseudo-weight`` of a hand-written one), with an L2
+question counting once (a pseudo-question ``--pseudo-weight`` of a hand-written one, shared among
+the ``--pseudo-draws`` draws: eight draws of pseudo-questions weigh together as one), with an L2
 penalty, each signal scaled by its typical within-question spread. Then:
 
   * leave one set out: train on the other ``--train`` sets (and every pseudo-question), score the set left out;
@@ -43,7 +44,7 @@ from search import Searcher  # noqa: E402
 from search.evaluate import evaluate, load_gold, matches  # noqa: E402
 from search.rerank import FEATURES, RANKER_FILE, RankerModel, assumed_settings  # noqa: E402
 
-from pseudo_questions import PER_GROUP, SEED, open_translator, pseudo_questions, recipe  # noqa: E402
+from pseudo_questions import DRAWS, PER_GROUP, SEED, open_translator, pseudo_question_draws, recipe  # noqa: E402
 
 #: The defaults are the values the shipped weights were chosen with (by --grid: docs/retrieval.md).
 L2 = 0.1
@@ -142,8 +143,9 @@ class Evidence:
     """Every question's candidates, by set and corpus, and the training and scoring over splits."""
 
     def __init__(self, searcher: _Recorder, train_sets: dict[Path, str | None], heldout: dict[Path, str | None],
-                 drawn: list) -> None:
+                 drawn: list, draws: int = 1) -> None:
         self.searcher, self.train_sets, self.heldout, self.drawn = searcher, train_sets, heldout, drawn
+        self.draws = draws  # the draws in ``drawn``: a pseudo-question weighs 1 / draws of one draw's
         self.pseudo = collect_pseudo(searcher, drawn)
         self.data = {path: collect(searcher, path) for path in train_sets}
 
@@ -173,7 +175,7 @@ class Evidence:
             for corpus, items in self.pseudo.items():
                 if corpus != without_corpus:
                     questions += items
-                    weights += [pseudo_weight] * len(items)
+                    weights += [pseudo_weight / self.draws] * len(items)
         return train(questions, l2, weights)
 
     def leave_one_set_out(self, l2: float, pseudo_weight: float) -> dict[Path, tuple[float, float, dict]]:
@@ -206,6 +208,8 @@ def main() -> None:
     parser.add_argument("--pseudo-weight", type=float, default=PSEUDO_WEIGHT,
                         help="a pseudo-question's weight against a hand-written one's 1 (0: none)")
     parser.add_argument("--pseudo-per-group", type=int, default=PER_GROUP)
+    parser.add_argument("--pseudo-draws", type=int, default=DRAWS,
+                        help="draws of pseudo-questions learnt from together, weighing as one (seeds 0, 1, ...)")
     parser.add_argument("--grid", action="store_true", help="score L2 x pseudo-weight choices on the held-out splits")
     parser.add_argument("--write", action="store_true", help=f"write the final weights to {RANKER_FILE}")
     parser.add_argument("--smoke", action="store_true",
@@ -216,7 +220,7 @@ def main() -> None:
 
         data = smoke_data()
         args.index, args.train, args.heldout, args.write = data.index, [str(data.gold)], [], False
-        args.corpus = [f"starter={data.corpus}"]
+        args.corpus, args.pseudo_draws = [f"starter={data.corpus}"], 2
     elif not args.train:
         parser.error("give at least one --train gold set")
     corpora = {name: Path(folder) for name, folder in (c.split("=", 1) for c in args.corpus)}
@@ -227,17 +231,19 @@ def main() -> None:
     zero = dict.fromkeys(FEATURES, 0.0)  # ties everywhere: the fused order, to record the candidates in
     searcher = _Recorder(args.index, settings, ranker_weights=zero)  # whatever search/ranker.json holds
     translator = open_translator() if corpora else None
-    drawn = pseudo_questions(searcher.reader, corpora, args.pseudo_per_group, SEED, translator) if corpora else []
+    drawn = (pseudo_question_draws(searcher.reader, corpora, args.pseudo_per_group, SEED, args.pseudo_draws, translator)
+             if corpora else [])
     crossed = sum(1 for q in drawn if q.asked_in)
     if translator is not None:
         translator.close()
     alone = {name: _Recorder(Path(folder), load_settings(args.settings, index_dir=Path(folder)), ranker_weights=zero)
              for name, folder in (a.split("=", 1) for a in args.alone)}
-    evidence = Evidence(searcher, train_sets, heldout, drawn)
+    evidence = Evidence(searcher, train_sets, heldout, drawn, args.pseudo_draws)
     pseudo = evidence.pseudo
     print(f"{len(FEATURES)} signals, {settings.rerank_depth} candidates a question; "
           f"{sum(len(v) for v in evidence.data.values())} gold questions to learn from, "
-          f"{len(drawn)} pseudo-questions ({', '.join(f'{c} {len(v)}' for c, v in sorted(pseudo.items()))})\n")
+          f"{len(drawn)} pseudo-questions in {args.pseudo_draws} draws "
+          f"({', '.join(f'{c} {len(v)}' for c, v in sorted(pseudo.items()))})\n")
 
     print("fused order (no ranker), MRR@10 / S@1:")
     fused = dict.fromkeys(FEATURES, 0.0) | {"fusion": 1.0}
@@ -296,7 +302,7 @@ def main() -> None:
     print("\nweights: " + ", ".join(f"{name} {value}" for name, value in final.items()))
     if args.write:
         evidence_record = {"l2": args.l2, "pseudo_weight": args.pseudo_weight,
-                           "pseudo_questions": recipe(args.pseudo_per_group) | {
+                           "pseudo_questions": recipe(args.pseudo_per_group, draws=args.pseudo_draws) | {
                                "count": len(drawn), "translated": crossed, "corpora": sorted(corpora)}}
         model = RankerModel(final, assumed_settings(settings), {_name(p): _sha256(p) for p in train_sets},
                             searcher.manifest.chunks, evidence_record)
