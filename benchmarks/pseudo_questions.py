@@ -14,8 +14,8 @@ The procedure (``PSEUDO_VERSION``), reproducible from the index and a seed:
     in the target, so matching it takes what a real question takes (the topic, the document's
     vocabulary, its type), not a copy of the words;
   * this is done ``DRAWS`` times, with seeds ``seed``, ``seed + 1``, ...: one draw is a small sample, and
-    rankers trained on two single draws differed by up to 0.04 MRR@10 on the held-out sets (and a signal's
-    weight could change sign), so the ranker learns from all the draws together, weighing as one;
+    rankers trained on single draws differed on the held-out sets by as much as the changes they were
+    meant to judge (docs/retrieval.md), so the ranker learns from all the draws together, weighing as one;
   * where Apertium is installed, every other question of an English, Spanish or French document is
     also asked machine-translated (English <-> Spanish, French -> Spanish), so the ranker also
     learns from questions asked in another language than their answer's, as users ask them.

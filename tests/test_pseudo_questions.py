@@ -11,8 +11,12 @@ from types import SimpleNamespace
 from indexer.records import Provenance
 from indexer.store import StoredChunk
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import pseudo_questions  # noqa: E402
+_BENCHMARKS = str(Path(__file__).resolve().parent.parent / "benchmarks")
+sys.path.insert(0, _BENCHMARKS)
+try:
+    import pseudo_questions
+finally:
+    sys.path.remove(_BENCHMARKS)
 
 SENTENCE = "The court of appeal in {place} published {n} judgments on its website during the last year."
 

@@ -76,7 +76,8 @@ def _under_parents(documents: list[Document]) -> list[Document]:
             if line:
                 parents.append(line)
         if parents:
-            document = replace(document, provenance=replace(p, metadata={**p.metadata, PART_OF_KEY: " | ".join(parents)}))
+            metadata = {**p.metadata, PART_OF_KEY: " | ".join(parents)}
+            document = replace(document, provenance=replace(p, metadata=metadata))
         out.append(document)
     return out
 
