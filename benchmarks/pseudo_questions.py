@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.chunking import split_sentences  # noqa: E402
-from indexer.store import IndexReader  # noqa: E402
+from indexer.store import IndexReader, StoredChunk  # noqa: E402
 
 #: Bump when the procedure changes: ranker.json records the version its weights were trained with.
 PSEUDO_VERSION = 3
@@ -75,15 +75,30 @@ def corpus_of(source: str, corpora: Mapping[str, Path]) -> str | None:
 
 def pseudo_question_draws(reader: IndexReader, corpora: Mapping[str, Path], per_group: int = PER_GROUP,
                           seed: int = SEED, draws: int = DRAWS, translator=None) -> list[PseudoQuestion]:
-    """``draws`` draws of pseudo-questions (seeds ``seed`` to ``seed + draws - 1``), one after another."""
-    return [question for at in range(draws)
-            for question in pseudo_questions(reader, corpora, per_group, seed + at, translator)]
+    """``draws`` draws of pseudo-questions (seeds ``seed`` to ``seed + draws - 1``), one after another;
+    the index is read and its documents grouped once for all of them."""
+    grouped = _grouped(reader, corpora)
+    return [question for at in range(draws) for question in _draw(grouped, per_group, seed + at, translator)]
 
 
 def pseudo_questions(reader: IndexReader, corpora: Mapping[str, Path], per_group: int = PER_GROUP,
                      seed: int = SEED, translator=None) -> list[PseudoQuestion]:
     """One draw of pseudo-questions of the index's documents held in ``corpora`` (name -> folder);
     ``translator``: a search.translate.Translator for the crossed ones, or None for none."""
+    return _draw(_grouped(reader, corpora), per_group, seed, translator)
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """The index's passages, its documents' passage ids, and the documents worth asking about by
+    (corpus, language, kind), each group in file, page and section order."""
+
+    chunks: Mapping[int, StoredChunk]
+    documents: Mapping[int, list[int]]
+    groups: Mapping[tuple[str, str, str], list[int]]
+
+
+def _grouped(reader: IndexReader, corpora: Mapping[str, Path]) -> _Grouped:
     chunks = reader.chunks_by_id(range(reader.manifest.chunks))
     documents: dict[int, list[int]] = {}
     for cid in sorted(chunks):
@@ -101,15 +116,23 @@ def pseudo_questions(reader: IndexReader, corpora: Mapping[str, Path], per_group
             continue
         kind = "commitment" if first.provenance.kind == "commitment" else "other"
         groups.setdefault((where[source], first.language, kind), []).append(document_id)
+    # In the order of where documents are (file, page, section) rather than of their ids: a build
+    # that numbers documents in another order then draws the same ones.
+    for members in groups.values():
+        members.sort(key=lambda d: _place_key(chunks[documents[d][0]].provenance))
+    return _Grouped(chunks, documents, groups)
+
+
+def _draw(grouped: _Grouped, per_group: int, seed: int, translator) -> list[PseudoQuestion]:
+    chunks, documents, groups = grouped.chunks, grouped.documents, grouped.groups
     out = []
     for key in sorted(groups):
         corpus, language, kind = key
-        # Each group draws with its own generator, over its documents in the order of where they are
-        # (file, page, section) rather than of their ids: a change to one group's files, or a build
-        # that numbers documents in another order, then leaves every other group's draw as it was
-        # (with one generator for all, adding a tracker's context redrew the other corpus's questions).
+        # Each group draws with its own generator: a change to one group's files then leaves every
+        # other group's draw as it was (with one generator for all, adding a tracker's context
+        # redrew the other corpus's questions).
         rng = random.Random(f"{seed}/{corpus}/{language}/{kind}")
-        members = sorted(groups[key], key=lambda d: _place_key(chunks[documents[d][0]].provenance))
+        members = groups[key]
         for document_id in rng.sample(members, min(per_group, len(members))):
             excluded = rng.choice(documents[document_id])
             text = chunks[excluded].text
