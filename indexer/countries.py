@@ -75,6 +75,47 @@ COUNTRY_ALIASES = SHORT_NAMES | {
     "sri lankan": "Sri Lanka", "philippine": "Philippines", "jordanian": "Jordan", "moldovan": "Moldova",
     "montenegrin": "Montenegro", "ugandan": "Uganda", "tanzanian": "Tanzania", "malawian": "Malawi",
 }
+
+
+def _inflected(adjective: str) -> tuple[str, ...]:
+    """A Spanish or French adjective of a member in its masculine singular, with its other genders and
+    numbers ("guatemalteco": -a, -os, -as; "colombien": -ne, -s, -nes), so each of them names the member."""
+    if adjective.endswith(("ien", "éen")):
+        return adjective, adjective + "ne", adjective + "s", adjective + "nes"
+    if adjective.endswith("ais"):
+        return adjective, adjective + "e", adjective + "es"
+    if adjective.endswith(("ain", "in", "an")):
+        return adjective, adjective + "e", adjective + "s", adjective + "es"
+    if adjective.endswith("és"):
+        stem = adjective[:-2] + "es"
+        return adjective, stem + "a", stem + "es", stem + "as"
+    if adjective.endswith("o"):
+        return adjective, adjective[:-1] + "a", adjective + "s", adjective[:-1] + "as"
+    if adjective.endswith("í"):
+        return adjective, adjective + "es"
+    return adjective, adjective + "s"
+
+
+# Spanish and French adjectives of members, by the same rules as the English ones: none that is also a
+# language's name ("francés", "italien", "filipino"), names more than one member ("americano",
+# "américain") or is also a common word or a religious order ("dominicano").
+_ADJECTIVES = {
+    "Guatemala": ("guatemalteco", "guatémaltèque"), "Argentina": ("argentino", "argentin"),
+    "Colombia": ("colombiano", "colombien"), "Chile": ("chileno", "chilien"), "Mexico": ("mexicano", "mexicain"),
+    "Peru": ("peruano", "péruvien"), "Uruguay": ("uruguayo", "uruguayen"), "Paraguay": ("paraguayo", "paraguayen"),
+    "Costa Rica": ("costarricense", "costaricien"), "Honduras": ("hondureño", "hondurien"),
+    "Panama": ("panameño", "panaméen"), "Ecuador": ("ecuatoriano", "équatorien"), "Bolivia": ("boliviano", "bolivien"),
+    "Brazil": ("brasileño", "brésilien"), "Canada": ("canadiense", "canadien"),
+    "United States": ("estadounidense", "étatsunien", "états-unien"), "United Kingdom": ("británico", "britannique"),
+    "Morocco": ("marroquí", "marocain"), "Tunisia": ("tunecino", "tunisien"), "Kenya": ("keniano", "kényan"),
+    "Nigeria": ("nigeriano", "nigérian"), "Ghana": ("ghanés", "ghanéen"), "Senegal": ("senegalés", "sénégalais"),
+    "Liberia": ("liberiano", "libérien"), "South Africa": ("sudafricano", "sud-africain"),
+    "Australia": ("australiano", "australien"), "Jamaica": ("jamaicano", "jamaïcain"),
+    "Jordan": ("jordano", "jordanien"), "Montenegro": ("montenegrino", "monténégrin"),
+    "New Zealand": ("neozelandés", "néo-zélandais"), "Cote d'Ivoire": ("marfileño", "ivoirien"),
+}
+COUNTRY_ALIASES |= {form: member for member, adjectives in _ADJECTIVES.items()
+                    for adjective in adjectives for form in _inflected(adjective)}
 #: Names that are also common words: they name a member only when written in capitals ("us", the pronoun).
 _WORD_ALIASES = frozenset({"us"})
 _US_DOTTED = re.compile(r"\bU\.S\.(?:A\.)?")

@@ -97,7 +97,7 @@ class QueryAnalyser:
             commitment_ids=tuple(sorted({m.upper() for m in _COMMITMENT_ID.findall(text)})),
             commitment_number=number.group(1) if number else None,
             # A member named in the question's own words, or else in its translations (Apertium renders
-            # "EE.UU." as "USA"; a French "guatémaltèque" it leaves as it is).
+            # "EE.UU." as "USA", which the question's own words miss).
             country=self.country_in(text) or next(filter(None, map(self.country_in, versions_text)), None),
             years=frozenset(int(y) for y in _YEAR.findall(text)),
             filters=filters or Filters(),

@@ -36,6 +36,19 @@ def test_members_are_found_by_their_names_in_three_languages_and_their_adjective
     assert list(names.named("Chile, then the U.S., then Chile again")) == ["Chile", "United States", "Chile"]
 
 
+def test_spanish_and_french_adjectives_name_their_member_in_every_gender_and_number():
+    names = MemberNames(MEMBERS)
+    # Apertium leaves "guatémaltèque" as it is, so a French question has only its own word to go on
+    assert names.first("Quelle institution guatémaltèque n'a pas répondu ?") == "Guatemala"
+    assert names.first("las instituciones guatemaltecas de justicia") == "Guatemala"
+    assert names.first("les juges chiliennes") == "Chile"
+    assert names.first("los planes estadounidenses") == "United States"
+    assert names.first("le protocole argentin") == "Argentina"
+    # a language's name is not a member's adjective, in any of the three languages
+    assert names.first("un documento en francés, otro en español") is None
+    assert names.first("traduit de l'espagnol et de l'anglais") is None
+
+
 def test_words_that_only_look_like_members_name_none():
     names = MemberNames(MEMBERS)
     assert names.first("tell us which courts publish their judgments") is None  # the pronoun
@@ -56,7 +69,7 @@ def test_a_question_names_a_member_in_its_own_words_or_in_its_translation():
     translations = {"¿Qué cambió el protocolo argentino?": {"es": "¿Qué cambió el protocolo argentino?",
                                                           "en": "What changed the Argentinian protocol?"}}
     analyser = QueryAnalyser(("en", "es"), MEMBERS, translate=lambda text, targets=(): translations.get(text, {"en": text}))
-    # "argentino" is in no table: the English rendering's "Argentinian" is
+    # the Spanish adjective names the member, as the English rendering's "Argentinian" does
     assert analyser.analyse("¿Qué cambió el protocolo argentino?").country == "Argentina"
     assert analyser.analyse("What does the Chilean plan promise?").country == "Chile"
     assert analyser.analyse("What does the plan promise?").country is None
