@@ -80,6 +80,10 @@ class Settings:
     rerank_depth: int = _setting(
         40, "Best fused candidates the learned ranker reorders (search/rerank.py, weights in search/ranker.json); "
             "0 keeps the fused order.")
+    rerank_leaders: int = _setting(
+        3, "The best passages of each ranking fusion reads (dense, keyword, the translations') that the learned "
+           "ranker also reorders when fusion placed them below its rerank_depth: a passage one retriever puts first "
+           "and the others miss, as a Spanish answer to an English question often is, still reaches the ranker.")
     rrf_k: int = _setting(60, "Reciprocal-rank-fusion constant: larger flattens the rank bonus.")
     translate_questions: str = _setting(
         "on", "Search in every language the index holds: on or off. A question is translated offline with "
@@ -218,6 +222,8 @@ def _coerce(base: Settings, values: dict[str, Any], origin: str) -> Settings:
     for name in ("ocr", "translate_questions"):
         if getattr(merged, name) not in ("on", "off"):
             raise SettingsError(f"{name} must be on or off, got {getattr(merged, name)!r}.")
+    if merged.rerank_leaders < 0:
+        raise SettingsError(f"rerank_leaders must be at least 0, got {merged.rerank_leaders}.")
     if merged.rerank_depth < 0:
         raise SettingsError(f"rerank_depth must be at least 0 (0 turns the ranker off), got {merged.rerank_depth}.")
     for name in ("results", "candidates", "batch_size"):

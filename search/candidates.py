@@ -46,6 +46,10 @@ class Candidates:
     #: language, of the passages in the other languages (with_bridges)
     across: dict[int, float] = field(default_factory=dict)
 
+    def rankings(self) -> tuple[dict[int, float], ...]:
+        """Every ranking fusion reads: dense, keyword, each translation's dense, and ``across``."""
+        return (self.dense, self.keyword, *(version.dense for version in self.translated), self.across)
+
 
 @dataclass(frozen=True, eq=False)
 class Bridges:

@@ -20,6 +20,7 @@ silently used.
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
@@ -41,14 +42,14 @@ from .candidates import Bridges, Candidates, bridge_text, bridge_vector, cosines
 from .query import Query
 
 __all__ = ["Signals", "FEATURES", "RANKER_FILE", "RankerModel", "load_ranker", "assumed_settings", "signals_of",
-           "model_score", "rerank", "reorder_head"]
+           "model_score", "rerank", "reorder_head", "leaders_of", "with_leaders"]
 
 RANKER_FILE = Path(__file__).with_name("ranker.json")
 #: The settings the signals depend on; weights are refused under other values.
 # Turning question translation off (or Apertium missing) leaves every signal as fitted, the
 # `translated` one at 0, so only the weight of the translations' rankings is assumed.
-ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "translation_weight",
-           "bridge_language", "across_weight")
+ASSUMED = ("dense_weight", "keyword_weight", "rrf_k", "metadata_weight", "rerank_depth", "rerank_leaders",
+           "translation_weight", "bridge_language", "across_weight")
 RETRAIN = ("python benchmarks/train_ranker.py --index INDEX --corpus real=../shared/corpus-real "
            "--corpus justice=../shared/corpus-justice "
            "--train benchmarks/questions/corpus-real-extra.jsonl@real --train benchmarks/questions/corpus-real-third.jsonl@real "
@@ -116,8 +117,9 @@ class RankerModel:
     def check(self, settings: Settings, source: Path = RANKER_FILE) -> None:
         """SettingsError when ``settings`` differ from those the weights were fitted under."""
         current = assumed_settings(settings)
-        differ = [f"{name} = {current.get(name)} (fitted with {value})" for name, value in self.settings.items()
-                  if current.get(name) != value]
+        # Over every setting the signals depend on: weights fitted before a setting existed are refused too.
+        differ = [f"{name} = {value} (fitted with {self.settings.get(name, 'none recorded')})"
+                  for name, value in current.items() if self.settings.get(name) != value]
         if differ:
             raise SettingsError(
                 f"The learned ranker's weights ({source}) do not fit these settings: {'; '.join(differ)}. "
@@ -292,6 +294,27 @@ def rerank(candidates: Sequence[tuple[int, Signals]], weights: Mapping[str, floa
     scored = [(chunk_id, model_score(signals, weights), at) for at, (chunk_id, signals) in enumerate(candidates)]
     scored.sort(key=lambda item: (-item[1], item[2]))
     return [(chunk_id, score) for chunk_id, score, _ in scored]
+
+
+def leaders_of(rankings: Sequence[Mapping[int, float]], leaders: int) -> list[int]:
+    """The best ``leaders`` passages of each of ``rankings``, each once, ranking by ranking."""
+    return list(dict.fromkeys(cid for ranking in rankings for cid in heapq.nlargest(leaders, ranking, key=ranking.get)))
+
+
+def with_leaders(fused: list[tuple[int, float]], depth: int, rankings: Sequence[Mapping[int, float]], leaders: int,
+                 ) -> tuple[list[tuple[int, float]], int]:
+    """(``fused`` with the best ``leaders`` passages of each of ``rankings`` that lie below its first
+    ``depth`` moved up to just below them, the head's new depth). Fusion favours passages that several
+    rankings hold: one that a single ranking puts first (a Spanish page an English question's Spanish
+    translation matches best by its words, and the model, reading it through a rough rendering, does not)
+    can land a hundred places down, where the ranker would never see it."""
+    head = {cid for cid, _ in fused[:depth]}
+    joined = [cid for cid in leaders_of(rankings, leaders) if cid not in head]
+    if not joined:
+        return fused, depth
+    scores, moved = dict(fused), set(joined)
+    rest = [(cid, score) for cid, score in fused[depth:] if cid not in moved]
+    return fused[:depth] + [(cid, scores[cid]) for cid in joined] + rest, depth + len(joined)
 
 
 def reorder_head(fused: list[tuple[int, float]], depth: int, exact: Sequence[int], score_signals,

@@ -25,7 +25,7 @@ from .candidates import Candidates
 from .filters import LANGUAGE_NAMES, Filters
 from .hit import Hit, safe_url
 from .query import Query, QueryAnalyser
-from .rerank import Signals, load_ranker, reorder_head, signals_of
+from .rerank import Signals, leaders_of, load_ranker, reorder_head, signals_of, with_leaders
 from .translate import TRANSLATABLE, MachineTranslation, Translator, question_versions
 
 __all__ = ["Hit", "Searcher", "safe_url"]
@@ -210,7 +210,7 @@ class Searcher:
                                             candidates.bridge_vector(query, vector, vectors, self.bridges), depth,
                                             allowed, self._in_language(query.asked_in))
             fused = fusion.fuse(found, self.settings)
-            named = self._named(query, fused)
+            named = self._named(query, fused, found)
             fused = fusion.named_bonus(fused, named, self.settings)
             ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors)
             # Neighbours are joined by how close their fused scores are, whatever the ranker's order.
@@ -246,13 +246,15 @@ class Searcher:
             return set(ids_array[np.isin(ids_array, self._language_chunks[language])].tolist())
         return written_in
 
-    def _named(self, query: Query, fused: list[tuple[int, float]]) -> dict[int, int]:
+    def _named(self, query: Query, fused: list[tuple[int, float]], found: Candidates) -> dict[int, int]:
         """chunk id -> how many of the country and year the question names its document has, for
         the candidates the fusion bonus and the ranker look at (none when it names neither)."""
         if not query.names_place_or_time:
             return {}
         depth = max(self.settings.candidates, self.settings.rerank_depth)
-        places_of = self.reader.country_and_year([cid for cid, _ in fused[:depth]])
+        ids = dict.fromkeys([*(cid for cid, _ in fused[:depth]),
+                             *leaders_of(found.rankings(), self.settings.rerank_leaders)])
+        places_of = self.reader.country_and_year(list(ids))
         return {cid: query.named_count(country, year) for cid, (country, year) in places_of.items()}
 
     def _reranked(self, query: Query, vector: np.ndarray, fused: list[tuple[int, float]], found: Candidates,
@@ -260,7 +262,8 @@ class Searcher:
                   vectors: Mapping[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
         if not self.settings.rerank_depth:
             return fused
-        return reorder_head(fused, self.settings.rerank_depth, found.exact,
+        fused, depth = with_leaders(fused, self.settings.rerank_depth, found.rankings(), self.settings.rerank_leaders)
+        return reorder_head(fused, depth, found.exact,
                             lambda head: self.ranking_signals(query, vector, head, found, named, chunks, vectors),
                             self.ranker_weights)
 

@@ -753,12 +753,43 @@ def test_the_ranker_file_records_the_evidence_the_retrain_command_uses_today():
 def test_weights_fitted_under_other_settings_are_refused_with_how_to_retrain(mini):
     from indexer.errors import SettingsError
 
-    for change in ({"dense_weight": 1.0}, {"rrf_k": 30}, {"metadata_weight": 0.0}, {"rerank_depth": 20}):
+    for change in ({"dense_weight": 1.0}, {"rrf_k": 30}, {"metadata_weight": 0.0}, {"rerank_depth": 20},
+                   {"rerank_leaders": 0}):
         with pytest.raises(SettingsError, match="train_ranker.py.*rerank_depth = 0"):
             Searcher(mini.reader.index_dir, mini.settings.with_overrides(**change), encoder=mini.encoder)
     off = Searcher(mini.reader.index_dir, mini.settings.with_overrides(dense_weight=1.0, rerank_depth=0),
                    encoder=mini.encoder)
     off.close()
+
+
+def test_weights_fitted_before_a_setting_existed_are_refused():
+    from dataclasses import replace
+
+    from indexer.errors import SettingsError
+    from indexer.settings import Settings
+    from search.rerank import load_ranker
+
+    shipped = load_ranker()
+    shipped.check(Settings())
+    older = replace(shipped, settings={k: v for k, v in shipped.settings.items() if k != "rerank_leaders"})
+    with pytest.raises(SettingsError, match="rerank_leaders = 3 \\(fitted with none recorded\\)"):
+        older.check(Settings())
+
+
+def test_each_rankings_leaders_reach_the_ranker_wherever_fusion_put_them():
+    from search.rerank import leaders_of, with_leaders
+
+    fused = [(cid, 1.0 / cid) for cid in range(1, 101)]  # chunk 1 first ... chunk 100 last
+    dense = {cid: 1.0 - cid / 1000 for cid in range(1, 30)}  # its leaders are in the head already
+    keyword = {90: 0.9, 2: 0.8, 70: 0.7, 60: 0.2}  # a passage only the keyword side puts first: 90th fused
+    assert leaders_of([dense, keyword], 3) == [1, 2, 3, 90, 70]
+    moved, depth = with_leaders(fused, 10, [dense, keyword], 3)
+    assert depth == 12 and [cid for cid, _ in moved[:depth]] == [*range(1, 11), 90, 70]
+    # every candidate once, with its fused score; the rest keep their order below the head
+    assert sorted(moved) == sorted(fused) and dict(moved) == dict(fused)
+    assert [cid for cid, _ in moved[depth:]] == [cid for cid in range(11, 101) if cid not in (70, 90)]
+    assert with_leaders(fused, 10, [dense, keyword], 0) == (fused, 10)
+    assert with_leaders(fused, 100, [dense, keyword], 3) == (fused, 100)
 
 
 def test_ranking_signals_describe_each_candidate(mini):
@@ -775,7 +806,7 @@ def test_ranking_signals_describe_each_candidate(mini):
     found = Candidates(candidates.dense(mini.reader, vector, 50, None),
                        candidates.keyword(mini.reader, query, 50, None), ())
     fused = [(hotline.chunk_id, 0.03), (report.chunk_id, 0.02)]
-    named = mini._named(query, fused)
+    named = mini._named(query, fused, found)
     by_id = dict(zip([hotline.chunk_id, report.chunk_id],
                      mini.ranking_signals(query, vector, fused, found, named, {})))
     hot, rep = by_id[hotline.chunk_id], by_id[report.chunk_id]
@@ -844,7 +875,7 @@ def test_form_and_type_count_only_as_the_question_asks(mini):
         found = Candidates(candidates.dense(mini.reader, vector, 50, None),
                            candidates.keyword(mini.reader, query, 50, None), ())
         fused = [(cid, 0.01) for cid in list(found.dense)[:10]]
-        signals = mini.ranking_signals(query, vector, fused, found, mini._named(query, fused), {})
+        signals = mini.ranking_signals(query, vector, fused, found, mini._named(query, fused, found), {})
         assert any(s.thin or s.fragments for s in signals) == form_counts, question
         assert not any(s.commitment_asked or s.commitment_placed for s in signals)
 
