@@ -792,6 +792,32 @@ def test_each_rankings_leaders_reach_the_ranker_wherever_fusion_put_them():
     assert with_leaders(fused, 100, [dense, keyword], 3) == (fused, 100)
 
 
+def test_the_searcher_hands_the_ranker_each_rankings_leaders(mini):
+    """Wired through a real search: with a head of one candidate, the ranker still reads the best
+    passages of the dense and keyword rankings; with rerank_leaders 0, only the head."""
+    from search import candidates
+
+    question = "legal aid hotline for tenants facing eviction"
+    query = mini.analyse(question)
+    vector = mini.encode_query(question)
+    dense_first = next(iter(candidates.dense(mini.reader, vector, 50, None)))
+    keyword_first = next(iter(candidates.keyword(mini.reader, query, 50, None)))
+    heads = {}
+    for leaders in (0, 3):
+        searcher = Searcher(mini.reader.index_dir, mini.settings.with_overrides(rerank_depth=1, rerank_leaders=leaders),
+                            encoder=mini.encoder, ranker_weights=mini.ranker_weights)
+        seen = []
+        original = searcher.ranking_signals
+        searcher.ranking_signals = lambda q, v, head, *rest: seen.append([c for c, _ in head]) or original(q, v, head, *rest)
+        try:
+            assert searcher.search(question, k=3)
+        finally:
+            searcher.close()
+        heads[leaders] = seen[0]
+    assert len(heads[0]) == 1
+    assert {dense_first, keyword_first} <= set(heads[3]) and len(heads[3]) > 1
+
+
 def test_ranking_signals_describe_each_candidate(mini):
     from search import candidates
     from search.candidates import Candidates
