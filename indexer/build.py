@@ -282,7 +282,7 @@ def build_index(settings: Settings, *, progress: bool = True, encoder: Encoder |
                     f"or add --replace to rebuild the index from {corpus_dir}.")
             if report.up_to_date and previous is not None and not stale_failures \
                     and not needs_bridges(previous, settings) and not needs_placing(previous) \
-                    and previous.has_word_pieces():
+                    and previous.has_word_pieces() and previous.has_rendering_postings:
                 report.total_files = previous.manifest.files
                 report.total_chunks = previous.manifest.chunks
                 report.seconds = time.perf_counter() - started

@@ -14,6 +14,7 @@ Layout::
 
     keyword_postings(term, first_id, chunk_ids, counts)   one row a segment of a term's postings
     keyword_totals(passages, terms)                       N and the total length, for idf and avgdl
+    rendering_postings, rendering_totals                  the same for the passages' machine renderings
 
 ``chunk_ids`` are little-endian uint32 chunk ids in increasing order; ``counts`` packs, for
 each, the term's frequency in the passage (high 16 bits) and the passage's length in terms
@@ -28,13 +29,14 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from .analysis import split_words
 
-__all__ = ["K1", "B", "MAX_SEGMENTS", "PostingsWriter", "has_postings", "bm25_scores", "bm25_shares", "held_terms"]
+__all__ = ["K1", "B", "MAX_SEGMENTS", "TABLES", "PostingsWriter", "has_postings", "bm25_scores", "bm25_shares",
+           "held_terms"]
 
 K1 = 1.2
 B = 0.75
@@ -46,44 +48,73 @@ _FLUSH_POSTINGS = 4_000_000
 _MAX_ID = 2**32 - 1
 _CAP = 0xFFFF
 
+#: The postings an index keeps, each in its own pair of tables: ``keyword``, of each passage's own terms, and
+#: ``rendering``, of the terms of its machine rendering in the model's language (indexer/bridge.py), so a
+#: question in that language can match a passage written in another by the words of its rendering.
+TABLES = ("keyword", "rendering")
+
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS keyword_postings (
+CREATE TABLE IF NOT EXISTS {table}_postings (
     term TEXT NOT NULL, first_id INTEGER NOT NULL, chunk_ids BLOB NOT NULL, counts BLOB NOT NULL,
     PRIMARY KEY (term, first_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS keyword_totals (passages INTEGER NOT NULL, terms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS {table}_totals (passages INTEGER NOT NULL, terms INTEGER NOT NULL);
 """
 
 
-def has_postings(db: sqlite3.Connection) -> bool:
-    """True when the database holds the postings tables (indexes built before them do not)."""
-    return db.execute(
-        "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('keyword_postings', 'keyword_totals')").fetchone()[0] == 2
+def _checked(table: str) -> str:
+    # Table names are composed into SQL text, so only the fixed ones are accepted.
+    if table not in TABLES:
+        raise ValueError(f"no postings table {table!r}: one of {TABLES}")
+    return table
+
+
+def has_postings(db: sqlite3.Connection, table: str = "keyword") -> bool:
+    """True when the database holds ``table``'s postings (indexes built before them do not)."""
+    names = (f"{_checked(table)}_postings", f"{table}_totals")
+    return db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN (?, ?)", names).fetchone()[0] == 2
+
+
+def _chunk_terms(db: sqlite3.Connection, ids: Sequence[int]) -> Iterator[tuple[int, Sequence[str]]]:
+    """(chunk id, keyword terms) of stored passages, from ``chunk_terms``."""
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        for rowid, text in db.execute(
+                f"SELECT rowid, terms FROM chunk_terms WHERE rowid IN ({','.join('?' * len(part))})", part):
+            yield rowid, split_words(text)
 
 
 class PostingsWriter:
-    """Keeps ``keyword_postings`` in step with the passages an IndexWriter adds and removes.
+    """Keeps one table's postings in step with the passages an IndexWriter adds and removes.
 
-    ``add`` buffers a passage's terms; ``remove`` must be called while the passages' rows are
-    still in ``chunk_terms`` (their terms are read from there); ``flush`` writes everything
-    out and runs at the latest before the database is committed.
+    ``add`` buffers a passage's terms; ``remove`` must be called while the passages' terms can
+    still be read (``stored_terms``: by default from ``chunk_terms``); ``flush`` writes everything
+    out and runs at the latest before the database is committed. ``existing``: (chunk id, terms)
+    of every passage an index built before these postings holds, indexed once when they are created.
     """
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, table: str = "keyword",
+                 stored_terms: Callable[[Sequence[int]], Iterable[tuple[int, Sequence[str]]]] | None = None,
+                 existing: Callable[[], Iterable[tuple[int, Sequence[str]]]] | None = None) -> None:
         self.db = db
-        existed = has_postings(db)
-        db.executescript(_SCHEMA)
+        self.table = _checked(table)
+        self._stored_terms = stored_terms or (lambda ids: _chunk_terms(db, ids))
+        existed = has_postings(db, table)
+        db.executescript(_SCHEMA.format(table=table))
         if not existed:
-            db.execute("INSERT INTO keyword_totals (passages, terms) VALUES (0, 0)")
+            db.execute(f"INSERT INTO {table}_totals (passages, terms) VALUES (0, 0)")
         self._pending: list[tuple[int, Sequence[str]]] = []  # (chunk id, terms) added since the last flush
         self._buffered = 0
         self._removed_ids: list[int] = []
         self._removed_terms: set[str] = set()
-        self._passages = 0  # changes to keyword_totals not yet written
+        self._passages = 0  # changes to the totals not yet written
         self._terms = 0
         if not existed:
             # An index built before the postings existed: index every passage it holds, once.
-            for rowid, text in db.execute("SELECT rowid, terms FROM chunk_terms ORDER BY rowid").fetchall():
-                self.add(rowid, split_words(text))
+            if existing is None:
+                rows = db.execute("SELECT rowid, terms FROM chunk_terms ORDER BY rowid").fetchall()
+                existing = lambda: ((rowid, split_words(text)) for rowid, text in rows)  # noqa: E731
+            for chunk_id, terms in existing():
+                self.add(chunk_id, terms)
 
     def add(self, chunk_id: int, terms: Sequence[str]) -> None:
         """Buffer one passage's terms (chunk ids only grow: each is larger than every stored one)."""
@@ -100,14 +131,10 @@ class PostingsWriter:
         ids = [int(i) for i in chunk_ids]
         if self._pending:
             self.flush()  # passages added in this build may be among them: removals apply to stored segments
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            for (text,) in self.db.execute(
-                    f"SELECT terms FROM chunk_terms WHERE rowid IN ({','.join('?' * len(part))})", part):
-                terms = split_words(text)
-                self._removed_terms.update(terms)
-                self._passages -= 1
-                self._terms -= len(terms)
+        for _, terms in self._stored_terms(ids):
+            self._removed_terms.update(terms)
+            self._passages -= 1
+            self._terms -= len(terms)
         self._removed_ids.extend(ids)
 
     def flush(self) -> None:
@@ -116,18 +143,18 @@ class PostingsWriter:
             self._apply_removals(np.unique(np.asarray(self._removed_ids, dtype=np.int64)))
         rows = _segments(self._pending)
         self.db.executemany(
-            "INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)", rows)
+            f"INSERT INTO {self.table}_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)", rows)
         # Only the terms just written can have gained a segment (counting every term's segments
         # reads the whole table, which at 1M passages is most of the database, at every flush).
         written = [row[0] for row in rows]
         for start in range(0, len(written), 500):
             part = written[start:start + 500]
             for (term,) in self.db.execute(
-                    f"SELECT term FROM keyword_postings WHERE term IN ({','.join('?' * len(part))})"
+                    f"SELECT term FROM {self.table}_postings WHERE term IN ({','.join('?' * len(part))})"
                     " GROUP BY term HAVING COUNT(*) > ?", [*part, MAX_SEGMENTS]).fetchall():
                 self._merge(term)
         if self._passages or self._terms:
-            self.db.execute("UPDATE keyword_totals SET passages = passages + ?, terms = terms + ?",
+            self.db.execute(f"UPDATE {self.table}_totals SET passages = passages + ?, terms = terms + ?",
                             (self._passages, self._terms))
         self._pending, self._buffered = [], 0
         self._removed_ids, self._removed_terms = [], set()
@@ -136,25 +163,25 @@ class PostingsWriter:
     def _apply_removals(self, removed: np.ndarray) -> None:
         for term in sorted(self._removed_terms):
             for first_id, blob_ids, blob_counts in self.db.execute(
-                    "SELECT first_id, chunk_ids, counts FROM keyword_postings WHERE term = ?", (term,)).fetchall():
+                    f"SELECT first_id, chunk_ids, counts FROM {self.table}_postings WHERE term = ?", (term,)).fetchall():
                 ids = np.frombuffer(blob_ids, dtype="<u4")
                 keep = ~np.isin(ids, removed, assume_unique=True)
                 if keep.all():
                     continue
-                self.db.execute("DELETE FROM keyword_postings WHERE term = ? AND first_id = ?", (term, first_id))
+                self.db.execute(f"DELETE FROM {self.table}_postings WHERE term = ? AND first_id = ?", (term, first_id))
                 if keep.any():
                     counts = np.frombuffer(blob_counts, dtype="<u4")
                     self.db.execute(
-                        "INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
+                        f"INSERT INTO {self.table}_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
                         (term, int(ids[keep][0]), ids[keep].tobytes(), counts[keep].tobytes()))
 
     def _merge(self, term: str) -> None:
-        rows = self.db.execute("SELECT chunk_ids, counts FROM keyword_postings WHERE term = ? ORDER BY first_id",
+        rows = self.db.execute(f"SELECT chunk_ids, counts FROM {self.table}_postings WHERE term = ? ORDER BY first_id",
                                (term,)).fetchall()
         ids = b"".join(r[0] for r in rows)
         counts = b"".join(r[1] for r in rows)
-        self.db.execute("DELETE FROM keyword_postings WHERE term = ?", (term,))
-        self.db.execute("INSERT INTO keyword_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
+        self.db.execute(f"DELETE FROM {self.table}_postings WHERE term = ?", (term,))
+        self.db.execute(f"INSERT INTO {self.table}_postings (term, first_id, chunk_ids, counts) VALUES (?, ?, ?, ?)",
                         (term, int(np.frombuffer(ids[:4], dtype="<u4")[0]), ids, counts))
 
 
@@ -186,39 +213,40 @@ def _segments(pending: list[tuple[int, Sequence[str]]]) -> list[tuple[str, int, 
 
 
 def bm25_scores(db: sqlite3.Connection, terms: Sequence[str], depth: int,
-                allowed: np.ndarray | None = None) -> dict[int, float]:
+                allowed: np.ndarray | None = None, table: str = "keyword") -> dict[int, float]:
     """chunk id -> BM25 score (higher is better) of the ``depth`` best passages holding any of
     ``terms`` (an OR query), among ``allowed`` chunk ids when given; ties go to the lower id.
 
     Document frequencies and the average length are the whole index's, filtered or not, as
     with FTS5.
     """
-    return _bm25(db, terms, depth, allowed)[0]
+    return _bm25(db, terms, depth, allowed, table)[0]
 
 
 def bm25_shares(db: sqlite3.Connection, terms: Sequence[str], depth: int,
-                allowed: np.ndarray | None = None) -> dict[int, float]:
+                allowed: np.ndarray | None = None, table: str = "keyword") -> dict[int, float]:
     """As ``bm25_scores``, each score divided by the question's full match: the sum over its terms
     the index holds of idf x (k1 + 1), which no passage reaches (a term's share tends to it as the
     term repeats). Scores of different questions are not comparable; these shares are, roughly: a
     passage matching most of what one question says scores near the top of [0, 1) whichever
     question it is, so rankings of one question in several languages can be merged."""
-    scores, full_match = _bm25(db, terms, depth, allowed)
+    scores, full_match = _bm25(db, terms, depth, allowed, table)
     return {cid: score / full_match for cid, score in scores.items()} if full_match else {}
 
 
 def _bm25(db: sqlite3.Connection, terms: Sequence[str], depth: int,
-          allowed: np.ndarray | None) -> tuple[dict[int, float], float]:
+          allowed: np.ndarray | None, table: str) -> tuple[dict[int, float], float]:
     """(bm25_scores's ranking, the full match of bm25_shares)."""
     if not terms or depth <= 0:
         return {}, 0.0
-    passages, total = db.execute("SELECT passages, terms FROM keyword_totals").fetchone()
+    table = _checked(table)
+    passages, total = db.execute(f"SELECT passages, terms FROM {table}_totals").fetchone()
     if not passages:
         return {}, 0.0
     average_length = total / passages
     segments: dict[str, list[tuple[bytes, bytes]]] = {}
     for term, blob_ids, blob_counts in db.execute(
-            f"SELECT term, chunk_ids, counts FROM keyword_postings WHERE term IN ({','.join('?' * len(terms))})"
+            f"SELECT term, chunk_ids, counts FROM {table}_postings WHERE term IN ({','.join('?' * len(terms))})"
             " ORDER BY term, first_id", list(terms)):
         segments.setdefault(term, []).append((blob_ids, blob_counts))
     by_term = []

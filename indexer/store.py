@@ -452,6 +452,11 @@ class IndexWriter:
         # took 432 s with it, 328 s with this (memory is taken only as pages are used).
         self.db.execute(f"PRAGMA cache_size = -{_BUILD_CACHE_KIB}")
         self.postings = PostingsWriter(self.db)  # creates (and for an older index fills) the BM25 postings
+        # The renderings' own postings, filled from the renderings an older index already holds.
+        self.rendering_postings = PostingsWriter(
+            self.db, "rendering", stored_terms=self._rendering_terms,
+            existing=lambda: self._rendering_terms(
+                [r[0] for r in self.db.execute("SELECT chunk_id FROM bridges ORDER BY chunk_id")]))
         self.dimension = dimension
         row = self.db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()
         self._next_chunk_id = int(row[0]) + 1
@@ -474,6 +479,7 @@ class IndexWriter:
                 if self._pending is not None:
                     self._pending.remove_ids(np.asarray(ids, dtype=np.int64))
                 self.postings.remove(ids)
+                self.rendering_postings.remove(ids)
                 self.db.executemany("DELETE FROM chunk_terms WHERE rowid = ?", [(i,) for i in ids])
                 self.db.executemany("DELETE FROM bridges WHERE chunk_id = ?", [(i,) for i in ids])
                 self.db.executemany("DELETE FROM chunk_pieces WHERE chunk_id = ?", [(i,) for i in ids])
@@ -562,11 +568,25 @@ class IndexWriter:
             [*languages, target])]
 
     def add_bridges(self, rows: Sequence[tuple[int, str, str]], vectors: np.ndarray) -> None:
-        """Store each passage's machine rendering (chunk id, target language, text) and its vector."""
+        """Store each passage's machine rendering (chunk id, target language, text), its vector and
+        its keyword terms (in the target language's analysis)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        ids = [int(cid) for cid, _, _ in rows]
+        self.rendering_postings.remove(ids)  # a passage rendered again is counted once
         self.db.executemany("INSERT OR REPLACE INTO bridges (chunk_id, language, text, vector) VALUES (?,?,?,?)",
                             [(int(cid), language, text, vectors[at].tobytes())
                              for at, (cid, language, text) in enumerate(rows)])
+        for cid, language, text in rows:
+            self.rendering_postings.add(int(cid), keyword_terms(text, language))
+
+    def _rendering_terms(self, ids: Sequence[int]) -> list[tuple[int, list[str]]]:
+        """(chunk id, keyword terms of its rendering) of those of ``ids`` that have one."""
+        out = []
+        for start in range(0, len(ids), 500):
+            part = [int(i) for i in ids[start:start + 500]]
+            out += [(int(cid), keyword_terms(text, language)) for cid, language, text in self.db.execute(
+                f"SELECT chunk_id, language, text FROM bridges WHERE chunk_id IN ({','.join('?' * len(part))})", part)]
+        return out
 
     def countries(self) -> tuple[str, ...]:
         """Every member a document of the index being written carries (indexer/countries.py)."""
@@ -653,6 +673,7 @@ class IndexWriter:
         import faiss
 
         self.postings.flush()
+        self.rendering_postings.flush()
         self.db.commit()
         counts = self.db.execute(
             "SELECT (SELECT COUNT(*) FROM files), (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM chunks)"
@@ -915,6 +936,11 @@ class IndexReader:
                     if counted is None or counted[0] != m.chunks:
                         problems.append(f"the keyword postings count {counted[0] if counted else 'no'} passages "
                                         f"for {m.chunks}")
+                if has_postings(self.db, "rendering") and self._has_bridges:
+                    counted, rendered = self.db.execute(
+                        "SELECT (SELECT passages FROM rendering_totals), (SELECT COUNT(*) FROM bridges)").fetchone()
+                    if counted != rendered:
+                        problems.append(f"the renderings' keyword postings count {counted} passages for {rendered}")
                 if orphans:
                     problems.append(f"{orphans} passages belong to no document")
         except sqlite3.DatabaseError as exc:
@@ -1209,6 +1235,22 @@ class IndexReader:
         passages holding any of ``terms`` (among ``allowed``), best first (indexer/postings.py)."""
         with self.lock:
             return bm25_shares(self.db, terms, depth, allowed)
+
+    def rendering_shares(self, terms: Sequence[str], depth: int, allowed: np.ndarray | None = None,
+                         ) -> dict[int, float]:
+        """As ``keyword_shares``, over the passages' machine renderings (indexer/bridge.py): ``terms``
+        in the renderings' language. Empty for an index built before their postings existed."""
+        with self.lock:
+            if not self.has_rendering_postings:
+                return {}
+            return bm25_shares(self.db, terms, depth, allowed, table="rendering")
+
+    @functools.cached_property
+    def has_rendering_postings(self) -> bool:
+        """False for an index built before the renderings' postings existed (asked once: a
+        generation never changes)."""
+        with self.lock:
+            return has_postings(self.db, "rendering")
 
     def held_terms(self, terms: Sequence[str], chunk_ids: Sequence[int]) -> KeywordTerms:
         """Which of ``terms`` each of ``chunk_ids`` holds, and how many passages hold each."""

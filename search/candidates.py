@@ -14,7 +14,8 @@ from indexer.store import IndexReader
 
 from .query import Query
 
-__all__ = ["Bridges", "Candidates", "VersionRankings", "bridge_text", "bridge_vector", "with_bridges", "dense", "cosines", "keyword", "exact", "with_versions"]
+__all__ = ["Bridges", "Candidates", "VersionRankings", "bridge_text", "bridge_vector", "with_bridges", "dense", "cosines", "keyword", "exact", "with_versions",
+           "with_renderings"]
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,27 @@ def with_bridges(found: Candidates, bridges: Bridges, query: Query, vector: np.n
 def _best(scores: dict[int, float], depth: int) -> dict[int, float]:
     best = sorted(scores, key=scores.get, reverse=True)[:depth]
     return {cid: scores[cid] for cid in best}
+
+
+def with_renderings(reader: IndexReader, query: Query, found: Candidates, depth: int,
+                    allowed: np.ndarray | None) -> Candidates:
+    """``found`` with each passage that has a machine rendering (indexer/bridge.py) also matched by
+    the words of that rendering, against the question in the rendering's language
+    (``query.rendering_terms``), and kept in the one keyword ranking by the better of its shares.
+
+    A translated question reaches a passage in another language only through the words the engine
+    chose for it ("Rojo Ciudadana" for the name "Red Ciudadana"); the same engine rendered the passage
+    into the question's language at build time, so the question's own words meet the rendering's."""
+    if not query.rendering_terms:
+        return found
+    rendered = reader.rendering_shares(query.rendering_terms, depth, allowed)
+    if not rendered:
+        return found
+    keyword = dict(found.keyword)
+    for cid, share in rendered.items():
+        if share > keyword.get(cid, 0.0):
+            keyword[cid] = share
+    return replace(found, keyword=_best(keyword, depth))
 
 
 def with_versions(reader: IndexReader, query: Query, found: Candidates, vectors: dict[str, np.ndarray],

@@ -65,6 +65,9 @@ class Query:
     asked_in: str = ""
     #: What it asks for beyond its topic: "commitments", "people", "contents" (see _ASKS_FOR).
     asks_for: frozenset[str] = frozenset()
+    #: Its keyword stems in the language the passages were rendered into (indexer/bridge.py): its own
+    #: words when asked in it (or when its language was not told apart), else its translation's.
+    rendering_terms: tuple[str, ...] = ()
 
     @property
     def names_place_or_time(self) -> bool:
@@ -79,19 +82,22 @@ class QueryAnalyser:
     """Analyses questions against one index: its stemmed languages and the members it holds."""
 
     def __init__(self, languages: tuple[str, ...], countries: Iterable[str],
-                 translate: Callable[..., dict[str, str]] | None = None) -> None:
+                 translate: Callable[..., dict[str, str]] | None = None, rendering_language: str | None = None) -> None:
         """``languages``: the index's stemmed languages; ``translate``: (question, targets=()) ->
         {language: text}, its own language first, in ``targets`` or else in every language searched
-        (search/translate.py's question_versions), or None for no versions."""
+        (search/translate.py's question_versions), or None for no versions; ``rendering_language``:
+        the language the index's passages were rendered into, when it holds renderings."""
         self.languages = languages
         self._translate = translate
         self._members = MemberNames(countries)
+        self._rendering_language = rendering_language
 
     def analyse(self, text: str, filters: Filters | None = None) -> Query:
         number = _COMMITMENT_NUMBER.search(text)
         versions = self._versions(text)
         versions_text = [v.text for v in versions.get("versions", ())]
         return Query(
+            rendering_terms=self._rendering_terms(text, versions),
             text=text,
             terms=tuple(query_terms(text, self.languages)),
             commitment_ids=tuple(sorted({m.upper() for m in _COMMITMENT_ID.findall(text)})),
@@ -104,6 +110,14 @@ class QueryAnalyser:
             asks_for=frozenset(name for name, pattern in _ASKS_FOR.items() if pattern.search(text)),
             **versions,
         )
+
+    def _rendering_terms(self, text: str, versions: dict) -> tuple[str, ...]:
+        language = self._rendering_language
+        if language is None:
+            return ()
+        if versions.get("asked_in", "") in ("", language):
+            return tuple(query_terms(text, (language,)))
+        return next((v.terms for v in versions["versions"] if v.language == language), ())
 
     def _versions(self, text: str) -> dict:
         if self._translate is None:

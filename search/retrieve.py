@@ -65,13 +65,14 @@ class Searcher:
         # settings say: int8 and fp32 vectors are close but not interchangeable.
         self.encoder = encoder or encoder_for(manifest.model, manifest.backend, self.settings)
         languages = tuple(lang for lang in self.reader.languages() if lang in STEMMER_LANGUAGES) or ("en",)
-        self.analyser = QueryAnalyser(languages, self.reader.countries(), self._question_translation())
+        #: The vectors of the passages rendered into the model's language at build time (indexer/bridge.py).
+        self.bridges = candidates.Bridges.of(self.reader, self.settings.bridge_language)
+        self.analyser = QueryAnalyser(languages, self.reader.countries(), self._question_translation(),
+                                      self.bridges.language if len(self.bridges) else None)
         # The languages whose translations are encoded for the dense side (None: every one).
         self._dense_languages = (None if self.settings.translate_dense == "all" else
                                  frozenset(v.strip() for v in self.settings.translate_dense.split(",") if v.strip())
                                  - {"off"})
-        #: The vectors of the passages rendered into the model's language at build time (indexer/bridge.py).
-        self.bridges = candidates.Bridges.of(self.reader, self.settings.bridge_language)
         #: The model's word-piece table with its tokenizer, for the ranker's word match (None in an
         #: index built before the table existed: the signal is then 0, until the next build adds it).
         table = self.reader.word_pieces if self.settings.rerank_depth else None
@@ -126,6 +127,10 @@ class Searcher:
         if self.manifest.analyzer != ANALYZER_VERSION:
             return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but "
                     f"run `python -m indexer build --index {self.reader.index_dir}` once to update its keyword index.")
+        if len(self.bridges) and not self.reader.has_rendering_postings:
+            return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but "
+                    f"run `python -m indexer build --index {self.reader.index_dir}` once to index the words of its "
+                    f"passages' renderings (nothing is re-read or re-embedded).")
         if self.settings.rerank_depth and self.word_pieces is None:
             return (f"note: the index at {self.reader.index_dir} was built by an earlier version; it answers, but "
                     f"run `python -m indexer build --index {self.reader.index_dir}` once to add the model's word "
@@ -209,6 +214,7 @@ class Searcher:
             found = candidates.with_bridges(found, self.bridges, query,
                                             candidates.bridge_vector(query, vector, vectors, self.bridges), depth,
                                             allowed, self._in_language(query.asked_in))
+            found = candidates.with_renderings(self.reader, query, found, depth, allowed)
             fused = fusion.fuse(found, self.settings)
             named = self._named(query, fused, found)
             fused = fusion.named_bonus(fused, named, self.settings)

@@ -124,15 +124,71 @@ def test_a_passage_measured_by_its_rendering_is_matched_word_for_word_there(brid
 
 
 @needs_apertium
+def test_the_question_meets_the_spanish_passage_by_the_words_of_its_rendering(bridged, encoder):
+    """Untranslated, the English question shares few words with the Spanish passage, and the English
+    one comes first by keywords; the rendering's words are indexed at build time, so the keyword
+    ranking matches the passage by them, much better."""
+    settings, _ = bridged
+    with _asked_in_english(settings, encoder) as (searcher, query, _, plain, _):
+        spanish = next(iter(searcher.bridges.ids.tolist()))
+        assert "mediat" in query.rendering_terms  # the question's English stems
+        asked = candidates.keyword(searcher.reader, query, 10, None)
+        assert next(iter(asked)) != spanish
+        found = candidates.with_renderings(searcher.reader, query, replace(plain, keyword=asked), 10, None)
+        assert next(iter(found.keyword)) == spanish and asked.get(spanish, 0) < found.keyword[spanish] < 1
+        # every passage the question as asked matched keeps at least its share
+        assert all(found.keyword[cid] >= share for cid, share in asked.items())
+        # and through the whole search the Spanish passage comes first
+        assert searcher.search(QUESTION, k=2)[0].provenance.source == "mediacion.md"
+
+
+@needs_apertium
 def test_a_removed_file_takes_its_renderings_with_it(tmp_path, encoder):
+    from indexer.analysis import query_terms
+
     settings = _corpus(tmp_path)
     build_index(settings, progress=False, encoder=encoder)
+    terms = query_terms(QUESTION, ("en",))
+    reader = IndexReader(settings.index_dir)
+    try:
+        assert reader.rendering_shares(terms, 10)
+    finally:
+        reader.close()
     (settings.corpus_dir / "mediacion.md").unlink()
     report = build_index(settings, progress=False, encoder=encoder)
     assert report.removed == ["mediacion.md"]
     reader = IndexReader(settings.index_dir)
     try:
         assert len(reader.bridges("en")[0]) == 0
+        assert reader.rendering_shares(terms, 10) == {}  # its rendering's words went with it
+        assert reader.verify() == []
+    finally:
+        reader.close()
+
+
+@needs_apertium
+def test_an_index_built_before_the_renderings_words_were_indexed_gets_them_without_rereading(tmp_path, encoder):
+    import sqlite3
+
+    settings = _corpus(tmp_path)
+    build_index(settings, progress=False, encoder=encoder)
+    reader = IndexReader(settings.index_dir)
+    database, rendered = reader.index_dir / reader.manifest.sqlite_file, len(reader.bridges("en")[0])
+    reader.close()
+    with sqlite3.connect(database) as db:  # as an index of the previous version is
+        db.executescript("DROP TABLE rendering_postings; DROP TABLE rendering_totals;")
+    older = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        assert older.reader.rendering_shares(["mediat"], 10) == {}
+        assert "index the words of its passages' renderings" in older.update_hint
+    finally:
+        older.close()
+    report = build_index(settings, progress=False, encoder=encoder)
+    assert report.chunks_embedded == 0 and report.bridged == 0  # nothing read, embedded or rendered again
+    reader = IndexReader(settings.index_dir)
+    try:
+        assert reader.has_rendering_postings and reader.rendering_shares(["mediat"], 10)
+        assert rendered and reader.verify() == []
     finally:
         reader.close()
 
