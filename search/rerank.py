@@ -301,15 +301,15 @@ def leaders_of(rankings: Sequence[Mapping[int, float]], leaders: int) -> list[in
     return list(dict.fromkeys(cid for ranking in rankings for cid in heapq.nlargest(leaders, ranking, key=ranking.get)))
 
 
-def with_leaders(fused: list[tuple[int, float]], depth: int, rankings: Sequence[Mapping[int, float]], leaders: int,
+def with_leaders(fused: list[tuple[int, float]], depth: int, leaders: Sequence[int],
                  ) -> tuple[list[tuple[int, float]], int]:
-    """(``fused`` with the best ``leaders`` passages of each of ``rankings`` that lie below its first
+    """(``fused`` with those of ``leaders`` (leaders_of: each ranking's best) that lie below its first
     ``depth`` moved up to just below them, the head's new depth). Fusion favours passages that several
     rankings hold: one that a single ranking puts first (a Spanish page an English question's Spanish
     translation matches best by its words, and the model, reading it through a rough rendering, does not)
     can land a hundred places down, where the ranker would never see it."""
     head = {cid for cid, _ in fused[:depth]}
-    joined = [cid for cid in leaders_of(rankings, leaders) if cid not in head]
+    joined = [cid for cid in leaders if cid not in head]
     if not joined:
         return fused, depth
     scores, moved = dict(fused), set(joined)

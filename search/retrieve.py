@@ -5,7 +5,7 @@ places a reader is sent to (search/places.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -216,9 +216,11 @@ class Searcher:
                                             allowed, self._in_language(query.asked_in))
             found = candidates.with_renderings(self.reader, query, found, depth, allowed)
             fused = fusion.fuse(found, self.settings)
-            named = self._named(query, fused, found)
+            # Each ranking's best passages, which the ranker reads wherever fusion put them.
+            leaders = leaders_of(found.rankings(), self.settings.rerank_leaders) if self.settings.rerank_depth else []
+            named = self._named(query, fused, leaders)
             fused = fusion.named_bonus(fused, named, self.settings)
-            ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors)
+            ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors, leaders)
             # Neighbours are joined by how close their fused scores are, whatever the ranker's order.
             hits = places.places(self.reader, query.text, ranked, k, self.settings.join_adjacent, prepared,
                                  join_scores=dict(fused), versions={v.language: v.text for v in query.versions},
@@ -252,23 +254,23 @@ class Searcher:
             return set(ids_array[np.isin(ids_array, self._language_chunks[language])].tolist())
         return written_in
 
-    def _named(self, query: Query, fused: list[tuple[int, float]], found: Candidates) -> dict[int, int]:
+    def _named(self, query: Query, fused: list[tuple[int, float]], leaders: Sequence[int] = ()) -> dict[int, int]:
         """chunk id -> how many of the country and year the question names its document has, for
-        the candidates the fusion bonus and the ranker look at (none when it names neither)."""
+        the candidates the fusion bonus and the ranker look at (``leaders`` too, wherever they are;
+        none when it names neither)."""
         if not query.names_place_or_time:
             return {}
         depth = max(self.settings.candidates, self.settings.rerank_depth)
-        ids = dict.fromkeys([*(cid for cid, _ in fused[:depth]),
-                             *leaders_of(found.rankings(), self.settings.rerank_leaders)])
+        ids = dict.fromkeys([*(cid for cid, _ in fused[:depth]), *leaders])
         places_of = self.reader.country_and_year(list(ids))
         return {cid: query.named_count(country, year) for cid, (country, year) in places_of.items()}
 
     def _reranked(self, query: Query, vector: np.ndarray, fused: list[tuple[int, float]], found: Candidates,
                   named: dict[int, int], chunks: dict[int, StoredChunk],
-                  vectors: Mapping[str, np.ndarray] | None = None) -> list[tuple[int, float]]:
+                  vectors: Mapping[str, np.ndarray] | None = None, leaders: Sequence[int] = ()) -> list[tuple[int, float]]:
         if not self.settings.rerank_depth:
             return fused
-        fused, depth = with_leaders(fused, self.settings.rerank_depth, found.rankings(), self.settings.rerank_leaders)
+        fused, depth = with_leaders(fused, self.settings.rerank_depth, leaders)
         return reorder_head(fused, depth, found.exact,
                             lambda head: self.ranking_signals(query, vector, head, found, named, chunks, vectors),
                             self.ranker_weights)

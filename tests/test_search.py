@@ -783,13 +783,13 @@ def test_each_rankings_leaders_reach_the_ranker_wherever_fusion_put_them():
     dense = {cid: 1.0 - cid / 1000 for cid in range(1, 30)}  # its leaders are in the head already
     keyword = {90: 0.9, 2: 0.8, 70: 0.7, 60: 0.2}  # a passage only the keyword side puts first: 90th fused
     assert leaders_of([dense, keyword], 3) == [1, 2, 3, 90, 70]
-    moved, depth = with_leaders(fused, 10, [dense, keyword], 3)
+    moved, depth = with_leaders(fused, 10, leaders_of([dense, keyword], 3))
     assert depth == 12 and [cid for cid, _ in moved[:depth]] == [*range(1, 11), 90, 70]
     # every candidate once, with its fused score; the rest keep their order below the head
     assert sorted(moved) == sorted(fused) and dict(moved) == dict(fused)
     assert [cid for cid, _ in moved[depth:]] == [cid for cid in range(11, 101) if cid not in (70, 90)]
-    assert with_leaders(fused, 10, [dense, keyword], 0) == (fused, 10)
-    assert with_leaders(fused, 100, [dense, keyword], 3) == (fused, 100)
+    assert with_leaders(fused, 10, leaders_of([dense, keyword], 0)) == (fused, 10)
+    assert with_leaders(fused, 100, leaders_of([dense, keyword], 3)) == (fused, 100)
 
 
 def test_the_searcher_hands_the_ranker_each_rankings_leaders(mini):
@@ -832,7 +832,7 @@ def test_ranking_signals_describe_each_candidate(mini):
     found = Candidates(candidates.dense(mini.reader, vector, 50, None),
                        candidates.keyword(mini.reader, query, 50, None), ())
     fused = [(hotline.chunk_id, 0.03), (report.chunk_id, 0.02)]
-    named = mini._named(query, fused, found)
+    named = mini._named(query, fused)
     by_id = dict(zip([hotline.chunk_id, report.chunk_id],
                      mini.ranking_signals(query, vector, fused, found, named, {})))
     hot, rep = by_id[hotline.chunk_id], by_id[report.chunk_id]
@@ -901,7 +901,7 @@ def test_form_and_type_count_only_as_the_question_asks(mini):
         found = Candidates(candidates.dense(mini.reader, vector, 50, None),
                            candidates.keyword(mini.reader, query, 50, None), ())
         fused = [(cid, 0.01) for cid in list(found.dense)[:10]]
-        signals = mini.ranking_signals(query, vector, fused, found, mini._named(query, fused, found), {})
+        signals = mini.ranking_signals(query, vector, fused, found, mini._named(query, fused), {})
         assert any(s.thin or s.fragments for s in signals) == form_counts, question
         assert not any(s.commitment_asked or s.commitment_placed for s in signals)
 
