@@ -143,7 +143,7 @@ from indexer.errors import IndexerError  # noqa: E402
 from search import LiveSearcher, Searcher  # noqa: E402
 from webui import i18n, render  # noqa: E402
 from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
-from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
+from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_ON_OPEN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
 from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.pageview import page_view_route  # noqa: E402
@@ -357,6 +357,9 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
         trigger(page.ask, [*form, ui["basket_state"], lang, ui["tab_state"], ui["compare_done_state"]], out,
                 api_name=False, concurrency_limit=SEARCH_CONCURRENCY, postprocess=False).then(
             None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
+    # The language is set in the browser first, so a question asked before the server's load event
+    # returns is already answered in it.
+    demo.load(None, [lang], [lang], js=UI_ON_OPEN_JS, api_name=False)
     demo.load(page.on_load, [ui["basket_state"]], [lang, *form, *out, ui["filters_box"]], api_name=False).then(
         None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
     for name in ("search", "compare", "basket", "status"):

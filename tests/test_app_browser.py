@@ -6,11 +6,13 @@ Set SAVE_SCREENSHOTS=1 to also write docs/screenshots/*.png.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
 import socket
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -513,6 +515,53 @@ def test_the_ui_parameter_chooses_the_language(site, page):
     page.get_by_role("tab", name="État de l’index").click()
     status = page.locator("#jx-status").inner_text()
     assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)
+
+
+# Every count line the results panel shows, in order, from the moment the page opens.
+_RECORD_COUNTS_JS = """
+window.__counts = [];
+new MutationObserver(() => {
+  const line = document.querySelector('#jx-results .jx-count');
+  const text = line ? line.textContent : null;
+  if (text && window.__counts[window.__counts.length - 1] !== text) window.__counts.push(text);
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_a_question_asked_as_the_page_opens_is_answered_in_its_language(starter_index, starter_searcher, browser,
+                                                                         monkeypatch):
+    """The server's load event is held back, as on a busy server, and the question is asked before it
+    returns: the results come in the address's (or the browser's) language from the first, never in
+    English and then again."""
+    from webui.page import PageHandlers
+
+    answered_at_once = PageHandlers.on_load
+
+    @functools.wraps(answered_at_once)
+    def held_back(self, basket, request):
+        time.sleep(2)
+        return answered_at_once(self, basket, request)
+
+    monkeypatch.setattr(PageHandlers, "on_load", held_back)
+    settings, _ = starter_index
+    demo, url = _launch(starter_searcher, Path(settings.corpus_dir))
+    try:
+        for address, locale in ((url + "?ui=es", "en-US"), (url, "es-ES")):
+            context = browser.new_context(locale=locale)
+            context.set_default_timeout(TIMEOUT)
+            page = context.new_page()
+            page.add_init_script(_RECORD_COUNTS_JS)
+            page.goto(address)
+            page.locator("#jx-question textarea").fill("free legal aid")
+            page.locator("#jx-question textarea").press("Enter")
+            page.wait_for_function("() => window.__counts.length > 0")
+            page.wait_for_timeout(3000)  # the load event's answer, and any search it sets off
+            counts = page.evaluate("window.__counts")
+            assert counts and all("pasaje" in line for line in counts), (address, locale, counts)
+            assert page.locator("#jx-search").inner_text().strip() == "Buscar"
+            context.close()
+    finally:
+        demo.close()
 
 
 # -- the page view -------------------------------------------------------------------------------

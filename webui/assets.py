@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from .i18n import LANGUAGES
 from .params import url_keys
 
-__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS", "PAGE_TITLE_JS"]
+__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS", "UI_ON_OPEN_JS", "PAGE_TITLE_JS"]
 
 CSS = """
 /* Secondary text (details, counts, "also in"): Gradio's own subdued grey is about 1.9:1 on white,
@@ -107,6 +108,23 @@ UI_URL_JS = """
   return [];
 }
 """
+
+# The interface language, set in the browser as the page opens: from ?ui=, else the browser's own
+# languages (the order its Accept-Language header sends them in), else left as it is. The server's load
+# event chooses the same language (i18n.choose_language), but its answer arrives after a round trip: a
+# question asked in that moment was answered in English, then again in the address's language.
+UI_ON_OPEN_JS = """
+(current) => {
+  const speaks = %s;
+  const asked = (new URLSearchParams(window.location.search).get("ui") || "").trim().toLowerCase().slice(0, 2);
+  if (speaks.includes(asked)) return asked;
+  for (const tag of navigator.languages || []) {
+    const code = tag.trim().toLowerCase().slice(0, 2);
+    if (speaks.includes(code)) return code;
+  }
+  return current;
+}
+""".replace("%s", json.dumps(list(LANGUAGES)))
 
 # The browser tab's title in the interface language (the server writes <title> once, in English).
 PAGE_TITLE_JS = """
