@@ -190,11 +190,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _translations(searcher: Searcher, hits: list[Hit], target: str) -> dict[int, MachineTranslation]:
-    """chunk id -> the passage in ``target``; IndexerError (exit 2) when it cannot be translated."""
-    try:
-        return {h.chunk_id: searcher.translate(h, target) for h in hits}
-    except TranslationError as exc:
-        raise IndexerError(f"--translate-to {target}: {exc}") from None
+    """chunk id -> the passage in ``target``. A passage that cannot be translated is shown as written,
+    with a note on standard error; IndexerError (exit 2) only when none can be (no engine for ``target``)."""
+    out, failures = {}, []
+    for hit in hits:
+        try:
+            out[hit.chunk_id] = searcher.translate(hit, target)
+        except TranslationError as exc:
+            failures.append((hit, exc))
+    if failures and not out:
+        raise IndexerError(f"--translate-to {target}: {failures[0][1]}")
+    for hit, exc in failures:
+        print(f"note: result {hit.rank} not translated: {exc}", file=sys.stderr)
+    return out
 
 
 WATCH_VERBS = ("add", "list", "run", "remove")

@@ -334,3 +334,23 @@ def test_search_eval(answers):
     assert "MRR@10          0.667" in out  # g1 and g2 first, g3 never
     assert "Success@1       0.667" in out and "Coverage@10     0.667" in out
     assert "not in the top 10 (1):" in out and "g3: prison overcrowding" in out
+
+
+def test_translate_to_shows_a_passage_it_cannot_translate_as_written_and_the_rest_translated(capsys):
+    """One passage whose language cannot be told does not cost the others their translations."""
+    from types import SimpleNamespace
+
+    from search.__main__ import _translations
+    from search.translate import MachineTranslation, TranslationError
+
+    class Engine:
+        def translate(self, hit, target):
+            if hit.chunk_id == 1:
+                raise TranslationError("this passage's language could not be told")
+            return MachineTranslation(f"[{target}] {hit.text}", "es", target)
+
+    hits = [SimpleNamespace(chunk_id=1, rank=1, text="/Redciudadanagt"),
+            SimpleNamespace(chunk_id=2, rank=2, text="acceso a la justicia")]
+    out = _translations(Engine(), hits, "en")
+    assert list(out) == [2] and out[2].text == "[en] acceso a la justicia"
+    assert "result 1 not translated" in capsys.readouterr().err
