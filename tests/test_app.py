@@ -708,6 +708,22 @@ def test_translate_without_apertium_names_the_install_command(tiny_site, monkeyp
     assert answer["error"].startswith("La traduction automatique nécessite Apertium")
 
 
+def test_a_passage_too_short_to_tell_its_language_says_so_rather_than_blaming_apertium(tiny_site, monkeypatch):
+    import dataclasses
+
+    from webui.translation import translation_answer
+
+    _, searcher = tiny_site
+    hit = searcher.search("mediation settles disputes", k=1)[0]
+    stored = searcher.reader.chunks_by_id([hit.chunk_id])[hit.chunk_id]
+    heading = dataclasses.replace(stored, text="Módulo 1", language="und",
+                                  provenance=dataclasses.replace(stored.provenance, language="und"))
+    monkeypatch.setattr(type(searcher.reader), "chunks_by_id", lambda self, ids: {hit.chunk_id: heading})
+    answer, status = translation_answer(searcher, str(hit.chunk_id), "es")
+    assert status == 422 and "install" not in answer
+    assert answer["error"].startswith("Este pasaje es demasiado breve")
+
+
 def test_a_translated_pin_adds_the_translation_below_its_quotation(tmp_path):
     import docx
 
