@@ -135,6 +135,13 @@ class IndexManifest:
     def read(cls, index_dir: Path) -> IndexManifest:
         path = index_dir / MANIFEST
         if not path.is_file():
+            if index_dir.is_file():
+                raise IndexNotFoundError(f"No index at {index_dir}: it is a file; an index is the folder "
+                                         f"`python -m indexer build --index FOLDER` writes.")
+            if index_dir.is_dir() and any(index_dir.iterdir()):
+                raise IndexNotFoundError(
+                    f"No index at {index_dir}: the folder holds other files (a corpus?). Pass the index folder "
+                    f"`python -m indexer build --corpus {index_dir} --index FOLDER` writes, or build one there.")
             raise IndexNotFoundError(
                 f"No index at {index_dir}: build one with `python -m indexer build --index {index_dir}`."
             )

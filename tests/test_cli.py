@@ -181,6 +181,17 @@ def test_missing_index_exits_2_and_says_how_to_build(cli, tmp_path, command):
     assert "Traceback" not in result.stderr
 
 
+def test_an_index_path_that_is_a_corpus_folder_or_a_file_is_told_apart(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "plan.md").write_text("# Plan\n\nLegal aid.\n", encoding="utf-8")
+    result = run("search", "legal aid", "--index", str(corpus))
+    assert result.returncode == 2 and "holds other files (a corpus?)" in result.stderr
+    assert f"--corpus {corpus} --index FOLDER" in result.stderr and "Traceback" not in result.stderr
+    result = run("search", "legal aid", "--index", str(corpus / "plan.md"))
+    assert result.returncode == 2 and "it is a file" in result.stderr
+
+
 def test_missing_corpus_exits_2(tmp_path):
     result = run("indexer", "build", "--corpus", str(tmp_path / "none"), "--index", str(tmp_path / "i"), "--quiet")
     assert result.returncode == 2
