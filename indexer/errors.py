@@ -23,6 +23,7 @@ __all__ = [
     "SourcesError",
     "FetchError",
     "TranslationError",
+    "UnknownLanguageError",
 ]
 
 
@@ -88,3 +89,8 @@ class TranslationError(Exception):
     """A translation pipeline failed or did not answer in time; the caller searches untranslated.
 
     Not an IndexerError: it never reaches the person asking, who gets the untranslated search."""
+
+
+class UnknownLanguageError(TranslationError):
+    """A passage's language could not be told (a heading or a list too short to tell), so no engine
+    can translate it: not Apertium's absence, and not something to install."""

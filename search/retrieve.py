@@ -14,7 +14,7 @@ import numpy as np
 from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, detect_language, split_words
 from indexer.countries import SHORT_NAMES
 from indexer.embedding import encoder_for
-from indexer.errors import IndexMismatchError, TranslationError
+from indexer.errors import IndexMismatchError, UnknownLanguageError
 from indexer.records import DOCUMENT_KINDS
 from indexer.settings import PACKAGED_MODEL_NAME, Settings
 from indexer.store import IndexReader, IndexStatistics, StoredChunk, rebuild_hint
@@ -284,15 +284,16 @@ class Searcher:
 
     def translate(self, hit: Hit, target: str) -> MachineTranslation:
         """``hit``'s passage machine-translated into ``target`` (for reading only: the original stays
-        the quoted, cited text). TranslationError when Apertium is missing or cannot reach ``target``."""
+        the quoted, cited text). TranslationError when Apertium is missing or cannot reach ``target``;
+        UnknownLanguageError (one) when the passage's language cannot be told."""
         source = hit.provenance.language or hit.language
         if source not in TRANSLATABLE:
             # A heading or a list too short to tell ("und") may still read as one of the engine's
             # languages once the whole passage is looked at.
             source = detect_language(hit.text)
             if source not in TRANSLATABLE:
-                raise TranslationError(f"this passage's language could not be told (it reads as {source!r}), "
-                                       f"so it is shown only as written")
+                raise UnknownLanguageError(f"this passage's language could not be told (it reads as {source!r}), "
+                                           f"so it is shown only as written")
         if source == target:
             return MachineTranslation(hit.text, source, target, engine="none (same language)")
         if self.translator is None:

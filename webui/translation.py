@@ -14,11 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from indexer.analysis import detect_language
+from indexer.errors import UnknownLanguageError
 from search.hit import Hit
 from search.live import LiveSearcher
 from search.retrieve import Searcher
-from search.translate import INSTALL_HINT, TRANSLATABLE, TranslationError
+from search.translate import INSTALL_HINT, TranslationError
 
 from . import i18n
 from .files import logged_in
@@ -47,12 +47,11 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
     stored = searcher.reader.chunks_by_id([chunk_id]).get(chunk_id)
     if stored is None:
         return {"error": f"no passage {chunk_id} in this index"}, 404
-    if not {stored.provenance.language or stored.language, detect_language(stored.text)} & set(TRANSLATABLE):
-        # Not the engine's fault: a heading or a list too short to tell its language.
-        return {"error": i18n.text(target, "translate_unknown_language")}, 422
     try:
         # A stored chunk carries what Searcher.translate reads of a hit: text, language, provenance.
         translation = searcher.translate(stored, target)  # type: ignore[arg-type]
+    except UnknownLanguageError:  # not the engine's fault: a heading or a list too short to tell
+        return {"error": i18n.text(target, "translate_unknown_language")}, 422
     except TranslationError:
         return {"error": i18n.text(target, "translate_unavailable"), "install": INSTALL_HINT}, 503
     label = i18n.text(target, "machine_translation", source=translation.source, target=translation.target,
