@@ -16,7 +16,7 @@ from indexer.settings import load_settings
 from .compare import compare
 from .filters import Filters
 from .retrieve import Hit, Searcher
-from .translate import MachineTranslation, TranslationError
+from .translate import MachineTranslation, TranslationError, UnknownLanguageError
 
 EXAMPLES = """examples:
   python -m search "which countries expanded free legal aid?"
@@ -191,15 +191,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _translations(searcher: Searcher, hits: list[Hit], target: str) -> dict[int, MachineTranslation]:
     """chunk id -> the passage in ``target``. A passage that cannot be translated is shown as written,
-    with a note on standard error; IndexerError (exit 2) only when none can be (no engine for ``target``)."""
+    with a note on standard error; IndexerError (exit 2) only when the engine translated none (no
+    Apertium, or no pair for ``target``), not when the passages' languages could not be told."""
     out, failures = {}, []
     for hit in hits:
         try:
             out[hit.chunk_id] = searcher.translate(hit, target)
         except TranslationError as exc:
             failures.append((hit, exc))
-    if failures and not out:
-        raise IndexerError(f"--translate-to {target}: {failures[0][1]}")
+    engine = [exc for _, exc in failures if not isinstance(exc, UnknownLanguageError)]
+    if engine and not out:
+        raise IndexerError(f"--translate-to {target}: {engine[0]}")
     for hit, exc in failures:
         print(f"note: result {hit.rank} not translated: {exc}", file=sys.stderr)
     return out

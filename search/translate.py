@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 
-from indexer.errors import TranslationError
+from indexer.errors import TranslationError, UnknownLanguageError
 from indexer.translation import INSTALL_HINT, MachineTranslation, Translator
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "MachineTranslation",
     "TranslationError",
     "Translator",
+    "UnknownLanguageError",
     "detect_question_language",
     "question_versions",
     "translations",

@@ -365,3 +365,28 @@ def test_translate_to_shows_a_passage_it_cannot_translate_as_written_and_the_res
     out = _translations(Engine(), hits, "en")
     assert list(out) == [2] and out[2].text == "[en] acceso a la justicia"
     assert "result 1 not translated" in capsys.readouterr().err
+
+
+def test_translate_to_still_answers_when_no_passage_language_can_be_told(capsys):
+    """Only a missing engine stops the search; passages of unknown language are shown as written."""
+    from types import SimpleNamespace
+
+    from indexer.errors import IndexerError
+    from search.__main__ import _translations
+    from search.translate import TranslationError, UnknownLanguageError
+
+    hits = [SimpleNamespace(chunk_id=1, rank=1, text="/Redciudadanagt"), SimpleNamespace(chunk_id=2, rank=2, text="§ 3")]
+
+    class Unknown:
+        def translate(self, hit, target):
+            raise UnknownLanguageError("this passage's language could not be told")
+
+    assert _translations(Unknown(), hits, "es") == {}
+    assert capsys.readouterr().err.count("not translated") == 2
+
+    class NoEngine:
+        def translate(self, hit, target):
+            raise TranslationError("no apertium")
+
+    with pytest.raises(IndexerError, match="no apertium"):
+        _translations(NoEngine(), hits, "es")
