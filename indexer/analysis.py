@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "fold", "keyword_terms", "matching_stems",
+__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "detect_languages", "fold", "keyword_terms", "matching_stems",
            "matching_stems_in_spans", "query_terms", "split_words"]
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
@@ -181,12 +183,58 @@ def query_terms(query: str, languages: tuple[str, ...] = ("en",)) -> list[str]:
 
 
 _LANGID_CONFIDENT_CHARS = 40
+#: A language the detector ranks at least this share of its first choice's probability is a close
+#: call: a list of Spanish names, a heading in capitals, a date line. The detector's 142 languages
+#: include regional neighbours of the big ones (Aragonese, Extremaduran and Galician beside Spanish,
+#: Nigerian Pidgin beside English), which win such close calls on a few words.
+_CLOSE_CALL = 0.5
+#: ... and a close call goes to the text's file's language, else to one of these (the languages the
+#: product translates between), else to the detector's first choice.
+_PREFERRED_LANGUAGES = ("en", "es", "fr", "pt")
+_identifier_lock = threading.Lock()
+_identifier = None
+
+
+def _language_ranking(text: str) -> list[tuple[str, float]]:
+    """The detector's languages for ``text``, likeliest first, with probabilities that sum to one."""
+    global _identifier
+    if _identifier is None:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+        with _identifier_lock:
+            if _identifier is None:
+                _identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    return [(code, float(p)) for code, p in _identifier.rank(text)]
+
+
+def detect_languages(texts: Sequence[str]) -> list[str]:
+    """The ISO 639-1 code of each of one file's texts ('und' for one too short to tell).
+
+    A file is written in one language in practice, so where the detector's choice for a text is a
+    close call (see _CLOSE_CALL) and the file's language is among the close ones, the text takes
+    the file's language (the likeliest over all its characters), unless that is a regional
+    neighbour and one of _PREFERRED_LANGUAGES is close too: then the likeliest of those."""
+    rankings = [_language_ranking(t) if len(t.strip()) >= _LANGID_CONFIDENT_CHARS else [] for t in texts]
+    weight: Counter = Counter()
+    for text, ranking in zip(texts, rankings):
+        for code, probability in ranking:
+            weight[code] += probability * len(text)
+    file_language = weight.most_common(1)[0][0] if weight else None
+    out = []
+    for ranking in rankings:
+        if not ranking:
+            out.append("und")
+            continue
+        top = ranking[0][1]
+        close = [code for code, p in ranking if p >= _CLOSE_CALL * top]
+        preferred = [code for code in close if code in _PREFERRED_LANGUAGES]
+        if file_language in close and (file_language in _PREFERRED_LANGUAGES or not preferred):
+            out.append(file_language)
+        else:
+            out.append(preferred[0] if preferred else close[0])
+    return out
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code of ``text``'s language ('und' when too short to tell)."""
-    if len(text.strip()) < _LANGID_CONFIDENT_CHARS:
-        return "und"
-    import py3langid
-
-    return py3langid.classify(text)[0]
+    """ISO 639-1 code of ``text``'s language ('und' when too short to tell); see detect_languages."""
+    return detect_languages([text])[0]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .analysis import ANALYZER_VERSION, detect_language
+from .analysis import ANALYZER_VERSION, detect_languages
 from .chunking import CHUNKER_VERSION, Chunker, with_languages
 from .embedding import Encoder, load_encoder
 from .errors import IndexerError, StrictBuildError, IndexMismatchError, IndexNotFoundError, LoaderError
@@ -491,7 +491,7 @@ def _store_run(writer: IndexWriter, run: list[_FilePart], vectors, changed: set[
             writer.remove_sources([part.file.source])
         # Languages are detected here rather than while chunking: the encoder does not need them,
         # and its first passages no longer wait for the language model to load (0.8 s).
-        units = with_languages(part.units, detect_language)
+        units = with_languages(part.units, detect_languages)
         count = sum(len(chunks) for _, chunks in units)
         writer.add_documents(units, vectors[offset:offset + count])
         offset += count

@@ -33,8 +33,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #: 7: one section-path rule (a first heading dropped only when it is the title), PDF running lines
 #:    kept as page metadata, footnotes and tables apart;
 #: 8: a PDF page laid out one word per line read as running text;
-#: 9: a tracker's record is headed by the records its dotted id sits under.
-CHUNKER_VERSION = 9
+#: 9: a tracker's record is headed by the records its dotted id sits under;
+#: 10: a record's member spelt the export's way, and a close call on a passage's language settled by its file.
+CHUNKER_VERSION = 10
 
 
 class Tokenizer(Protocol):
@@ -61,13 +62,17 @@ def document_language(document: Document, detect_language: Callable[[str], str])
 
 
 def with_languages(units: list[tuple[Document, list[Chunk]]],
-                   detect_language: Callable[[str], str]) -> list[tuple[Document, list[Chunk]]]:
-    """``units`` (documents and their chunks) with each chunk's language set as a Chunker given
-    ``detect_language`` sets it. The build chunks without detection, which the encoder does not
-    need, and settles languages here as it stores the chunks."""
+                   detect_languages: Callable[[list[str]], list[str]]) -> list[tuple[Document, list[Chunk]]]:
+    """``units`` (one file's documents and their chunks) with each chunk's language set: its
+    document's declared one, else the one ``detect_languages`` (indexer.analysis) gives the
+    document's first characters, the file's documents detected together so that a close call goes
+    to the file's language. The build chunks without detection, which the encoder does not need,
+    and settles languages here as it stores the chunks."""
+    undeclared = [i for i, (document, chunks) in enumerate(units) if chunks and not document.provenance.language]
+    detected = dict(zip(undeclared, detect_languages([units[i][0].text[:_LANGUAGE_SAMPLE_CHARS] for i in undeclared])))
     out = []
-    for document, chunks in units:
-        language = document_language(document, detect_language) if chunks else "und"
+    for i, (document, chunks) in enumerate(units):
+        language = (document.provenance.language or detected[i]) if chunks else "und"
         out.append((document, [c if c.language == language else replace(c, language=language) for c in chunks]))
     return out
 

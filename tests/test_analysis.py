@@ -54,3 +54,23 @@ def test_a_hyphenated_word_is_also_a_term_joined_up(hyphenated, joined):
 
 def test_number_ranges_are_not_joined():
     assert keyword_terms("from 2012-13 to 2014") == ["from", "2012", "13", "to", "2014"]
+
+
+def test_a_close_call_on_a_passages_language_goes_to_its_files_language():
+    """Lists of names and date lines are close calls between a big language and its regional
+    neighbours; the texts of one file are settled together, so they take the file's language."""
+    from indexer.analysis import _language_ranking, detect_languages
+
+    names = ("María L. PÉREZ Presidenta CORTE DE JUSTICIA DE LA PROVINCIA DE SALTA  Jorge R. GÓMEZ Procurador "
+             "General MINISTERIO PÚBLICO DE LA PROVINCIA DE JUJUY")
+    dates = "Fechas: Sesión 1 - Martes 7 de Abril 2024 - 9 a 12 h. Sesión 2 - Miércoles 8 de Abril 2024"
+    link = "Institución: OJ Enlace: https://www.oj.gob.gt/ Fecha de consulta: 02/05/2023 Captura de pantalla:"
+    prose = ("El plan de acción del poder judicial fue elaborado con la sociedad civil y se publicará cada año "
+             "un informe de avance sobre los compromisos.")
+    # what the detector alone says of them: a regional neighbour first (the reason for the rule)
+    assert {_language_ranking(t)[0][0] for t in (names, dates, link)} <= {"gl", "ext", "an"}
+    assert detect_languages([names, dates, link, prose]) == ["es", "es", "es", "es"]
+    # a heading in capitals is English beside Nigerian Pidgin; a clear text keeps its own language
+    heading = "SECOND OPEN GOVERNMENT NATIONAL ACTION PLAN OF THE UNITED STATES OF AMERICA, THE WHITE HOUSE"
+    french = "Le plan d’action national prévoit la publication des décisions de justice en données ouvertes."
+    assert detect_languages([heading, french, "Too short"]) == ["en", "fr", "und"]
