@@ -800,13 +800,19 @@ class ChunkFilter(Protocol):
     language: tuple[str, ...]
 
 
-def _filter_clause(filters: ChunkFilter | None) -> tuple[str, list]:
-    """SQL condition over ``chunks c JOIN documents d`` for ``filters``, and its parameters ("1": none)."""
+#: A document's member: the one its loader gave it, else the one its file's text names
+#: (indexer/countries.py), so a country filter keeps a Guatemalan report that no field labels.
+_MEMBER = "COALESCE(d.country, (SELECT f.country FROM file_countries f WHERE f.source = d.source))"
+
+
+def _filter_clause(filters: ChunkFilter | None, placed: bool = True) -> tuple[str, list]:
+    """SQL condition over ``chunks c JOIN documents d`` for ``filters``, and its parameters ("1": none).
+    ``placed``: the index records the member each file's text names (False for one built before)."""
     if filters is None:
         return "1", []
     clauses: list[str] = []
     params: list = []
-    for column, values in (("d.country", filters.country), ("d.region", filters.region),
+    for column, values in ((_MEMBER if placed else "d.country", filters.country), ("d.region", filters.region),
                            ("d.kind", filters.kind), ("c.language", filters.language)):
         if values:
             clauses.append(f"LOWER({column}) IN ({','.join('?' * len(values))})")
@@ -1180,7 +1186,8 @@ class IndexReader:
     def facets(self) -> dict[str, list]:
         """The values each filter can take (and the years present), sorted, blanks left out."""
         queries = {
-            "country": "SELECT DISTINCT country FROM documents ORDER BY 1",
+            "country": (f"SELECT DISTINCT {_MEMBER} FROM documents d ORDER BY 1" if self.has_file_countries
+                        else "SELECT DISTINCT country FROM documents ORDER BY 1"),
             "region": "SELECT DISTINCT region FROM documents ORDER BY 1",
             "kind": "SELECT DISTINCT kind FROM documents ORDER BY 1",
             "policy_area": "SELECT DISTINCT area FROM policy_areas ORDER BY 1",
@@ -1193,7 +1200,7 @@ class IndexReader:
 
     def allowed_chunks(self, filters: ChunkFilter) -> np.ndarray:
         """The ids of the chunks ``filters`` leave."""
-        where, params = _filter_clause(filters)
+        where, params = _filter_clause(filters, self.has_file_countries)
         with self.lock:
             rows = self.db.execute(
                 f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE {where}", params
@@ -1204,7 +1211,7 @@ class IndexReader:
         """Chunk ids of the commitments with these ids (case aside), in document order."""
         if not commitment_ids:
             return []
-        where, params = _filter_clause(filters)
+        where, params = _filter_clause(filters, self.has_file_countries)
         with self.lock:
             return [r[0] for r in self.db.execute(
                 "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE UPPER(d.commitment_id) "
@@ -1214,7 +1221,7 @@ class IndexReader:
     def numbered_commitment_chunks(self, country: str, number: str, filters: ChunkFilter | None = None,
                                    ) -> list[int]:
         """Chunk ids of a member's commitments with this number in their action plan, latest first."""
-        where, params = _filter_clause(filters)
+        where, params = _filter_clause(filters, self.has_file_countries)
         with self.lock:
             return [r[0] for r in self.db.execute(
                 "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.country = ? AND "

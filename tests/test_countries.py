@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build_index
-from indexer.countries import MemberNames, canonical_country, id_prefix_members
+from indexer.countries import SHORT_NAMES, MemberNames, canonical_country, id_prefix_members
 from indexer.settings import Settings
 from indexer.store import IndexReader
-from search import Searcher, candidates
+from search import Filters, Searcher, candidates
 from search.query import QueryAnalyser
 
 MEMBERS = ["United States", "Chile", "Argentina", "Guatemala", "Francia", "United Kingdom"]
@@ -153,10 +153,30 @@ def test_the_build_gives_a_file_the_member_its_text_names(plans):
         assert {places[c][0] for c in chunk_ids["plans/plan-b.md"]} == {"Chile"}
         # named once each: too few mentions to say what the file is about
         assert {places[c][0] for c in chunk_ids["plans/notes.md"]} == {None}
-        # the loader's own country is kept, and no filter value is invented
-        assert set(reader.countries()) == {"Chile", "United States", "Reino Unido"}
+        # the loader's own member is kept, spelt as the export spells it, and no filter value is invented
+        assert set(reader.countries()) == {"Chile", "United States", "United Kingdom"}
     finally:
         reader.close()
+
+
+def test_a_country_filter_keeps_the_files_whose_text_names_that_member(plans, encoder):
+    """A filter on Chile finds Chile's action plan, whose loader gives it no country, and not the
+    United States' plan; a member spelt in Spanish in one file is one filter choice, not two."""
+    settings, _ = plans
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        countries = searcher.facets()["country"]
+        assert countries == ["Chile", "United Kingdom", "United States"]  # no "Reino Unido" beside it
+        chile = Filters(country=("Chile",)).matched_to(searcher.facets())
+        sources = {h.provenance.source for h in searcher.search("legal aid clinics caseload", k=10, filters=chile)}
+        assert "plans/plan-b.md" in sources
+        assert sources <= {"plans/plan-b.md", "commitments/export.csv"}
+        uk = Filters(country=("uk",)).matched_to(searcher.facets(), {"country": SHORT_NAMES})
+        hits = searcher.search("registro de mediadores", k=5, filters=uk)
+        assert hits and {h.provenance.commitment_id for h in hits} == {"RU0003"}
+        assert hits[0].provenance.country == "United Kingdom"
+    finally:
+        searcher.close()
 
 
 def test_a_file_whose_records_carry_an_id_is_given_the_member_the_ids_prefix_belongs_to(plans):

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..countries import canonical_country
 from ..errors import LoaderError
 from ..records import Document
 from .ocr import OcrOptions
@@ -129,7 +130,18 @@ def load_file(path: Path, source: str, options: ReadOptions | None = None) -> Lo
             dataclasses.replace(d, provenance=dataclasses.replace(d.provenance, **overrides))
             for d in documents
         ]
-    return LoadedFile(documents, warnings)
+    return LoadedFile([_member_spelt_once(d) for d in documents], warnings)
+
+
+def _member_spelt_once(document: Document) -> Document:
+    """``document`` with its member in the export's English spelling ("España" in a spreadsheet of
+    cases, "Spain" in the export): one member is one filter choice and one facet, whichever
+    language a file names it in. A name the tables do not know stays as written."""
+    country = document.provenance.country
+    spelt = canonical_country(country.strip()) if country else country
+    if spelt == country:
+        return document
+    return dataclasses.replace(document, provenance=dataclasses.replace(document.provenance, country=spelt))
 
 
 _SIDECAR_FIELDS = {"url": str, "title": str, "country": str, "region": str, "year": int, "language": str}
