@@ -31,6 +31,7 @@ __all__ = [
     "flow_text",
     "briefing_markdown",
     "briefing_docx",
+    "NoteWords",
     "commitments_csv",
     "COMMITMENT_COLUMNS",
 ]
@@ -95,6 +96,36 @@ class Pin:
         return citation_place(provenance, self.part)
 
 
+@dataclass(frozen=True)
+class NoteWords:
+    """A briefing note's own words: English by default; the app passes the reader's language
+    (webui/i18n.py). Never the quotations, and never the citations: a citation, with the corpus file
+    or link it ends with, reads the same in every language's note, as on every surface."""
+
+    untitled: str = "Briefing note"
+    empty: str = "No passages pinned."
+    lead_one: str = "1 passage quoted verbatim from the justice-policy index built {date}. The numbers refer to the notes."
+    lead_many: str = ("{n} passages quoted verbatim from the justice-policy index built {date}. The numbers "
+                      "refer to the notes.")
+    evidence: str = "Evidence"
+    sources: str = "Sources"
+    indexed: str = "indexed {date}"
+    note_one: str = "note {numbers}"
+    note_many: str = "notes {numbers}"
+    machine_translation: str = "Machine translation"
+    unknown_date: str = "unknown date"
+
+    def lead(self, count: int, date: str) -> str:
+        return (self.lead_one if count == 1 else self.lead_many).format(n=count, date=date)
+
+    def notes(self, numbers: Sequence[int]) -> str:
+        return (self.note_one if len(numbers) == 1 else self.note_many).format(
+            numbers=", ".join(str(n) for n in numbers))
+
+
+ENGLISH_NOTE = NoteWords()
+
+
 def as_pin(record: Any) -> Pin:
     """A ``Pin`` from a Pin, a Hit or a dict."""
     if isinstance(record, Pin):
@@ -118,9 +149,9 @@ def flow_text(text: str) -> list[str]:
     return [p for p in (_SPACES.sub(" ", block).strip() for block in _BLANK_LINES.split(text)) if p]
 
 
-def _indexed_date(built_at: str | None) -> str:
+def _indexed_date(built_at: str | None, words: NoteWords = ENGLISH_NOTE) -> str:
     if not built_at:
-        return "unknown date"
+        return words.unknown_date
     try:
         return datetime.fromisoformat(built_at).strftime("%Y-%m-%d %H:%M %Z").strip()
     except ValueError:
@@ -167,33 +198,32 @@ def _md(text: str) -> str:
     return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
-def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None) -> str:
+def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None, words: NoteWords = ENGLISH_NOTE) -> str:
     """The briefing note in Markdown: quotations with footnotes ``[^n]``, then the sources."""
     pins = [as_pin(p) for p in pins]
-    title = (title or "").strip() or "Briefing note"
-    date = _indexed_date(built_at)
+    title = (title or "").strip() or words.untitled
+    date = _indexed_date(built_at, words)
     lines = [f"# {_md(title)}", ""]
     if not pins:
-        lines += ["_No passages pinned._", ""]
+        lines += [f"_{_md(words.empty)}_", ""]
         return "\n".join(lines)
-    lines += [f"_{len(pins)} passage{'s' if len(pins) != 1 else ''} quoted verbatim from the justice-policy "
-              f"index built {_md(date)}; the numbers refer to the notes._", "", "## Evidence", ""]
+    lines += [f"_{_md(words.lead(len(pins), date))}_", "", f"## {_md(words.evidence)}", ""]
     for number, pin in enumerate(pins, start=1):
         paragraphs = flow_text(pin.text) or [""]
         quoted = "\n>\n".join(f"> {_md(p)}" for p in paragraphs)
         lines += [f"{quoted} [^{number}]", ""]
         if pin.translation:
-            label = pin.translation_label or "Machine translation"
+            label = pin.translation_label or words.machine_translation
             lines += [f"_{_md(label)}:_ {_md(' '.join(pin.translation.split()))}", ""]
-    lines += ["## Sources", ""]
+    lines += [f"## {_md(words.sources)}", ""]
     for entry in _sources(pins):
         parts = [f"**{_md(entry.title)}**"]
         if entry.places:
             parts.append(_md(", ".join(entry.places)))
         corpus_file = f"corpus file `{entry.source.replace('`', '')}`"
         parts.append(" ".join(f"<{u}>" for u in entry.urls) if entry.urls else corpus_file)
-        parts.append(f"indexed {_md(date)}")
-        parts.append(("notes " if len(entry.notes) > 1 else "note ") + ", ".join(str(n) for n in entry.notes))
+        parts.append(_md(words.indexed.format(date=date)))
+        parts.append(_md(words.notes(entry.notes)))
         lines.append("- " + " — ".join(parts))
     lines.append("")
     for number, pin in enumerate(pins, start=1):
@@ -308,7 +338,8 @@ def _note_text(pin: Pin) -> str:
     return f"{pin.citation}. {url if url else f'corpus file {pin.source}'}"
 
 
-def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str) -> Path:
+def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str,
+                  words: NoteWords = ENGLISH_NOTE) -> Path:
     """The briefing note as a Word document at ``path``.
 
     Each quotation (style "Quote") ends with a Word footnote giving its citation and link; Word
@@ -318,17 +349,16 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
     from docx.shared import Pt
 
     pins = [as_pin(p) for p in pins]
-    title = _NOT_XML.sub(" ", (title or "").strip()) or "Briefing note"
-    date = _indexed_date(built_at)
+    title = _NOT_XML.sub(" ", (title or "").strip()) or words.untitled
+    date = _indexed_date(built_at, words)
     doc = Document()
     doc.core_properties.title = title
     doc.add_heading(title, level=0)
     if not pins:
-        doc.add_paragraph("No passages pinned.")
+        doc.add_paragraph(words.empty)
     else:
-        doc.add_paragraph(f"{len(pins)} passage{'s' if len(pins) != 1 else ''} quoted verbatim from the "
-                          f"justice-policy index built {date}. The numbers refer to the notes.")
-        doc.add_heading("Evidence", level=1)
+        doc.add_paragraph(words.lead(len(pins), date))
+        doc.add_heading(words.evidence, level=1)
         footnotes = _WordFootnotes(doc)
         for pin in pins:
             paragraphs = flow_text(pin.text) or [""]
@@ -340,9 +370,9 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
                     footnotes.add(para, _note_text(pin))
             if pin.translation:
                 note = doc.add_paragraph()
-                note.add_run(_NOT_XML.sub(" ", pin.translation_label or "Machine translation") + ": ").italic = True
+                note.add_run(_NOT_XML.sub(" ", pin.translation_label or words.machine_translation) + ": ").italic = True
                 note.add_run(_NOT_XML.sub(" ", " ".join(pin.translation.split())))
-        doc.add_heading("Sources", level=1)
+        doc.add_heading(words.sources, level=1)
         for entry in _sources(pins):
             para = doc.add_paragraph(style="List Bullet")
             para.add_run(_NOT_XML.sub(" ", entry.title)).bold = True
@@ -350,8 +380,8 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
             if entry.places:
                 details.append(", ".join(entry.places))
             details.append(" ".join(entry.urls) if entry.urls else f"corpus file {entry.source}")
-            details.append(f"indexed {date}")
-            details.append(("notes " if len(entry.notes) > 1 else "note ") + ", ".join(str(n) for n in entry.notes))
+            details.append(words.indexed.format(date=date))
+            details.append(words.notes(entry.notes))
             para.add_run(" — " + _NOT_XML.sub(" ", " — ".join(details)))
     for style_name in ("Normal", "Quote"):
         doc.styles[style_name].font.size = Pt(11)

@@ -606,6 +606,29 @@ def test_cards_in_spanish_keep_the_document_text():
     assert text("fr", "no_answer") in render.render_summary("zebra", [], language="fr")
 
 
+def test_regions_and_irm_ratings_are_named_in_the_interface_language():
+    """The export's closed lists (regions, IRM ratings) are labels in the reader's language on the card,
+    the filter and the comparison chart; the value a filter sends is still the export's."""
+    from search import Filters
+    from search.compare import CommitmentRow
+    from webui.page import filter_choices
+
+    provenance = Provenance(source="commitments/ogp.csv", kind="commitment", title="Open court data",
+                            commitment_id="CL0001", country="Chile", region="Americas", year=2022,
+                            metadata={"irm_potential_impact": "Moderate", "irm_completion_end_of_term": "Substantial"})
+    card = render.render_card(_hit(provenance, "The judiciary will publish judgments as open data."), language="es")
+    assert "Américas" in card and "Impacto (IRM): Moderado" in card and "Sustancial" in card
+    assert "Americas" not in card.replace('data-', '') and "Substantial" not in card
+    assert ("Europa", "Europe") in filter_choices("es", {"region": ["Americas", "Europe"]}, "region")
+    row = CommitmentRow(country="Chile", commitment_id="CL0001", year=2022, title="Open court data",
+                        lead_institution=None, policy_areas=(), irm_potential_impact="Moderate",
+                        irm_completion="Complete", url=None, passage="", score=1.0)
+    chart = render.compare_chart([row], language="fr")
+    assert "Achevé" in chart and 'data-completion="Complete"' in chart and ">Complete<" not in chart
+    assert render.compare_rows([row], language="fr")[0][6:8] == ["Modéré", "Achevé"]
+    assert render.describe_filters(Filters(region=("Americas",)), "es") == "Región: Américas"
+
+
 def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     import docx
 
@@ -613,13 +636,20 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
 
     markdown = localised_markdown(_pins(), "Asistencia jurídica", BUILT_AT, "es")
     assert "## Evidencias" in markdown and "## Fuentes" in markdown and "## Evidence" not in markdown
-    assert "_3 pasaje(s) citado(s) textualmente" in markdown
+    assert "_3 pasajes citados textualmente" in markdown
+    # The Sources list's own words too; the citations and corpus files stay as every surface shows them.
+    assert "indexado el 2026-03-04" in markdown and markdown.count("— notas 1, 3") == 1 and "— nota 2" in markdown
+    assert "indexed" not in markdown and "note 2" not in markdown
+    assert "[^3]: Free Legal Aid: A Guidance Note, p. iv (PDF page 5). (corpus file `reports/legal-aid.pdf`)" in markdown
+    assert localised_markdown(_pins()[:1], "x", BUILT_AT, "es").splitlines()[2].startswith("_1 pasaje citado ")
     assert "> The Ministry of Justice will digitalise the free legal aid system. [^2]" in markdown  # verbatim
     assert localised_markdown([], "", None, "fr").splitlines()[2] == "_Aucun passage ajouté._"
     path = localised_docx(_pins(), "Aide juridictionnelle", BUILT_AT, tmp_path / "note.docx", "fr")
     paragraphs = docx.Document(str(path)).paragraphs
     assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == ["Éléments de preuve", "Sources"]
-    assert paragraphs[1].text.startswith("3 passage(s) cité(s) textuellement")
+    assert paragraphs[1].text.startswith("3 passages cités textuellement")
+    bullets = [p.text for p in paragraphs if p.style.name == "List Bullet"]
+    assert bullets[0].endswith("indexé le 2026-03-04 09:15 UTC — notes 1, 3") and "indexed" not in bullets[0]
     quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
     assert "“The Ministry of Justice will digitalise the free legal aid system.”" in quotes
     assert localised_markdown(_pins(), "x", BUILT_AT, "en") == briefing_markdown(_pins(), "x", BUILT_AT)

@@ -157,8 +157,8 @@ def test_an_empty_note_has_no_footnotes(tmp_path):
 
 
 @pytest.mark.parametrize("lang, headings, lead", [
-    ("es", ["Evidencias", "Fuentes"], "3 pasaje(s) citado(s) textualmente"),
-    ("fr", ["Éléments de preuve", "Sources"], "3 passage(s) cité(s) textuellement"),
+    ("es", ["Evidencias", "Fuentes"], "3 pasajes citados textualmente"),
+    ("fr", ["Éléments de preuve", "Sources"], "3 passages cités textuellement"),
 ])
 def test_localised_word_note_keeps_its_footnotes_verbatim(tmp_path, lang, headings, lead):
     from webui.notes import localised_docx

@@ -184,3 +184,25 @@ def test_accents_written_apart_and_columns_read_in_another_order_still_mark(tmp_
     assert _covered(_word_box(page, "Observatorios"), boxes) and _covered(_word_box(page, "poderes"), boxes)
     assert not _covered(_word_box(page, "Encuestas"), boxes)
     pdf.close()
+
+
+def test_the_page_views_refusals_are_in_the_readers_language(tmp_path):
+    """A page view opened from the Spanish app (``ui=es``) or by a French browser says why it shows
+    no page in that language: a page past the end, a file that is not an indexed PDF."""
+    from webui import i18n
+
+    make_pdf(tmp_path / "corpus" / "a.pdf", ["Some words on a page."])
+
+    def labels(lang):
+        return {key: i18n.text(lang, f"pageview.{key}")
+                for key in ("page", "open_pdf", "found", "not_found", "ocr", "page_count")}
+
+    client = TestClient(Starlette(routes=[page_route(tmp_path / "corpus", None, lambda _: "", tmp_path / "cache",
+                                                     labels)]))
+    past_end = client.get("/page/a.pdf?page=9&ui=es")
+    assert past_end.status_code == 404 and past_end.text == "Este PDF no tiene esa página (tiene 1)."
+    missing = client.get("/page/b.pdf?page=1", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
+    assert missing.status_code == 404 and missing.text == "Ce PDF n’est pas dans le corpus."
+    assert client.get("/page/b.pdf?page=1").text == "No such PDF in the corpus."
+    shown = client.get("/page/a.pdf?page=1", headers={"Accept-Language": "es"}).text
+    assert "página 1/1" in shown and "Abrir el PDF en esta página" in shown

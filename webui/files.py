@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from .i18n import choose_language, text
+
 __all__ = ["CORPUS_ROUTE", "PDF_CSP", "TEXT_CSP", "AllowedSources", "CorpusPathRefused", "corpus_route",
            "resolve_corpus_file"]
 
@@ -78,16 +80,23 @@ async def requested_corpus_file(request: Request, corpus_dir: Path, allowed: All
                                 suffix: str | None = None) -> Path | Response:
     """The indexed corpus file a request's ``path`` names (of type ``suffix`` when given), or the
     response refusing it: 401 before a login, 403 outside the corpus, 404 for anything else."""
+    language = reader_language(request)
     if not await logged_in(request):
-        return PlainTextResponse("Log in to the app first.", status_code=401)
+        return PlainTextResponse(text(language, "file.log_in"), status_code=401)
     try:
         path = resolve_corpus_file(corpus_dir, request.path_params["path"], allowed() if callable(allowed) else allowed)
     except CorpusPathRefused:
-        return PlainTextResponse("Only files inside the corpus folder are served.", status_code=403)
+        return PlainTextResponse(text(language, "file.outside"), status_code=403)
     if path is None or (suffix is not None and path.suffix.lower() != suffix):
-        return PlainTextResponse(f"No such {suffix.lstrip('.').upper() if suffix else 'file'} in the corpus.",
+        return PlainTextResponse(text(language, "file.no_pdf" if suffix == ".pdf" else "file.no_file"),
                                  status_code=404)
     return path
+
+
+def reader_language(request: Request) -> str:
+    """The interface language of a request for a file or a page view: its ``ui`` parameter (the app's
+    links carry it), else the browser's Accept-Language."""
+    return choose_language(request.query_params.get("ui"), request.headers.get("accept-language"))
 
 
 def corpus_route(corpus_dir: Path, allowed: AllowedSources) -> Route:

@@ -7,10 +7,13 @@ Accept-Language header, else English (``lang`` is already the shared-search lang
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
+from search.briefing import NoteWords
+
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
-           "kind_label", "language_name", "page_title"]
+           "kind_label", "language_name", "page_title", "value_name"]
 
 DEFAULT_LANGUAGE = "en"
 #: Interface languages: code -> the language's own name (for the selector).
@@ -68,6 +71,11 @@ _EN = {
     "pageview.open_pdf": "Open the PDF at this page",
     "pageview.found": "The passage is marked on the page.",
     "pageview.not_found": "The passage's words were not found on this page's text.",
+    "file.log_in": "Log in to the app first.",
+    "file.outside": "Only files inside the corpus folder are served.",
+    "file.no_pdf": "No such PDF in the corpus.",
+    "file.no_file": "No such file in the corpus.",
+    "pageview.page_count": "This PDF has no such page (it has {n}).",
     "pageview.ocr": "This page was read by OCR: the marks are Tesseract's word boxes.",
     "chart_title": "Comparable commitments by country",
     "chart_count": "{n} commitments",
@@ -195,6 +203,11 @@ _ES = {
     "pageview.open_pdf": "Abrir el PDF en esta página",
     "pageview.found": "El pasaje está marcado en la página.",
     "pageview.not_found": "Las palabras del pasaje no se encontraron en el texto de esta página.",
+    "file.log_in": "Inicie sesión en la aplicación primero.",
+    "file.outside": "Solo se sirven archivos de la carpeta del corpus.",
+    "file.no_pdf": "No hay tal PDF en el corpus.",
+    "file.no_file": "No hay tal archivo en el corpus.",
+    "pageview.page_count": "Este PDF no tiene esa página (tiene {n}).",
     "pageview.ocr": "Esta página se leyó por OCR: las marcas son los recuadros de palabras de Tesseract.",
     "chart_title": "Compromisos comparables por país",
     "chart_count": "{n} compromisos",
@@ -268,6 +281,19 @@ _ES = {
     "watch_saved": "Guardada como {id}.",
     "watch_pick_first": "Elija primero una búsqueda guardada.",
     "watch_year": "Años",
+    "note.untitled": "Nota informativa",
+    "note.empty": "No hay pasajes añadidos.",
+    "note.lead_one": "1 pasaje citado textualmente del índice de políticas de justicia construido el {date}. "
+                     "Los números remiten a las notas.",
+    "note.lead_many": "{n} pasajes citados textualmente del índice de políticas de justicia construido el {date}. "
+                      "Los números remiten a las notas.",
+    "note.evidence": "Evidencias",
+    "note.sources": "Fuentes",
+    "note.indexed": "indexado el {date}",
+    "note.note_one": "nota {numbers}",
+    "note.note_many": "notas {numbers}",
+    "note.machine_translation": "Traducción automática",
+    "note.unknown_date": "fecha desconocida",
 }
 
 _FR = {
@@ -322,6 +348,11 @@ _FR = {
     "pageview.open_pdf": "Ouvrir le PDF à cette page",
     "pageview.found": "Le passage est marqué sur la page.",
     "pageview.not_found": "Les mots du passage sont introuvables dans le texte de cette page.",
+    "file.log_in": "Connectez-vous d’abord à l’application.",
+    "file.outside": "Seuls les fichiers du dossier du corpus sont servis.",
+    "file.no_pdf": "Ce PDF n’est pas dans le corpus.",
+    "file.no_file": "Ce fichier n’est pas dans le corpus.",
+    "pageview.page_count": "Ce PDF n’a pas cette page (il en compte {n}).",
     "pageview.ocr": "Cette page a été lue par OCR : les marques sont les cadres de mots de Tesseract.",
     "chart_title": "Engagements comparables par pays",
     "chart_count": "{n} engagements",
@@ -395,7 +426,23 @@ _FR = {
     "watch_saved": "Enregistrée sous {id}.",
     "watch_pick_first": "Choisissez d’abord une recherche enregistrée.",
     "watch_year": "Années",
+    "note.untitled": "Note de synthèse",
+    "note.empty": "Aucun passage ajouté.",
+    "note.lead_one": "1 passage cité textuellement de l’index des politiques de justice construit le {date}. "
+                     "Les numéros renvoient aux notes.",
+    "note.lead_many": "{n} passages cités textuellement de l’index des politiques de justice construit le {date}. "
+                      "Les numéros renvoient aux notes.",
+    "note.evidence": "Éléments de preuve",
+    "note.sources": "Sources",
+    "note.indexed": "indexé le {date}",
+    "note.note_one": "note {numbers}",
+    "note.note_many": "notes {numbers}",
+    "note.machine_translation": "Traduction automatique",
+    "note.unknown_date": "date inconnue",
 }
+
+# A briefing note's own words in English are search.briefing's defaults (webui/notes.py).
+_EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items()})
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
 
@@ -417,6 +464,29 @@ def text(language: str | None, key: str, **values: object):
     """The interface string ``key`` in ``language`` (English for an unknown language), filled in."""
     entry = _STRINGS[_known(language)].get(key, _EN[key])
     return entry.format(**values) if values and isinstance(entry, str) else entry
+
+
+#: Values of the export's closed lists (regions, IRM ratings) in Spanish and French; a filter keeps the
+#: export's value, only its label changes. Policy areas stay as the export names them: some seventy
+#: terms of OGP's own taxonomy, searched and cited in that form.
+_VALUE_NAMES = {
+    "es": {"Europe": "Europa", "Americas": "Américas", "Asia and the Pacific": "Asia y el Pacífico",
+           "Africa and the Middle East": "África y Oriente Medio", "Complete": "Completo",
+           "Substantial": "Sustancial", "Limited": "Limitado", "Not Started": "No iniciado",
+           "Withdrawn": "Retirado", "Unclear": "Poco claro", "Transformative": "Transformador",
+           "Moderate": "Moderado", "Minor": "Menor", "None": "Ninguno"},
+    "fr": {"Europe": "Europe", "Americas": "Amériques", "Asia and the Pacific": "Asie et Pacifique",
+           "Africa and the Middle East": "Afrique et Moyen-Orient", "Complete": "Achevé",
+           "Substantial": "Substantiel", "Limited": "Limité", "Not Started": "Non commencé",
+           "Withdrawn": "Retiré", "Unclear": "Incertain", "Transformative": "Transformateur",
+           "Moderate": "Modéré", "Minor": "Mineur", "None": "Aucun"},
+}
+
+
+def value_name(language: str | None, value: str) -> str:
+    """A region or IRM rating as the export gives it ('Substantial') in ``language`` ('Sustancial');
+    any other value as it is."""
+    return _VALUE_NAMES.get(_known(language), {}).get(value, value)
 
 
 def kind_label(language: str | None, kind: str) -> str:

@@ -46,6 +46,8 @@ def filter_choices(lang: str, facets: dict[str, list], field: str) -> list:
         return [(f"{i18n.language_name(lang, c)} ({c})", c) for c in facets["language"]]
     if field == "year":
         return [(i18n.text(lang, "year_any"), "")] + [(str(y), str(y)) for y in facets["year"]]
+    if field == "region":
+        return [(i18n.value_name(lang, r), r) for r in facets["region"]]
     return facets[field]
 
 

@@ -39,7 +39,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from .files import CORPUS_ROUTE, AllowedSources, requested_corpus_file
+from .files import CORPUS_ROUTE, AllowedSources, reader_language, requested_corpus_file
 
 __all__ = ["PAGE_ROUTE", "ZOOMS", "Box", "PageCache", "passage_boxes", "ocr_word_boxes", "tesseract_tsv",
            "page_route", "page_view_route", "render_page_html"]
@@ -301,7 +301,8 @@ def page_route(corpus_dir: Path, allowed: AllowedSources, document_text, cache_d
         pdf = pypdfium2.PdfDocument(str(path))
         try:
             if not 1 <= page <= len(pdf):
-                return PlainTextResponse(f"The PDF has {len(pdf)} pages.", status_code=404)
+                words = labels_for(reader_language(request)).get("page_count", "The PDF has {n} pages.")
+                return PlainTextResponse(words.format(n=len(pdf)), status_code=404)
             pdf_page = pdf[page - 1]
             scale = zoom * _RENDER_FACTOR * 96 / 72
             png = cache.png(path, pdf_page, page, scale)
@@ -326,7 +327,7 @@ def page_route(corpus_dir: Path, allowed: AllowedSources, document_text, cache_d
         query = {k: v for k, v in args.items() if k in ("page", "doc", "start", "end", "ui")}
         body = render_page_html(source=relative, page=page, page_count=count, zoom=zoom, png=png, size=size,
                                 boxes=boxes, query=query, read_by_ocr=not has_text,
-                                labels=labels_for(args.get("ui", "en")))
+                                labels=labels_for(reader_language(request)))
         headers = {"Content-Security-Policy": _PAGE_CSP, "X-Content-Type-Options": "nosniff",
                    "Referrer-Policy": "no-referrer", "Cache-Control": "private, max-age=300"}
         return HTMLResponse(body, headers=headers)
@@ -354,7 +355,8 @@ def page_view_route(searcher, corpus_dir: Path) -> Route:
     live = LiveSearcher.of(searcher)
 
     def labels(lang: str) -> dict[str, str]:
-        return {key: i18n.text(lang, f"pageview.{key}") for key in ("page", "open_pdf", "found", "not_found", "ocr")}
+        return {key: i18n.text(lang, f"pageview.{key}") for key in ("page", "open_pdf", "found", "not_found", "ocr",
+                                                                      "page_count")}
 
     return page_route(Path(corpus_dir), live.sources, live.document_text,
                       Path(live.settings.cache_dir).expanduser() / "pages", labels)

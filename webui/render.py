@@ -15,7 +15,7 @@ from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
 from .files import CORPUS_ROUTE
-from .i18n import format_datetime, format_number, kind_label, language_name, text
+from .i18n import format_datetime, format_number, kind_label, language_name, text, value_name
 from .source import card_source
 from .translation import translate_button
 
@@ -62,7 +62,7 @@ def _card_meta(hit: Hit, language: str) -> list[str]:
     """The line under a card's citation: type, place, year, language, policy areas, IRM facts."""
     p = hit.provenance
     meta = [kind_label(language, p.kind)]
-    meta += [str(v) for v in (p.country, p.region, p.year) if v]
+    meta += [str(v) for v in (p.country, value_name(language, p.region or ""), p.year) if v]
     meta.append(language_name(language, hit.cited_language))
     if p.policy_areas:
         meta.append(text(language, "meta_policy_areas", areas=", ".join(p.policy_areas)))
@@ -70,10 +70,10 @@ def _card_meta(hit: Hit, language: str) -> list[str]:
     if facts.get("lead_institution"):
         meta.append(text(language, "meta_lead", lead=facts["lead_institution"]))
     if facts.get("irm_potential_impact"):
-        meta.append(text(language, "meta_impact", value=facts["irm_potential_impact"]))
+        meta.append(text(language, "meta_impact", value=value_name(language, facts["irm_potential_impact"])))
     completion = facts.get("irm_completion_end_of_term") or facts.get("irm_completion_midterm")
     if completion:
-        meta.append(text(language, "meta_completion", value=completion))
+        meta.append(text(language, "meta_completion", value=value_name(language, completion)))
     return meta
 
 
@@ -126,7 +126,7 @@ def describe_filters(filters: Filters | None, language: str = "en") -> str:
     if filters is None or not filters.active:
         return ""
     parts = []
-    for key, values in (("country", filters.country), ("region", filters.region),
+    for key, values in (("country", filters.country), ("region", [value_name(language, r) for r in filters.region]),
                         ("kind", [kind_label(language, k) for k in filters.kind]),
                         ("policy_area", filters.policy_area),
                         ("language", [language_name(language, v) for v in filters.language])):
@@ -247,8 +247,9 @@ def compare_rows(rows: Sequence[Any], language: str = "en") -> list[list[Any]]:
             country = f"↳ {country}"
         previous = r.country
         table.append([country, r.commitment_id, r.year if r.year is not None else None, r.title,
-                      r.lead_institution or "", ", ".join(r.policy_areas), r.irm_potential_impact or "",
-                      r.irm_completion or "", link])
+                      r.lead_institution or "", ", ".join(r.policy_areas),
+                      value_name(language, r.irm_potential_impact or ""), value_name(language, r.irm_completion or ""),
+                      link])
     return table
 
 
@@ -308,12 +309,13 @@ def compare_chart(rows: Sequence[Any], language: str = "en") -> str:
             width = bar_w * n / most
             parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 7}" '
                          f'fill="{colours[value]}" data-completion="{_e(value)}"><title>{_e(country)}: '
-                         f'{_e(value or text(language, "chart_no_irm"))} ({n})</title></rect>')
+                         f'{_e(value_name(language, value) or text(language, "chart_no_irm"))} ({n})</title></rect>')
             x += width
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}">{total}</text></g>')
     parts.append("</svg>")
     legend = "".join(f'<span class="jx-key"><i style="background:{colours[v]}"></i>'
-                     f'{_e(v or text(language, "chart_no_irm"))}</span>' for v in [*values, *others])
+                     f'{_e(value_name(language, v) or text(language, "chart_no_irm"))}</span>'
+                     for v in [*values, *others])
     return (f'<figure class="jx-chart" id="jx-compare-chart"><figcaption><strong>'
             f'{_e(text(language, "chart_title"))}</strong> <span class="jx-legend">{legend}</span>'
             f'<br><small>{_e(text(language, "irm_legend"))}</small></figcaption>{"".join(parts)}</figure>')
