@@ -56,10 +56,18 @@ class MachineTranslation:
     source: str
     target: str
     engine: str = "Apertium"
+    # The language it went through where the engine has no direct pair (English to French is
+    # English to Spanish to French): words the second step does not know stay in that language.
+    via: str | None = None
+
+    @property
+    def path(self) -> str:
+        """'en → fr', or 'en → es → fr' through another language."""
+        return " → ".join(x for x in (self.source, self.via, self.target) if x)
 
     def label(self) -> str:
         """Short notice shown beside the text."""
-        return f"Machine translation ({self.source} → {self.target}, {self.engine})"
+        return f"Machine translation ({self.path}, {self.engine})"
 
 
 class _Pipeline:
@@ -202,7 +210,9 @@ class Translator:
         """A passage for reading, labelled as machine translation; paragraphs kept in order."""
         paragraphs = text.split("\n\n")
         translated = [self.translate(part, source, target) for part in paragraphs]
-        return MachineTranslation("\n\n".join(translated), source, target)
+        steps = self.route(source, target) if source != target else []
+        via = steps[0][1] if len(steps) > 1 else None
+        return MachineTranslation("\n\n".join(translated), source, target, via=via)
 
     def pipeline_pid(self, source: str, target: str) -> int | None:
         """Process id of the warm pipeline of a direct pair (None when not running)."""

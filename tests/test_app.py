@@ -695,7 +695,8 @@ def test_translate_control_only_on_passages_in_another_language():
 
     hit = _hit(Provenance(source="guides/g.md", kind="guide", title="Guide"), "Courts publish decisions.")
     card = render.render_card(hit, language="es")
-    assert 'class="jx-translate-btn" data-chunk="7" data-to="es">Traducir al español</button>' in card
+    assert ('class="jx-translate-btn" data-chunk="7" data-start="0" data-end="25" data-to="es">Traducir al '
+            'español</button>') in card
     assert "Courts publish decisions." in card  # the original stays the quoted text
     assert translate_button(hit, "en") == "" and "jx-translate-btn" not in render.render_card(hit, language="en")
     assert ">Traduire en français</button>" in render.render_card(hit, language="fr")
@@ -752,6 +753,35 @@ def test_a_passage_too_short_to_tell_its_language_says_so_rather_than_blaming_ap
     answer, status = translation_answer(searcher, str(hit.chunk_id), "es")
     assert status == 422 and "install" not in answer
     assert answer["error"].startswith("Este pasaje es demasiado breve")
+
+
+def test_a_cards_translation_covers_its_whole_passage_and_a_pins_its_quotation(tiny_site, monkeypatch):
+    """A card's passage may join several chunks of its page: the translate control translates all the
+    card quotes (its span of the document), not the one chunk it was found by; a pinned passage's
+    translation in the note is of the words quoted."""
+    from search.translate import MachineTranslation
+    from webui.translation import translate_button, translation_answer, with_translation
+
+    import dataclasses
+
+    _, searcher = tiny_site
+    hit = searcher.search("mediation settles disputes", k=1)[0]
+    whole = searcher.reader.chunks_by_id([hit.chunk_id])[hit.chunk_id]
+    page = searcher.document_text(whole.document_id)
+    # the chunk the card was found by is a part of the words the card quotes (here: of its section)
+    stored = dataclasses.replace(whole, char_start=11, char_end=30, text=page[11:30])
+    monkeypatch.setattr(type(searcher.reader), "chunks_by_id", lambda self, ids: {hit.chunk_id: stored})
+    monkeypatch.setattr(type(searcher), "translate",
+                        lambda self, passage, target: MachineTranslation(f"<{passage.text}>", "en", target, "echo"))
+    button = translate_button(hit, "es")
+    assert f'data-start="{hit.char_start}"' in button and f'data-end="{hit.char_end}"' in button
+    answer, status = translation_answer(searcher, str(hit.chunk_id), "es", "0", str(len(page)))
+    assert status == 200 and answer["text"] == f"<{page}>" and len(page) > len(stored.text)
+    # a span that does not hold the chunk, or no span: the chunk alone
+    for start, end in (("0", "5"), ("12", "40"), (None, None), ("x", "9"), ("0", str(len(page) + 30_000))):
+        assert translation_answer(searcher, str(hit.chunk_id), "es", start, end)[0]["text"] == f"<{stored.text}>"
+    pin = with_translation(searcher, {**Pin.from_hit(hit).to_dict(), "text": "Mediation settles it."}, "es")
+    assert pin["translation"] == "<Mediation settles it.>"
 
 
 def test_a_translated_pin_adds_the_translation_below_its_quotation(tmp_path):

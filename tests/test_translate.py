@@ -92,6 +92,34 @@ def test_cache_answers_repeated_questions(translator):
 
 
 @needs_apertium
+def test_a_passage_translated_through_spanish_says_so(translator):
+    """English to French has no direct pair: the label names the language it went through, where a
+    word the second step does not know is left."""
+    from webui.translation import translation_answer
+
+    result = translator.translate_passage("The court published its decisions.", "en", "fr")
+    assert result.via == "es" and result.path == "en → es → fr" and "en → es → fr" in result.label()
+    direct = translator.translate_passage("The court published its decisions.", "en", "es")
+    assert direct.via is None and direct.label() == "Machine translation (en → es, Apertium)"
+
+    from types import SimpleNamespace
+
+    from indexer.records import Provenance
+    from indexer.store import StoredChunk
+
+    # what translation_answer reads of a searcher, answering with these real translations
+    stored = StoredChunk(7, Provenance(source="a.md", kind="guide", title="A"), "The court published its decisions.",
+                         0, 34, "en", 1)
+    answer_for = {"fr": result, "es": direct}
+    searcher = SimpleNamespace(reader=SimpleNamespace(chunks_by_id=lambda ids: {7: stored}),
+                               translate=lambda passage, target: answer_for[target])
+    label = translation_answer(searcher, "7", "fr")[0]["label"]
+    assert label.startswith("Traduction automatique (en → es → fr, Apertium). Il n’y a pas de paire directe")
+    assert "passe par l’espagnol" in label and "reste en espagnol" in label
+    assert translation_answer(searcher, "7", "es")[0]["label"] == "Traducción automática (en → es, Apertium)"
+
+
+@needs_apertium
 def test_passage_is_labelled_and_keeps_sentence_order(translator):
     passage = "El tribunal abrió la sesión.\n\nLuego el juez leyó la sentencia."
     result = translator.translate_passage(passage, "es", "en")

@@ -64,7 +64,9 @@ _EN = {
     "open_pdf_page": "Open PDF at {page}",
     "view_page": "View the page with the passage marked",
     "translate": "Translate into English",
-    "machine_translation": "Machine translation ({source} → {target}, {engine})",
+    "machine_translation": "Machine translation ({path}, {engine})",
+    "machine_translation_via": "Machine translation ({path}, {engine}). There is no direct pair, so it goes "
+                               "through {via}: a word the second step does not know stays in {via}.",
     "translate_unavailable": "Machine translation needs Apertium, which is not installed here. Install it with:",
     "translate_unknown_language": "This passage is too short to tell its language, so it cannot be translated: read it as written, or open its source.",
     "pageview.page": "page",
@@ -196,7 +198,9 @@ _ES = {
     "open_pdf_page": "Abrir el PDF en {page}",
     "view_page": "Ver la página con el pasaje marcado",
     "translate": "Traducir al español",
-    "machine_translation": "Traducción automática ({source} → {target}, {engine})",
+    "machine_translation": "Traducción automática ({path}, {engine})",
+    "machine_translation_via": "Traducción automática ({path}, {engine}). No hay un par directo, así que pasa "
+                               "por el {via}: una palabra que el segundo paso no conoce queda en {via}.",
     "translate_unavailable": "La traducción automática necesita Apertium, que no está instalado aquí. Instálelo con:",
     "translate_unknown_language": "Este pasaje es demasiado breve para saber en qué idioma está, así que no puede traducirse: léalo tal como está o abra su fuente.",
     "pageview.page": "página",
@@ -341,7 +345,9 @@ _FR = {
     "open_pdf_page": "Ouvrir le PDF à {page}",
     "view_page": "Voir la page avec le passage marqué",
     "translate": "Traduire en français",
-    "machine_translation": "Traduction automatique ({source} → {target}, {engine})",
+    "machine_translation": "Traduction automatique ({path}, {engine})",
+    "machine_translation_via": "Traduction automatique ({path}, {engine}). Il n’y a pas de paire directe : elle "
+                               "passe par l’{via}, et un mot que la seconde étape ne connaît pas reste en {via}.",
     "translate_unavailable": "La traduction automatique nécessite Apertium, qui n'est pas installé ici. Installez-le avec :",
     "translate_unknown_language": "Ce passage est trop court pour en reconnaître la langue : il ne peut pas être traduit. Lisez-le tel quel ou ouvrez sa source.",
     "pageview.page": "page",

@@ -1,7 +1,8 @@
 """A result card's "translate" control: the passage machine-translated into the interface language,
 on request, shown below the original (which stays the quoted, cited text).
 
-Translated on click, not for every card up front: the card's button asks ``GET /translate?chunk=ID&to=es``
+Translated on click, not for every card up front: the card's button asks
+``GET /translate?chunk=ID&start=S&end=E&to=es`` (the card's whole passage, S:E of the chunk's document)
 on the app's own server (same login as the corpus route), which answers JSON with the text and its
 localised label, or with the install command when Apertium cannot translate here."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -33,11 +35,33 @@ def translate_button(hit: Hit, language: str) -> str:
     if hit.language == language or language not in i18n.LANGUAGES:
         return ""
     return (f'<button type="button" class="jx-translate-btn" data-chunk="{hit.chunk_id}" '
+            f'data-start="{hit.char_start}" data-end="{hit.char_end}" '
             f'data-to="{html.escape(language)}">{html.escape(i18n.text(language, "translate"))}</button>')
 
 
-def translation_answer(searcher: Searcher, chunk: str | None, target: str | None) -> tuple[dict, int]:
-    """``({"text", "label", "source", "target"}, 200)``, or ``({"error", "install"?}, status)``."""
+#: The most of a document one translation covers: a card's passage, which may join a few neighbouring
+#: chunks of its page, is far shorter.
+_MOST_CHARS = 20_000
+
+
+def _card_text(searcher: Searcher, stored, start: str | None, end: str | None) -> str:
+    """The text a card quotes: the span ``start:end`` of the chunk's document when it holds the chunk's
+    start (a card's passage may join several chunks), else the chunk's own text."""
+    try:
+        first, last = int(start or ""), int(end or "")
+    except ValueError:
+        return stored.text
+    if not (0 <= first <= stored.char_start < last and last - first <= _MOST_CHARS):
+        return stored.text
+    return searcher.reader.document_span(stored.document_id, first, last) or stored.text
+
+
+def translation_answer(searcher: Searcher, chunk: str | None, target: str | None, start: str | None = None,
+                       end: str | None = None, text: str | None = None) -> tuple[dict, int]:
+    """``({"text", "label", "source", "target"}, 200)``, or ``({"error", "install"?}, status)``.
+
+    What is translated: ``text`` when given (a pinned quotation), else the span ``start:end`` of the
+    chunk's document (the card's whole passage), else the chunk."""
     if target not in i18n.LANGUAGES:
         return {"error": f"to must be one of {', '.join(i18n.LANGUAGES)}"}, 400
     try:
@@ -47,15 +71,21 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
     stored = searcher.reader.chunks_by_id([chunk_id]).get(chunk_id)
     if stored is None:
         return {"error": f"no passage {chunk_id} in this index"}, 404
+    passage = replace(stored, text=text if text and text.strip() else _card_text(searcher, stored, start, end))
     try:
         # A stored chunk carries what Searcher.translate reads of a hit: text, language, provenance.
-        translation = searcher.translate(stored, target)  # type: ignore[arg-type]
+        translation = searcher.translate(passage, target)  # type: ignore[arg-type]
     except UnknownLanguageError:  # not the engine's fault: a heading or a list too short to tell
         return {"error": i18n.text(target, "translate_unknown_language")}, 422
     except TranslationError:
         return {"error": i18n.text(target, "translate_unavailable"), "install": INSTALL_HINT}, 503
-    label = i18n.text(target, "machine_translation", source=translation.source, target=translation.target,
-                      engine=translation.engine)
+    via = getattr(translation, "via", None)
+    if via:
+        name = i18n.language_name(target, via)
+        label = i18n.text(target, "machine_translation_via", path=translation.path, engine=translation.engine,
+                          via=name if target == "en" else name.lower())
+    else:
+        label = i18n.text(target, "machine_translation", path=translation.path, engine=translation.engine)
     return {"text": translation.text, "label": label, "source": translation.source,
             "target": translation.target}, 200
 
@@ -63,7 +93,7 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
 def with_translation(searcher: Searcher, pin: dict, target: str) -> dict:
     """``pin`` (a result as Pin.to_dict) with the machine translation the reader opened into ``target``,
     for the briefing note's line below the quotation; ``pin`` unchanged when it cannot be translated."""
-    answer, status = translation_answer(searcher, str(pin.get("chunk_id")), target)
+    answer, status = translation_answer(searcher, str(pin.get("chunk_id")), target, text=pin.get("text"))
     if status != 200 or answer["source"] == answer["target"]:
         return pin
     return {**pin, "translation": answer["text"], "translation_label": answer["label"]}
@@ -73,16 +103,17 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
     """``GET /translate?chunk=ID&to=LANG`` for an app over ``searcher``, behind the app's login."""
     live = LiveSearcher.of(searcher)
 
-    def answer_of(chunk: str | None, target: str | None) -> tuple[dict, int]:
+    def answer_of(chunk: str | None, target: str | None, start: str | None, end: str | None) -> tuple[dict, int]:
         with live.use() as current:  # the passage and its translation from one generation
-            return translation_answer(current, chunk, target)
+            return translation_answer(current, chunk, target, start, end)
 
     async def serve(request: Request) -> JSONResponse:
         if not await logged_in(request):
             return JSONResponse({"error": "log in to the app first"}, status_code=401)
         # Apertium answers in a worker thread so the server keeps serving while it translates.
-        answer, status = await asyncio.to_thread(answer_of, request.query_params.get("chunk"),
-                                                 request.query_params.get("to"))
+        args = request.query_params
+        answer, status = await asyncio.to_thread(answer_of, args.get("chunk"), args.get("to"), args.get("start"),
+                                                 args.get("end"))
         return JSONResponse(answer, status_code=status)
 
     return Route(TRANSLATE_PATH, serve, methods=["GET"], name="translate")
@@ -105,6 +136,8 @@ element.addEventListener('click', async (event) => {
   try {
     const url = new URL('translate', document.baseURI);
     url.searchParams.set('chunk', button.dataset.chunk);
+    url.searchParams.set('start', button.dataset.start);
+    url.searchParams.set('end', button.dataset.end);
     url.searchParams.set('to', button.dataset.to);
     const answer = await (await fetch(url, {credentials: 'same-origin'})).json();
     const label = document.createElement('div');
