@@ -665,3 +665,18 @@ def test_unsupported_extension_is_a_loader_error(tmp_path):
 )
 def test_is_indexable(name, expected):
     assert is_indexable(Path("corpus") / name) is expected
+
+
+def test_titles_read_on_one_line_and_members_in_the_exports_spelling(tmp_path):
+    """A spreadsheet's 'España' is the export's 'Spain'; a title with double spaces or a line break is
+    cited on one line; a file name's ' - ' stays a separator instead of becoming three spaces."""
+    from indexer.loaders.text import title_from_filename
+
+    case = tmp_path / "caso.md"
+    case.write_text("---\ntitle: \"Mediación  en   línea\"\npaís: España\n---\nLos juzgados ofrecen mediación en "
+                    "línea para conflictos vecinales, con una audiencia por videoconferencia.\n", encoding="utf-8")
+    documents = _load(case).documents
+    assert {d.provenance.country for d in documents} == {"Spain"}
+    assert {d.provenance.title for d in documents} == {"Mediación en línea"}
+    assert title_from_filename(Path("Justicia Abierta - Red Ciudadana.pdf")) == "Justicia Abierta - Red Ciudadana"
+    assert title_from_filename(Path("access-to-justice__note.pdf")) == "Access to justice note"

@@ -130,18 +130,21 @@ def load_file(path: Path, source: str, options: ReadOptions | None = None) -> Lo
             dataclasses.replace(d, provenance=dataclasses.replace(d.provenance, **overrides))
             for d in documents
         ]
-    return LoadedFile([_member_spelt_once(d) for d in documents], warnings)
+    return LoadedFile([_tidied(d) for d in documents], warnings)
 
 
-def _member_spelt_once(document: Document) -> Document:
+def _tidied(document: Document) -> Document:
     """``document`` with its member in the export's English spelling ("España" in a spreadsheet of
     cases, "Spain" in the export): one member is one filter choice and one facet, whichever
-    language a file names it in. A name the tables do not know stays as written."""
-    country = document.provenance.country
-    spelt = canonical_country(country.strip()) if country else country
-    if spelt == country:
+    language a file names it in (a name the tables do not know stays as written); and its title on
+    one line with single spaces, as a citation prints it (the export has titles with double spaces
+    and line breaks)."""
+    p = document.provenance
+    country = canonical_country(p.country.strip()) if p.country else p.country
+    title = " ".join(p.title.split()) or p.title
+    if (country, title) == (p.country, p.title):
         return document
-    return dataclasses.replace(document, provenance=dataclasses.replace(document.provenance, country=spelt))
+    return dataclasses.replace(document, provenance=dataclasses.replace(p, country=country, title=title))
 
 
 _SIDECAR_FIELDS = {"url": str, "title": str, "country": str, "region": str, "year": int, "language": str}

@@ -25,8 +25,9 @@ def read_text_file(path: Path, source: str, warnings: list[str]) -> str:
 
 
 def title_from_filename(path: Path) -> str:
-    """'access-to-justice_note.pdf' -> 'Access to justice note'."""
-    words = re.sub(r"[-_]+", " ", path.stem).strip()
+    """'access-to-justice_note.pdf' -> 'Access to justice note'; a hyphen with a space on each side
+    separates the name's parts and stays ('Justicia Abierta - Red Ciudadana')."""
+    words = " ".join(re.sub(r"_+|(?<=\S)-+(?=\S)|-+(?=\S)|(?<=\S)-+", " ", path.stem).split())
     return (words[:1].upper() + words[1:]) if words else path.name
 
 
