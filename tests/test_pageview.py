@@ -167,6 +167,22 @@ def test_the_route_asks_for_the_apps_login(tmp_path):
     assert answer.status_code == 401 and "Log in" in answer.text
 
 
+def test_a_number_read_in_another_order_does_not_send_the_marks_to_another_paragraph(tmp_path):
+    """The loader read a figure's number after its caption ('Presentación 1'), pdfium before it: the
+    passage is not on the page as a whole. Its first word ('Este') also starts a word of the paragraph
+    above ('este' in 'En este sentido'); the marks must stay on the passage's own paragraph."""
+    text = ("En este sentido la norma establece que los datos sirven a todos.\n\n"
+            "Este es un estudio pionero sobre datos abiertos judiciales del país.\n1 Presentación")
+    pdf = pypdfium2.PdfDocument(str(make_pdf(tmp_path / "informe.pdf", [text])))
+    page = pdf[0]
+    boxes = passage_boxes(page, "Este es un estudio pionero sobre datos abiertos judiciales del país.\n"
+                                "Presentación 1")
+    assert _covered(_word_box(page, "pionero"), boxes) and _covered(_word_box(page, "judiciales"), boxes)
+    above = _word_box(page, "sentido")
+    assert not any(b.top <= (above.top + above.bottom) / 2 <= b.bottom for b in boxes)  # nothing on that line
+    pdf.close()
+
+
 def test_accents_written_apart_and_columns_read_in_another_order_still_mark(tmp_path):
     import unicodedata
 

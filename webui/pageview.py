@@ -9,9 +9,11 @@ Where the boxes come from. The loader's page text (pypdf, with its own spacing, 
 running lines taken out) is not pdfium's text of the same page, so offsets cannot be carried over.
 Both are reduced to the same key -- letters and digits only, folded to lower case, accents and
 ligatures unfolded, each kept with its index in the original -- and the passage's key is looked up
-in the page's key: as a whole when it is there, else word by word (each passage word at its next
-occurrence after the previous one), so a hyphen or a ligature that reads differently costs one word,
-not the passage (at least 60% of its words must be found in order). Failing that, for text set in
+in the page's key: as a whole when it is there, else as a few long stretches (each the longest the
+page has; together at least 75% of the passage), so a caption or a number the two readers place
+differently costs only itself, else word by word (each passage word at its next occurrence after the
+previous one), so a hyphen or a ligature that reads differently costs one word, not the passage (at
+least 60% of its words must be found in order). Failing that, for text set in
 columns (one reader reads column by column, the other across the page), each line of the passage is
 looked up on its own; 60% of the passage must be found so, else nothing is marked. The chars found
 give pdfium's char boxes, merged into one box per run on a line. A page on which pdfium finds no
@@ -89,6 +91,9 @@ def _match(passage: str, page_words: list[str]) -> list[int]:
     at = joined.find(wanted)
     if at >= 0:
         return sorted(set(owner[at:at + len(wanted)]))
+    runs = _match_runs(wanted, joined, owner)
+    if runs:
+        return runs
     found, position, tried, matched = [], 0, 0, 0
     for word in passage.split():
         key, _ = _key(word)
@@ -105,6 +110,37 @@ def _match(passage: str, page_words: list[str]) -> list[int]:
     if matched >= max(2, 0.6 * tried):
         return sorted(set(found))
     return _match_lines(passage, joined, owner, len(wanted))
+
+
+#: A stretch of the passage's key this long is taken to be the passage wherever the page has it ...
+_RUN = 12
+#: ... and the passage is marked by such stretches when they cover this share of it.
+_RUNS_COVER = 0.75
+
+
+def _match_runs(wanted: str, joined: str, owner: list[int]) -> list[int]:
+    """The passage as a few long stretches of its key, each the longest the page has from where the
+    last one ended (a number or a caption the two readers put in another order breaks the whole, not
+    the stretches around it). Unlike a word-by-word search, a short common first word cannot anchor
+    it in another paragraph. [] when the stretches cover less than _RUNS_COVER of the passage."""
+    found: list[int] = []
+    covered, i = 0, 0
+    while i <= len(wanted) - _RUN:
+        if wanted[i:i + _RUN] not in joined:
+            i += 1
+            continue
+        low, high = _RUN, len(wanted) - i  # the longest stretch from i the page has (a prefix property)
+        while low < high:
+            middle = (low + high + 1) // 2
+            if wanted[i:i + middle] in joined:
+                low = middle
+            else:
+                high = middle - 1
+        at = joined.find(wanted[i:i + low])
+        found += owner[at:at + low]
+        covered += low
+        i += low
+    return sorted(set(found)) if covered >= _RUNS_COVER * len(wanted) else []
 
 
 def _match_lines(passage: str, joined: str, owner: list[int], wanted: int) -> list[int]:
