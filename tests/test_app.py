@@ -818,3 +818,25 @@ def test_show_source_keeps_the_page_running_lines():
     for language, label in (("en", "Printed at the page"), ("es", "Impreso en el encabezado"), ("fr", "Imprimé en haut")):
         card = render_card(hit, document_text=page, language=language)
         assert "Reference JR-0777" in card and label in card
+
+
+def test_a_spreadsheet_or_word_file_is_downloaded_not_shown_as_text(tmp_path):
+    """An .xlsx or .docx card's "open file" link gave a page of zip bytes as text/plain; it is the file."""
+    import openpyxl
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    book = openpyxl.Workbook()
+    book.active.append(["País", "Nombre"])
+    book.active.append(["Chile", "Audiencias en línea"])
+    book.save(corpus / "casos.xlsx")
+    (corpus / "nota.md").write_text("# Nota\n\nTexto.\n", encoding="utf-8")
+    client = TestClient(Starlette(routes=[files.corpus_route(corpus, {"casos.xlsx", "nota.md"})]))
+    answer = client.get("/corpus/casos.xlsx")
+    assert answer.status_code == 200 and answer.content == (corpus / "casos.xlsx").read_bytes()
+    assert answer.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert answer.headers["content-disposition"].startswith("attachment")
+    text = client.get("/corpus/nota.md")
+    assert text.headers["content-type"].startswith("text/plain") and text.headers["content-disposition"].startswith("inline")

@@ -99,6 +99,14 @@ def reader_language(request: Request) -> str:
     return choose_language(request.query_params.get("ui"), request.headers.get("accept-language"))
 
 
+#: Corpus files that are not text, by suffix: served for download with their own type.
+_PACKED = {
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+
+
 def corpus_route(corpus_dir: Path, allowed: AllowedSources) -> Route:
     """A route serving indexed corpus files, and nothing outside the corpus folder."""
 
@@ -113,6 +121,10 @@ def corpus_route(corpus_dir: Path, allowed: AllowedSources) -> Route:
             return FileResponse(path, media_type="application/pdf", headers=headers,
                                 content_disposition_type="inline", filename=path.name)
         headers["Content-Security-Policy"] = TEXT_CSP
+        packed = _PACKED.get(path.suffix.lower())
+        if packed:  # a zipped office file shown as text is a page of binary: the reader gets the file
+            return FileResponse(path, media_type=packed, headers=headers, content_disposition_type="attachment",
+                                filename=path.name)
         media = "text/csv; charset=utf-8" if path.suffix.lower() == ".csv" else "text/plain; charset=utf-8"
         return FileResponse(path, media_type=media, headers=headers, content_disposition_type="inline",
                             filename=path.name)
