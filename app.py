@@ -285,11 +285,12 @@ def _relabel(ui: dict[str, Any], facets: dict[str, list], title: str, live: Live
     """Every label, button, choice and panel of the page in ``lang`` (values and document text kept)."""
     t = lambda key, **kw: i18n.text(lang, key, **kw)  # noqa: E731
     labels = {name: gr.update(label=t(key)) for name, key in (
-        ("f_country", "country"), ("f_region", "region"), ("f_area", "policy_area"), ("f_k", "results_k"),
+        ("f_area", "policy_area"), ("f_k", "results_k"),
         ("filters_box", "filters"), ("tab_search", "tab_search"), ("tab_compare", "tab_compare"),
         ("tab_status", "tab_status"), ("compare_csv", "download_csv"), ("basket_pick", "basket_pick"),
         ("docx_btn", "download_docx"), ("md_btn", "download_md"), ("ui_lang", "ui_language"))}
     labels.update({name: gr.update(label=t(field), choices=_choices(lang, facets, choice)) for name, field, choice in (
+        ("f_country", "country", "country"), ("f_region", "region", "region"),
         ("f_kind", "kind", "kind"), ("f_lang", "language", "language"), ("f_year_from", "year_from", "year"),
         ("f_year_to", "year_to", "year"))})
     labels.update({name: gr.update(value=t(key)) for name, key in (

@@ -28,16 +28,16 @@ from collections.abc import Iterable, Iterator
 __all__ = ["SHORT_NAMES", "COUNTRY_ALIASES", "MemberNames", "canonical_country", "id_prefix_members",
            "needs_placing", "place_files"]
 
-#: Short English names people give members whose export name is longer; a country filter takes these too.
+#: Short English names people give members whose export name is longer.
 SHORT_NAMES = {"uk": "United Kingdom", "britain": "United Kingdom", "us": "United States",
                "usa": "United States", "macedonia": "North Macedonia", "czechia": "Czech Republic",
                "kyrgyzstan": "Kyrgyz Republic"}
 
-#: Every other name of a member a question or a document may use, in English, Spanish and French,
-#: with the export's English spelling. A filter takes only SHORT_NAMES: a value the index does not
-#: hold is more likely a slip to be pointed out than a name in another language.
+#: Every other name of a member a question, a document or a filter may use, in English, Spanish and
+#: French, with the export's English spelling ("--country España" is Spain).
 COUNTRY_ALIASES = SHORT_NAMES | {
     "great britain": "United Kingdom", "reino unido": "United Kingdom", "royaume-uni": "United Kingdom",
+    "scotland": "Scotland, United Kingdom", "escocia": "Scotland, United Kingdom", "écosse": "Scotland, United Kingdom",
     "british": "United Kingdom", "united states of america": "United States",
     "estados unidos": "United States", "ee.uu": "United States", "eeuu": "United States",
     "états-unis": "United States", "etats-unis": "United States",

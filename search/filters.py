@@ -11,8 +11,11 @@ from dataclasses import dataclass, replace
 from indexer.analysis import fold
 from indexer.errors import IndexerError, UnknownFilterValueError
 
-__all__ = ["Filters", "LANGUAGE_NAMES", "match_known", "parse_year_range"]
+__all__ = ["Filters", "LANGUAGE_NAMES", "LANGUAGE_OTHER_NAMES", "match_known", "parse_year_range"]
 
+#: Other names of the languages the tool translates between, in Spanish and French (accepted by --lang).
+LANGUAGE_OTHER_NAMES = {"inglés": "en", "anglais": "en", "español": "es", "castellano": "es", "espagnol": "es",
+                        "francés": "fr", "français": "fr", "portugués": "pt", "portugais": "pt"}
 #: Language codes the indexer detects -> English names (shown in the app; accepted by --lang).
 LANGUAGE_NAMES = {"und": "Undetermined", "en": "English", "es": "Spanish", "fr": "French", "pt": "Portuguese",
                   "ar": "Arabic", "ru": "Russian", "uk": "Ukrainian", "ka": "Georgian", "hy": "Armenian",
@@ -122,6 +125,24 @@ def _comparable(value: str) -> str:
     return " ".join(fold(value.replace("\u2019", "'").replace("\u2018", "'")).split())
 
 
+def _rejoined(values: list[str], forms: Mapping[str, str]) -> list[str]:
+    """``values`` with neighbours joined again where the index holds them as one value: a list given
+    as "Madrid, Spain,Chile" was split at every comma, and "Madrid, Spain" is one member."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        for width in (3, 2):
+            joined = ", ".join(v.strip() for v in values[i:i + width])
+            if i + width <= len(values) and _comparable(joined) in forms:
+                out.append(joined)
+                i += width
+                break
+        else:
+            out.append(values[i])
+            i += 1
+    return out
+
+
 def match_known(values: Iterable[str], known: Iterable[str], aliases: Mapping[str, str] | None = None,
                 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """``values`` mapped onto ``known`` (case, accents, spacing and apostrophes aside; ``aliases``
@@ -132,7 +153,7 @@ def match_known(values: Iterable[str], known: Iterable[str], aliases: Mapping[st
             by_form.setdefault(_comparable(alias), by_form[_comparable(target)])
     matched: list[str] = []
     unknown: list[tuple[str, list[str]]] = []
-    for value in values:
+    for value in _rejoined([str(v) for v in values], by_form):
         value = value.strip()
         if not value:
             continue

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, STEMMER_LANGUAGES, detect_language, split_words
-from indexer.countries import SHORT_NAMES
+from indexer.countries import COUNTRY_ALIASES
 from indexer.embedding import encoder_for
 from indexer.errors import IndexMismatchError, UnknownLanguageError
 from indexer.records import DOCUMENT_KINDS
@@ -22,7 +22,7 @@ from indexer.wordpieces import WordPieces
 
 from . import candidates, fusion, places
 from .candidates import Candidates
-from .filters import LANGUAGE_NAMES, Filters
+from .filters import LANGUAGE_NAMES, LANGUAGE_OTHER_NAMES, Filters
 from .hit import Hit, safe_url
 from .query import Query, QueryAnalyser
 from .rerank import Signals, leaders_of, load_ranker, reorder_head, signals_of, with_leaders
@@ -170,8 +170,8 @@ class Searcher:
         does not hold. ``search`` itself takes any value (an unknown one matches nothing)."""
         facets = self.facets()
         facets["kind"] = sorted({*facets["kind"], *DOCUMENT_KINDS})
-        languages = {name: code for code, name in LANGUAGE_NAMES.items()}
-        return filters.matched_to(facets, {"country": SHORT_NAMES, "language": languages})
+        languages = {name: code for code, name in LANGUAGE_NAMES.items()} | LANGUAGE_OTHER_NAMES
+        return filters.matched_to(facets, {"country": COUNTRY_ALIASES, "language": languages})
 
     def analyse(self, question: str, filters: Filters | None = None) -> Query:
         """The question as every stage reads it."""

@@ -629,6 +629,26 @@ def test_regions_and_irm_ratings_are_named_in_the_interface_language():
     assert render.describe_filters(Filters(region=("Americas",)), "es") == "Región: Américas"
 
 
+def test_countries_and_languages_are_named_in_the_interface_language():
+    """The country filter lists members by their Spanish or French names (CLDR), sorted as read, while
+    the value sent stays the export's; a language the table lacks is named, not shown as a raw code."""
+    from webui.i18n import country_name, language_name
+    from webui.page import filter_choices
+
+    facets = {"country": ["Madrid, Spain", "Spain", "United States", "Slovak Republic", "Germany"]}
+    assert filter_choices("es", facets, "country") == [
+        ("Alemania", "Germany"), ("Eslovaquia", "Slovak Republic"), ("España", "Spain"),
+        ("Estados Unidos", "United States"), ("Madrid, Spain", "Madrid, Spain")]
+    assert ("États-Unis", "United States") in filter_choices("fr", facets, "country")
+    assert filter_choices("en", facets, "country")[0] == ("Germany", "Germany")
+    assert country_name("fr", "Republic of Korea") == "Corée du Sud" and country_name("en", "Spain") == "Spain"
+    assert language_name("es", "la") == "Latín" and language_name("fr", "es") == "Espagnol"
+    assert language_name("en", "zz") == "zz"
+    provenance = Provenance(source="commitments/ogp.csv", kind="commitment", title="T", commitment_id="US0001",
+                            country="United States", year=2022)
+    assert "Estados Unidos" in render.render_card(_hit(provenance, "Text."), language="es")
+
+
 def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     import docx
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from indexer.build import build_index
-from indexer.countries import SHORT_NAMES, MemberNames, canonical_country, id_prefix_members
+from indexer.countries import COUNTRY_ALIASES, SHORT_NAMES, MemberNames, canonical_country, id_prefix_members
 from indexer.settings import Settings
 from indexer.store import IndexReader
 from search import Filters, Searcher, candidates
@@ -308,3 +308,21 @@ def test_a_later_build_reads_only_new_and_changed_files_and_every_file_when_the_
         assert places == {"plans/plan-a.md": "Chile", "plans/plan-b.md": "Chile"}
     finally:
         reader.close()
+
+
+def test_a_country_filter_takes_a_members_name_in_spanish_or_french_and_a_name_with_a_comma(plans, encoder):
+    """ "--country 'Estados Unidos,Royaume-Uni'" is the United States and the United Kingdom; a member
+    whose export name holds a comma ("Madrid, Spain") is one value, not two unknown ones."""
+    from search.filters import match_known
+
+    settings, _ = plans
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        checked = searcher.check_filters(Filters.from_strings(country="Estados Unidos,Royaume-Uni", language="español"))
+        assert checked.country == ("United States", "United Kingdom") and checked.language == ("es",)
+    finally:
+        searcher.close()
+    known = ["Madrid, Spain", "Chile", "Scotland, United Kingdom"]
+    assert match_known(["Madrid", " Spain", "Chile"], known) == (["Madrid, Spain", "Chile"], [])
+    assert match_known(["Escocia"], known, COUNTRY_ALIASES) == (["Scotland, United Kingdom"], [])
+    assert match_known(["Madrid"], known)[1][0][1][0] == "Madrid, Spain"  # alone it is still refused, with the member

@@ -7,13 +7,15 @@ Accept-Language header, else English (``lang`` is already the shared-search lang
 
 from __future__ import annotations
 
+import functools
+import unicodedata
 from dataclasses import asdict
 from datetime import datetime
 
 from search.briefing import NoteWords
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
-           "kind_label", "language_name", "page_title", "value_name"]
+           "country_name", "kind_label", "language_name", "page_title", "value_name"]
 
 DEFAULT_LANGUAGE = "en"
 #: Interface languages: code -> the language's own name (for the selector).
@@ -489,6 +491,39 @@ _VALUE_NAMES = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def _member_codes() -> dict[str, str]:
+    """A member in the export's spelling -> its CLDR territory code ("Slovak Republic" -> "SK"), for
+    the members CLDR names (a city or a state, "Madrid, Spain", has none)."""
+    from babel import Locale
+
+    from indexer.countries import canonical_country
+
+    codes: dict[str, str] = {}
+    for code, name in Locale("en").territories.items():
+        if code.isalpha():  # "001" and the like are regions of the world, not members
+            for spelling in (name, canonical_country(name.replace("’", "'"))):
+                codes.setdefault(_folded(spelling), code)
+    return codes
+
+
+def _folded(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKD", name.replace("’", "'")).encode("ascii", "ignore")
+                    .decode().lower().split())
+
+
+def country_name(language: str | None, member: str) -> str:
+    """A member as the export spells it ("United States") in ``language`` ("Estados Unidos", "États-Unis"),
+    from CLDR; a member CLDR does not name, or any name in English, as it is."""
+    language = _known(language)
+    code = _member_codes().get(_folded(member)) if language != "en" and member else None
+    if code is None:
+        return member
+    from babel import Locale
+
+    return Locale(language).territories.get(code, member)
+
+
 def value_name(language: str | None, value: str) -> str:
     """A region or IRM rating as the export gives it ('Substantial') in ``language`` ('Sustancial');
     any other value as it is."""
@@ -501,8 +536,14 @@ def kind_label(language: str | None, kind: str) -> str:
 
 
 def language_name(language: str | None, code: str) -> str:
-    """A document language's name ('es' -> 'Spanish' in English, 'Español' in Spanish)."""
-    return text(language, f"lang.{code}") if f"lang.{code}" in _EN else code
+    """A document language's name ('es' -> 'Spanish' in English, 'Español' in Spanish); a code the
+    table lacks by its CLDR name ('la' -> 'Latín'), else the code."""
+    if f"lang.{code}" in _EN:
+        return text(language, f"lang.{code}")
+    from babel import Locale
+
+    name = Locale(_known(language)).languages.get(code)
+    return name[:1].upper() + name[1:] if name else code
 
 
 def page_title(language: str | None, title: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
+import unicodedata
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -48,7 +49,13 @@ def filter_choices(lang: str, facets: dict[str, list], field: str) -> list:
         return [(i18n.text(lang, "year_any"), "")] + [(str(y), str(y)) for y in facets["year"]]
     if field == "region":
         return [(i18n.value_name(lang, r), r) for r in facets["region"]]
+    if field == "country":  # sorted as the reader reads them: "Estados Unidos" under E
+        return sorted(((i18n.country_name(lang, c), c) for c in facets["country"]), key=lambda p: _sort_key(p[0]))
     return facets[field]
+
+
+def _sort_key(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:

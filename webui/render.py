@@ -15,7 +15,7 @@ from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
 from .files import CORPUS_ROUTE
-from .i18n import format_datetime, format_number, kind_label, language_name, text, value_name
+from .i18n import country_name, format_datetime, format_number, kind_label, language_name, text, value_name
 from .source import card_source
 from .translation import translate_button
 
@@ -62,7 +62,8 @@ def _card_meta(hit: Hit, language: str) -> list[str]:
     """The line under a card's citation: type, place, year, language, policy areas, IRM facts."""
     p = hit.provenance
     meta = [kind_label(language, p.kind)]
-    meta += [str(v) for v in (p.country, value_name(language, p.region or ""), p.year) if v]
+    meta += [str(v) for v in (country_name(language, p.country or ""), value_name(language, p.region or ""), p.year)
+             if v]
     meta.append(language_name(language, hit.cited_language))
     if p.policy_areas:
         meta.append(text(language, "meta_policy_areas", areas=", ".join(p.policy_areas)))
@@ -126,7 +127,8 @@ def describe_filters(filters: Filters | None, language: str = "en") -> str:
     if filters is None or not filters.active:
         return ""
     parts = []
-    for key, values in (("country", filters.country), ("region", [value_name(language, r) for r in filters.region]),
+    for key, values in (("country", [country_name(language, c) for c in filters.country]),
+                        ("region", [value_name(language, r) for r in filters.region]),
                         ("kind", [kind_label(language, k) for k in filters.kind]),
                         ("policy_area", filters.policy_area),
                         ("language", [language_name(language, v) for v in filters.language])):

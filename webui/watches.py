@@ -36,6 +36,10 @@ def _filter_words(filters: dict[str, str], lang: str = "en") -> str:
             values = [i18n.kind_label(lang, v) for v in values]
         elif name == "language":
             values = [i18n.language_name(lang, v) for v in values]
+        elif name == "country":
+            values = [i18n.country_name(lang, v) for v in values]
+        elif name == "region":
+            values = [i18n.value_name(lang, v) for v in values]
         label = i18n.text(lang, _FILTER_LABELS[name]) if name in _FILTER_LABELS else name.replace("_", " ")
         words.append(i18n.text(lang, "label_value", label=label, values=", ".join(values)))
     return "; ".join(words)
