@@ -705,7 +705,8 @@ def test_every_language_the_search_names_has_a_name_in_each_interface_language()
     for code, english in LANGUAGE_NAMES.items():
         assert language_name("en", code) == english
         assert language_name("es", code) != code and language_name("fr", code) != code
-    assert language_name("fr", "la") == "la"  # a code without a name is shown as it is
+    assert language_name("fr", "zz") == "zz"  # a code without a name is shown as it is
+    assert language_name("fr", "la") == "Latin"  # one outside the table by its CLDR name (was the bare code)
 
 
 # -- reading a passage in the interface language (issue 20 item 3) --------------------------------

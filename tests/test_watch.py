@@ -141,8 +141,9 @@ def test_the_app_panel_speaks_the_interface_language():
                "Country or member: Perú"),
         "es": ("1 nuevo", "3 nuevos", "nada nuevo", "Tipo de documento: Compromiso OGP; Idioma: Español; "
                "País o miembro: Perú"),
+        # the member by its name in the interface language (CLDR), as the country filter lists it
         "fr": ("1 nouveau", "3 nouveaux", "rien de nouveau", "Type de document : Engagement OGP; "
-               "Langue : Espagnol; Pays ou membre : Perú"),
+               "Langue : Espagnol; Pays ou membre : Pérou"),
     }
     for lang in LANGUAGES:
         one, three, nothing, filters = expected[lang]
