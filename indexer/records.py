@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DOCUMENT_KINDS", "PAGE_LABEL_KEY", "READ_BY_KEY", "RUNNING_LINES_KEY", "Provenance", "Document", "Chunk", "citation_label", "citation_place", "page_citation",
+__all__ = ["DOCUMENT_KINDS", "PAGE_LABEL_KEY", "READ_BY_KEY", "RUNNING_LINES_KEY", "Provenance", "Document", "Chunk", "PAGE_FORMS", "citation_label", "citation_place", "page_citation",
            "section_below_title", "section_path"]
 
 #: What a corpus file is: a report (PDF), a guide section (Markdown/HTML),
@@ -133,16 +133,21 @@ def citation_place(p: Provenance, part: str | None = None) -> str | None:
     return ", ".join(places) or p.commitment_id
 
 
-def page_citation(p: Provenance) -> str | None:
+#: How page_citation writes a page: printed number, PDF page only, both ({label}: printed, {n}: PDF page).
+PAGE_FORMS = ("p. {label}", "PDF page {n}", "p. {label} (PDF page {n})")
+
+
+def page_citation(p: Provenance, forms: tuple[str, str, str] = PAGE_FORMS) -> str | None:
     """'p. 3' when the printed label is the physical page, 'p. 3 (PDF page 5)' when they differ,
-    'PDF page 5' when the page prints no number; None for sources without pages."""
+    'PDF page 5' when the page prints no number; None for sources without pages. ``forms``: the
+    same in other words (the app's link labels in the reader's language; citations keep these)."""
     if p.page is None:
         return None
     if p.metadata.get(PAGE_LABEL_KEY) == "physical" or not p.page_label:
-        return f"PDF page {p.page}"
+        return forms[1].format(n=p.page)
     if p.page_label != str(p.page):
-        return f"p. {p.page_label} (PDF page {p.page})"
-    return f"p. {p.page}"
+        return forms[2].format(label=p.page_label, n=p.page)
+    return forms[0].format(label=p.page)
 
 
 def _cited_facts(p: Provenance) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
@@ -114,6 +114,10 @@ class NoteWords:
     note_many: str = "notes {numbers}"
     machine_translation: str = "Machine translation"
     unknown_date: str = "unknown date"
+    # The note's language for Word (its spelling and hyphenation), and how it writes the index's date
+    # (an ISO time stamp -> text; None: '2026-03-04 09:15 UTC').
+    language_tag: str = "en-GB"
+    format_date: Callable[[str], str] | None = field(default=None, compare=False)
 
     def lead(self, count: int, date: str) -> str:
         return (self.lead_one if count == 1 else self.lead_many).format(n=count, date=date)
@@ -152,6 +156,8 @@ def flow_text(text: str) -> list[str]:
 def _indexed_date(built_at: str | None, words: NoteWords = ENGLISH_NOTE) -> str:
     if not built_at:
         return words.unknown_date
+    if words.format_date is not None:
+        return words.format_date(built_at)
     try:
         return datetime.fromisoformat(built_at).strftime("%Y-%m-%d %H:%M %Z").strip()
     except ValueError:
@@ -229,7 +235,7 @@ def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None, wor
     for number, pin in enumerate(pins, start=1):
         url = safe_url(pin.url)
         where = f" <{url}>" if url else f" (corpus file `{pin.source.replace('`', '')}`)"
-        lines.append(f"[^{number}]: {_md(pin.citation)}.{where}")
+        lines.append(f"[^{number}]: {_md(_ended(pin.citation))}{where}")
     lines.append("")
     return "\n".join(lines)
 
@@ -335,7 +341,27 @@ class _WordFootnotes:
 def _note_text(pin: Pin) -> str:
     """A note's words: the citation, then the official link or the corpus file."""
     url = safe_url(pin.url)
-    return f"{pin.citation}. {url if url else f'corpus file {pin.source}'}"
+    return f"{_ended(pin.citation)} {url if url else f'corpus file {pin.source}'}"
+
+
+def _ended(citation: str) -> str:
+    """The citation as a sentence: a full stop added unless it ends with one (a title "... Legislature.")."""
+    return citation if citation.rstrip().endswith((".", "?", "!")) else f"{citation}."
+
+
+def _set_language(doc, tag: str) -> None:
+    """The document's default language (Word's spelling, grammar and hyphenation), for every script."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    run = defaults.find(qn("w:rPrDefault")) if defaults is not None else None
+    properties = run.find(qn("w:rPr")) if run is not None else None
+    if properties is None:
+        return
+    for old in properties.findall(qn("w:lang")):
+        properties.remove(old)
+    properties.append(OxmlElement("w:lang", {qn("w:val"): tag, qn("w:eastAsia"): tag, qn("w:bidi"): tag}))
 
 
 def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: Path | str,
@@ -385,6 +411,7 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
             para.add_run(" — " + _NOT_XML.sub(" ", " — ".join(details)))
     for style_name in ("Normal", "Quote"):
         doc.styles[style_name].font.size = Pt(11)
+    _set_language(doc, words.language_tag)
     path = Path(path)
     doc.save(str(path))
     return path

@@ -598,7 +598,9 @@ def test_cards_in_spanish_keep_the_document_text():
     provenance = Provenance(source="reports/a.pdf", kind="report", title="A report", page=4, page_label="3")
     hit = _hit(provenance, "Legal aid should be decided within forty-eight hours.")
     card = render.render_card(hit, document_text="Before. " + hit.text, language="es")
-    assert "Informe (página de PDF)" in card and "Inglés" in card and "Abrir el PDF en p. 3 (PDF page 4)" in card
+    assert "Informe (página de PDF)" in card and "Inglés" in card
+    # the link is interface text in the reader's language; the citation line keeps the citation's words
+    assert "Abrir el PDF en p. 3 (página 4 del PDF)" in card and "A report, p. 3 (PDF page 4)" in card
     assert "Añadir a la cesta" in card and "Ver la fuente: la página completa" in card
     assert "Legal aid should be decided within forty-eight hours." in card  # never translated
     results = render.render_results([hit, hit], language="fr")
@@ -658,7 +660,8 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     assert "## Evidencias" in markdown and "## Fuentes" in markdown and "## Evidence" not in markdown
     assert "_3 pasajes citados textualmente" in markdown
     # The Sources list's own words too; the citations and corpus files stay as every surface shows them.
-    assert "indexado el 2026-03-04" in markdown and markdown.count("— notas 1, 3") == 1 and "— nota 2" in markdown
+    assert "indexado el 4 de marzo de 2026, 09:15 UTC" in markdown and markdown.count("— notas 1, 3") == 1
+    assert "— nota 2" in markdown
     assert "indexed" not in markdown and "note 2" not in markdown
     assert "[^3]: Free Legal Aid: A Guidance Note, p. iv (PDF page 5). (corpus file `reports/legal-aid.pdf`)" in markdown
     assert localised_markdown(_pins()[:1], "x", BUILT_AT, "es").splitlines()[2].startswith("_1 pasaje citado ")
@@ -669,7 +672,7 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     assert [p.text for p in paragraphs if p.style.name == "Heading 1"] == ["Éléments de preuve", "Sources"]
     assert paragraphs[1].text.startswith("3 passages cités textuellement")
     bullets = [p.text for p in paragraphs if p.style.name == "List Bullet"]
-    assert bullets[0].endswith("indexé le 2026-03-04 09:15 UTC — notes 1, 3") and "indexed" not in bullets[0]
+    assert bullets[0].endswith("indexé le 4 mars 2026, 09:15 UTC — notes 1, 3") and "indexed" not in bullets[0]
     quotes = [p.text for p in paragraphs if p.style.name == "Quote"]
     assert "“The Ministry of Justice will digitalise the free legal aid system.”" in quotes
     assert localised_markdown(_pins(), "x", BUILT_AT, "en") == briefing_markdown(_pins(), "x", BUILT_AT)
@@ -861,3 +864,33 @@ def test_a_spreadsheet_or_word_file_is_downloaded_not_shown_as_text(tmp_path):
     assert answer.headers["content-disposition"].startswith("attachment")
     text = client.get("/corpus/nota.md")
     assert text.headers["content-type"].startswith("text/plain") and text.headers["content-disposition"].startswith("inline")
+
+
+def test_a_note_is_marked_in_its_language_and_its_citations_end_once(tmp_path, tiny_site, monkeypatch):
+    """Found by the session-14 audit: a Spanish note was marked en-US for Word, a citation ending with a
+    full stop got a second one, and a pinned translation through Spanish carried the screen's long
+    explanation into the note."""
+    import docx
+    from docx.oxml.ns import qn
+
+    from search.translate import MachineTranslation
+    from webui.notes import localised_docx, localised_markdown
+    from webui.translation import with_translation
+
+    pin = Pin(text="The Legislature opens its data.", title="Open data", source="commitments/ogp.csv",
+              citation="BUE0009, Buenos Aires, Argentina, 2018: Open data and participation in the Legislature.",
+              kind="commitment", commitment_id="BUE0009", url="https://www.opengovpartnership.org/bue0009")
+    markdown = localised_markdown([pin], "Nota", BUILT_AT, "es")
+    assert "in the Legislature. <https://www.opengovpartnership.org/bue0009>" in markdown and ".." not in markdown
+    document = docx.Document(str(localised_docx([pin], "Nota", BUILT_AT, tmp_path / "nota.docx", "es")))
+    tags = {e.get(qn("w:val")) for e in document.styles.element.iter(qn("w:lang"))}
+    assert tags == {"es-ES"}
+    part = next(rel.target_part for rel in document.part.rels.values() if rel.reltype.endswith("/footnotes"))
+    assert b"Legislature.." not in part.blob and b"Legislature. https://" in part.blob
+
+    _, searcher = tiny_site
+    hit = searcher.search("mediation settles disputes", k=1)[0]
+    monkeypatch.setattr(type(searcher), "translate", lambda self, passage, target: MachineTranslation(
+        "La médiation règle les litiges.", "en", target, via="es"))
+    pinned = with_translation(searcher, Pin.from_hit(hit).to_dict(), "fr")
+    assert pinned["translation_label"] == "Traduction automatique (en → es → fr, Apertium)"

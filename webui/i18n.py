@@ -64,6 +64,9 @@ _EN = {
     "pinned": "Pinned ✓",
     "open_commitment": "Official commitment page",
     "open_pdf_page": "Open PDF at {page}",
+    "page_printed": "p. {label}",
+    "page_pdf": "PDF page {n}",
+    "page_printed_and_pdf": "p. {label} (PDF page {n})",
     "view_page": "View the page with the passage marked",
     "translate": "Translate into English",
     "machine_translation": "Machine translation ({path}, {engine})",
@@ -198,6 +201,9 @@ _ES = {
     "pinned": "Añadido ✓",
     "open_commitment": "Página oficial del compromiso",
     "open_pdf_page": "Abrir el PDF en {page}",
+    "page_printed": "p. {label}",
+    "page_pdf": "la página {n} del PDF",
+    "page_printed_and_pdf": "p. {label} (página {n} del PDF)",
     "view_page": "Ver la página con el pasaje marcado",
     "translate": "Traducir al español",
     "machine_translation": "Traducción automática ({path}, {engine})",
@@ -345,6 +351,9 @@ _FR = {
     "pinned": "Ajouté ✓",
     "open_commitment": "Page officielle de l’engagement",
     "open_pdf_page": "Ouvrir le PDF à {page}",
+    "page_printed": "p. {label}",
+    "page_pdf": "la page {n} du PDF",
+    "page_printed_and_pdf": "p. {label} (page {n} du PDF)",
     "view_page": "Voir la page avec le passage marqué",
     "translate": "Traduire en français",
     "machine_translation": "Traduction automatique ({path}, {engine})",
@@ -450,7 +459,8 @@ _FR = {
 }
 
 # A briefing note's own words in English are search.briefing's defaults (webui/notes.py).
-_EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items()})
+_EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items()
+            if name not in ("language_tag", "format_date")})
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
 

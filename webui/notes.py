@@ -4,19 +4,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from search.briefing import NoteWords, briefing_docx, briefing_markdown
 
-from .i18n import text
+from .i18n import format_datetime, text
 
 __all__ = ["note_words", "localised_docx", "localised_markdown"]
 
 
+#: The language a note in each interface language is marked as, for Word's spelling and hyphenation.
+_LANGUAGE_TAGS = {"en": "en-GB", "es": "es-ES", "fr": "fr-FR"}
+
+
 def note_words(lang: str) -> NoteWords:
-    """The note's own words (headings, lead line, the Sources list's words) in ``lang``."""
-    return NoteWords(**{name: text(lang, f"note.{name}") for name in NoteWords.__dataclass_fields__})
+    """The note's own words (headings, lead line, the Sources list's words) in ``lang``, its language
+    for Word and its dates in the interface's form ('4 de marzo de 2026, 09:15 UTC')."""
+    words = {name: text(lang, f"note.{name}") for name, kind in NoteWords.__dataclass_fields__.items()
+             if name not in ("language_tag", "format_date")}
+    return NoteWords(**words, language_tag=_LANGUAGE_TAGS.get(lang, "en-GB"),
+                     format_date=None if lang not in _LANGUAGE_TAGS or lang == "en" else partial(format_datetime, lang))
 
 
 def localised_markdown(pins: Iterable[Any], title: str, built_at: str | None, lang: str) -> str:

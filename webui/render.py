@@ -33,7 +33,8 @@ def source_href(hit: Hit, corpus_prefix: str = CORPUS_ROUTE, language: str = "en
     http(s) one, else the corpus file served by the app (at the page, for PDFs)."""
     p = hit.provenance
     official = safe_url(hit.link)
-    at_page = text(language, "open_pdf_page", page=page_citation(p) or "")
+    pages = (text(language, "page_printed"), text(language, "page_pdf"), text(language, "page_printed_and_pdf"))
+    at_page = text(language, "open_pdf_page", page=page_citation(p, pages) or "")
     if official:
         if p.kind == "commitment":
             return official, text(language, "open_commitment")

@@ -87,7 +87,7 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
     else:
         label = i18n.text(target, "machine_translation", path=translation.path, engine=translation.engine)
     return {"text": translation.text, "label": label, "source": translation.source,
-            "target": translation.target}, 200
+            "target": translation.target, "path": translation.path, "engine": translation.engine}, 200
 
 
 def with_translation(searcher: Searcher, pin: dict, target: str) -> dict:
@@ -96,7 +96,9 @@ def with_translation(searcher: Searcher, pin: dict, target: str) -> dict:
     answer, status = translation_answer(searcher, str(pin.get("chunk_id")), target, text=pin.get("text"))
     if status != 200 or answer["source"] == answer["target"]:
         return pin
-    return {**pin, "translation": answer["text"], "translation_label": answer["label"]}
+    # The note's label names the route; the card's explanation of a route through Spanish is for the screen.
+    label = i18n.text(target, "machine_translation", path=answer["path"], engine=answer["engine"])
+    return {**pin, "translation": answer["text"], "translation_label": label}
 
 
 def translation_route(searcher: Searcher | LiveSearcher) -> Route:
