@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 from indexer.analysis import split_words
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                     print("No commitments matched. Try other words, or fewer filters.")
             return 0
         hits = searcher.search(question, args.k, filters)
-        translations = _translations(searcher, hits, args.translate_to) if args.translate_to else {}
+        translations = _translations(searcher, hits, args.translate_to, whole=args.json) if args.translate_to else {}
     except IndexerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -189,14 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _translations(searcher: Searcher, hits: list[Hit], target: str) -> dict[int, MachineTranslation]:
-    """chunk id -> the passage in ``target``. A passage that cannot be translated is shown as written,
+def _translations(searcher: Searcher, hits: list[Hit], target: str, whole: bool = True,
+                  ) -> dict[int, MachineTranslation]:
+    """chunk id -> the passage in ``target``: the whole passage (``whole``, as JSON gives it), else the
+    sentence the text output shows of it. A passage that cannot be translated is shown as written,
     with a note on standard error; IndexerError (exit 2) only when the engine translated none (no
     Apertium, or no pair for ``target``), not when the passages' languages could not be told."""
     out, failures = {}, []
     for hit in hits:
         try:
-            out[hit.chunk_id] = searcher.translate(hit, target)
+            shown = hit if whole or not hit.best_sentence else replace(hit, text=hit.best_sentence)
+            out[hit.chunk_id] = searcher.translate(shown, target)
         except TranslationError as exc:
             failures.append((hit, exc))
     engine = [exc for _, exc in failures if not isinstance(exc, UnknownLanguageError)]

@@ -391,3 +391,27 @@ def test_translate_to_still_answers_when_no_passage_language_can_be_told(capsys)
 
     with pytest.raises(IndexerError, match="no apertium"):
         _translations(NoEngine(), hits, "es")
+
+
+def test_translate_to_translates_what_the_text_output_shows():
+    """The text output shows a passage's best sentence: --translate-to translates that sentence (it gave
+    fifteen lines of a page never shown); --json, which gives the whole passage, translates the whole."""
+    from indexer.records import Provenance
+    from search.__main__ import _render, _translations
+    from search.hit import Hit
+    from search.translate import MachineTranslation
+
+    text = "Referencias bibliográficas del informe. La política de justicia abierta se aprobó en 2020."
+    start = text.index("La política")
+    hit = Hit(rank=1, score=1.0, chunk_id=5, document_id=1, provenance=Provenance(source="a.pdf", kind="report",
+              title="Informe", page=2, page_label="2"), text=text, char_start=0, char_end=len(text), language="es",
+              highlight=(start, len(text)))
+
+    class Engine:
+        def translate(self, passage, target):
+            return MachineTranslation(f"<{passage.text}>", "es", target)
+
+    shown = _translations(Engine(), [hit], "en", whole=False)
+    assert shown[5].text == "<La política de justicia abierta se aprobó en 2020.>"
+    assert "<La política de justicia abierta se aprobó en 2020.>" in " ".join(_render([hit], shown).split())
+    assert _translations(Engine(), [hit], "en", whole=True)[5].text == f"<{text}>"
