@@ -803,6 +803,9 @@ class ChunkFilter(Protocol):
 #: A document's member: the one its loader gave it, else the one its file's text names
 #: (indexer/countries.py), so a country filter keeps a Guatemalan report that no field labels.
 _MEMBER = "COALESCE(d.country, (SELECT f.country FROM file_countries f WHERE f.source = d.source))"
+#: ... and its region: its own, else the one the export's records give that member.
+_REGION = (f"COALESCE(d.region, (SELECT r.region FROM documents r WHERE r.country = {_MEMBER} "
+           "AND r.region IS NOT NULL LIMIT 1))")
 
 
 def _filter_clause(filters: ChunkFilter | None, placed: bool = True) -> tuple[str, list]:
@@ -812,7 +815,8 @@ def _filter_clause(filters: ChunkFilter | None, placed: bool = True) -> tuple[st
         return "1", []
     clauses: list[str] = []
     params: list = []
-    for column, values in ((_MEMBER if placed else "d.country", filters.country), ("d.region", filters.region),
+    for column, values in ((_MEMBER if placed else "d.country", filters.country),
+                           (_REGION if placed else "d.region", filters.region),
                            ("d.kind", filters.kind), ("c.language", filters.language)):
         if values:
             clauses.append(f"LOWER({column}) IN ({','.join('?' * len(values))})")
@@ -1100,12 +1104,14 @@ class IndexReader:
         # Plain tuples, read by position: a question reads 20-60 rows of 18 fields, and lookups
         # by name on sqlite3.Row were a third of this method's time.
         areas: dict[int, list[str]] = {}
+        # A passage's member is its own, else its file's (what a country filter matched it on).
+        member = _MEMBER if self.has_file_countries else "d.country"
         with self.lock:
             cursor = self.db.cursor()
             cursor.row_factory = None
             rows = cursor.execute(
                 "SELECT c.id, c.text, c.char_start, c.char_end, c.language, c.document_id, d.source, d.kind, "
-                "d.title, d.page, d.page_label, d.section, d.commitment_id, d.country, d.region, d.year, d.url, "
+                f"d.title, d.page, d.page_label, d.section, d.commitment_id, {member}, d.region, d.year, d.url, "
                 f"d.metadata FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
                 ids,
             ).fetchall()

@@ -171,6 +171,13 @@ def test_a_country_filter_keeps_the_files_whose_text_names_that_member(plans, en
         sources = {h.provenance.source for h in searcher.search("legal aid clinics caseload", k=10, filters=chile)}
         assert "plans/plan-b.md" in sources
         assert sources <= {"plans/plan-b.md", "commitments/export.csv"}
+        # the region filter agrees: Chile's plan is in the Americas as the export's Chilean records are
+        americas = Filters(region=("Americas",)).matched_to(searcher.facets())
+        found = searcher.search("legal aid clinics caseload", k=10, filters=americas)
+        assert "plans/plan-b.md" in {h.provenance.source for h in found}
+        assert {h.provenance.source for h in found} <= {"plans/plan-b.md", "commitments/export.csv"}
+        # and a result says the member it was matched on
+        assert {h.provenance.country for h in found if h.provenance.source == "plans/plan-b.md"} == {"Chile"}
         uk = Filters(country=("uk",)).matched_to(searcher.facets(), {"country": SHORT_NAMES})
         hits = searcher.search("registro de mediadores", k=5, filters=uk)
         assert hits and {h.provenance.commitment_id for h in hits} == {"RU0003"}
