@@ -12,6 +12,8 @@ all of them.
 from __future__ import annotations
 
 import atexit
+import functools
+import json
 import logging
 import os
 import re
@@ -44,6 +46,8 @@ _DIRECT_MODES: dict[tuple[str, str], str] = {
 }
 _PIVOT = "es"
 _STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
+# The brackets of a superblank the stream was given (a literal bracket of the text is escaped).
+_SUPERBLANK_EDGE = re.compile(r"(?<!\\)[\[\]]")
 # Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
 _UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
 
@@ -187,11 +191,14 @@ class Translator:
             return [(source, _PIVOT), (_PIVOT, target)]
         raise TranslationError(f"No Apertium pair for {source} → {target}; install with: {INSTALL_HINT}")
 
-    def translate(self, text: str, source: str, target: str) -> str:
-        """``text`` in ``target``, unknown words kept as they were, without marks."""
+    def translate(self, text: str, source: str, target: str, terms: bool = False) -> str:
+        """``text`` in ``target``, unknown words kept as they were, without marks. ``terms``: the
+        justice terms of ``justice_terms.json`` are written as that table gives them in ``target``
+        (for a question: "aide juridictionnelle" is "asistencia jurídica gratuita", not the engine's
+        "ayuda juridictionnelle")."""
         if source == target or not text.strip():
             return text
-        key = (text, source, target)
+        key = (text, source, target, terms)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -199,17 +206,18 @@ class Translator:
                 return self._cache[key]
         result = text
         for step in self.route(source, target):
-            result = self._step(result, *step)
+            result = self._step(result, *step, terms)
         with self._cache_lock:
             self._cache[key] = result
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def translate_passage(self, text: str, source: str, target: str) -> MachineTranslation:
-        """A passage for reading, labelled as machine translation; paragraphs kept in order."""
+    def translate_passage(self, text: str, source: str, target: str, terms: bool = False) -> MachineTranslation:
+        """A passage for reading, labelled as machine translation; paragraphs kept in order
+        (``terms``: as in ``translate``)."""
         paragraphs = text.split("\n\n")
-        translated = [self.translate(part, source, target) for part in paragraphs]
+        translated = [self.translate(part, source, target, terms) for part in paragraphs]
         steps = self.route(source, target) if source != target else []
         via = steps[0][1] if len(steps) > 1 else None
         return MachineTranslation("\n\n".join(translated), source, target, via=via)
@@ -234,11 +242,43 @@ class Translator:
                 self._pipelines[mode] = _Pipeline(mode, self.timeout_s)
             return self._pipelines[mode]
 
-    def _step(self, text: str, source: str, target: str) -> str:
+    def _step(self, text: str, source: str, target: str, terms: bool = False) -> str:
         # NUL ends a text in the stream, so one inside the text would split it.
         stream = _STREAM_RESERVED.sub(r"\\\1", text.replace("\0", " "))
+        table = _term_table(source, target) if terms else None
+        if table is not None:
+            # A superblank ([...]) passes the engine untouched, where the words around it put it.
+            pattern, renderings = table
+            stream = pattern.sub(lambda m: f"[{_escaped(renderings[_term_key(m.group(0))])}]", stream)
         raw = self._pipeline(source, target).translate(stream)
-        return _clean(raw)
+        return _clean(_SUPERBLANK_EDGE.sub("", raw) if table is not None else raw)
+
+
+TERMS_FILE = Path(__file__).with_name("justice_terms.json")
+
+
+def _term_key(phrase: str) -> str:
+    return " ".join(phrase.casefold().split())
+
+
+def _escaped(text: str) -> str:
+    return _STREAM_RESERVED.sub(r"\\\1", text)
+
+
+@functools.lru_cache(maxsize=None)
+def _term_table(source: str, target: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    """A pattern for the terms of justice_terms.json in ``source`` (longest first, whole words, any
+    case and spacing) and each one's rendering in ``target``; None when the table has none."""
+    renderings: dict[str, str] = {}
+    for entry in json.loads(TERMS_FILE.read_text(encoding="utf-8"))["terms"]:
+        if entry.get(source) and entry.get(target):
+            for form in entry[source]:
+                renderings.setdefault(_term_key(form), entry[target][0])
+    if not renderings:
+        return None
+    forms = sorted(renderings, key=len, reverse=True)
+    alternatives = "|".join(r"\s+".join(re.escape(_escaped(word)) for word in form.split()) for form in forms)
+    return re.compile(rf"(?<![\w\\])(?:{alternatives})(?!\w)", re.IGNORECASE), renderings
 
 
 def _clean(raw: str) -> str:

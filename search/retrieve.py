@@ -298,7 +298,7 @@ class Searcher:
             return MachineTranslation(hit.text, source, target, engine="none (same language)")
         if self.translator is None:
             self.translator = Translator()
-        return self.translator.translate_passage(hit.text, source, target)
+        return self.translator.translate_passage(hit.text, source, target, terms=True)
 
     def document_text(self, document_id: int) -> str:
         """The whole page, section or commitment a hit comes from (for a "show source" view)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -199,3 +200,24 @@ def test_members_named_in_another_language_come_back_in_the_records_english_spel
     # The other versions keep the engine's own rendering of the name.
     spanish = next(v.text for v in analyser.analyse("free legal aid in Kenya").versions if v.language == "es")
     assert "Xkq" not in spanish
+
+
+@needs_apertium
+def test_a_questions_justice_terms_are_translated_as_the_term_table_has_them(translator):
+    """Found by the session-14 audit: the French interface's own example question, "Quels pays ont étendu
+    l'aide juridictionnelle gratuite ?", became "help juridictionnelle" in English and "ayuda
+    juridictionnelle" in Spanish (the engine lacks the word), so it found foreign aid, not legal aid."""
+    from indexer.translation import TERMS_FILE
+
+    question = "Quels pays ont étendu l'aide juridictionnelle gratuite ?"
+    assert "juridictionnelle" in translator.translate(question, "fr", "en")  # the engine alone
+    versions = question_versions(question, ("en", "es", "fr"), translator)
+    assert "legal aid" in versions["en"] and "asistencia jurídica gratuita" in versions["es"]
+    assert "juridictionnelle" not in versions["en"] + versions["es"]
+    # any case and spacing, through Spanish too, and a literal bracket of the question kept
+    english = translator.translate("Which countries cut  Court Fees [sic]?", "en", "fr", terms=True)
+    assert "frais de justice" in english and "[sic]" in english
+    # passages are read as the engine gives them unless asked (the index's renderings do not change)
+    assert translator.translate("court fees", "en", "es") != translator.translate("court fees", "en", "es", terms=True)
+    table = json.loads(TERMS_FILE.read_text(encoding="utf-8"))
+    assert table["about"] and all(set(entry) == {"en", "es", "fr"} for entry in table["terms"])
