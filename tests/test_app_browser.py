@@ -501,6 +501,8 @@ def test_the_app_in_spanish_then_french_with_the_note_in_spanish(site, browser):
         assert page.locator("#result-1 button.jx-pin-btn").inner_text() == "Ajouté ✓"  # still in the basket
         assert page.get_by_role("tab", name="Panier de preuves (1)").count() == 1
         assert [c["citation"] for c in cards(page)] == [c["citation"] for c in found]
+        # the page says its language for screen readers and hyphenation (Gradio set the browser's)
+        assert page.evaluate("document.documentElement.lang") == "fr"
     finally:
         ctx.close()
 
@@ -512,6 +514,7 @@ def test_the_ui_parameter_chooses_the_language(site, page):
     page.wait_for_function("() => (document.querySelector('#jx-results .jx-count') || {}).textContent"
                            "?.includes('uniquement Langue : Anglais')")
     assert page.locator("#jx-results article.jx-hit").count() >= 1
+    assert page.evaluate("document.documentElement.lang") == "fr"
     page.get_by_role("tab", name="État de l’index").click()
     status = page.locator("#jx-status").inner_text()
     assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)

@@ -100,6 +100,7 @@ UPDATE_URL_JS = """
 # shared link keeps it.
 UI_URL_JS = """
 (lang) => {
+  document.documentElement.lang = lang;  // for screen readers and hyphenation (Gradio sets the browser's)
   const url = new URL(window.location.href);
   if (url.searchParams.get("ui") !== lang) {
     url.searchParams.set("ui", lang);
@@ -116,13 +117,18 @@ UI_URL_JS = """
 UI_ON_OPEN_JS = """
 (current) => {
   const speaks = %s;
-  const asked = (new URLSearchParams(window.location.search).get("ui") || "").trim().toLowerCase().slice(0, 2);
-  if (speaks.includes(asked)) return asked;
-  for (const tag of navigator.languages || []) {
-    const code = tag.trim().toLowerCase().slice(0, 2);
-    if (speaks.includes(code)) return code;
-  }
-  return current;
+  const chosen = () => {
+    const asked = (new URLSearchParams(window.location.search).get("ui") || "").trim().toLowerCase().slice(0, 2);
+    if (speaks.includes(asked)) return asked;
+    for (const tag of navigator.languages || []) {
+      const code = tag.trim().toLowerCase().slice(0, 2);
+      if (speaks.includes(code)) return code;
+    }
+    return current;
+  };
+  const lang = chosen();
+  document.documentElement.lang = lang;  // the page's language, not the browser's, for screen readers
+  return lang;
 }
 """.replace("%s", json.dumps(list(LANGUAGES)))
 
