@@ -435,13 +435,22 @@ def _cell(value: Any) -> str:
     return text
 
 
-def commitments_csv(rows: Iterable[Any], path: Path | str) -> Path:
-    """``compare()`` rows (CommitmentRow or dicts) as a UTF-8 CSV (with BOM, for Excel)."""
+def commitments_csv(rows: Iterable[Any], path: Path | str, header: Sequence[str] = COMMITMENT_COLUMNS,
+                    value: Callable[[str, Any], Any] | None = None, delimiter: str = ",") -> Path:
+    """``compare()`` rows (CommitmentRow or dicts) as a UTF-8 CSV (with BOM, for Excel).
+
+    The app writes it for its reader: ``header``, the column names in the interface language (in
+    COMMITMENT_COLUMNS' order); ``value(column, cell)``, a cell as the screen shows it (a country or an
+    IRM rating in that language); ``delimiter``, ";" where a spreadsheet's locale writes decimals with
+    a comma (Spanish, French), which is what Excel there splits a CSV on."""
     path = Path(path)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COMMITMENT_COLUMNS)
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(header)
         for row in rows:
             data = row.to_dict() if hasattr(row, "to_dict") else dict(row)
-            writer.writerow([_cell(data.get(name)) for name in COMMITMENT_COLUMNS])
+            cells = [data.get(name) for name in COMMITMENT_COLUMNS]
+            if value is not None:
+                cells = [value(name, cell) for name, cell in zip(COMMITMENT_COLUMNS, cells)]
+            writer.writerow([_cell(cell) for cell in cells])
     return path

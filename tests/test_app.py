@@ -894,3 +894,24 @@ def test_a_note_is_marked_in_its_language_and_its_citations_end_once(tmp_path, t
         "La médiation règle les litiges.", "en", target, via="es"))
     pinned = with_translation(searcher, Pin.from_hit(hit).to_dict(), "fr")
     assert pinned["translation_label"] == "Traduction automatique (en → es → fr, Apertium)"
+
+
+def test_the_comparable_commitments_csv_reads_as_the_table_in_the_readers_language(tmp_path):
+    """Found by the session-14 audit: the Spanish app's CSV had English column names and ratings, and
+    commas that Excel in a Spanish or French locale does not split on."""
+    from search.compare import CommitmentRow
+    from webui.page import _commitments_csv_for
+
+    row = CommitmentRow(country="United States", commitment_id="US0001", year=2022, title="Open court data, now",
+                        lead_institution=None, policy_areas=("Justice", "Open Data"), irm_potential_impact="Minor",
+                        irm_completion="Limited", url="https://example.org/us0001", passage="Courts publish.",
+                        score=1.0)
+    for lang, delimiter, first, values in (("es", ";", "País", ["Estados Unidos", "Menor", "Limitado"]),
+                                           ("fr", ";", "Pays", ["États-Unis", "Mineur", "Limité"]),
+                                           ("en", ",", "country", ["United States", "Minor", "Limited"])):
+        folder = tmp_path / lang
+        folder.mkdir()
+        with _commitments_csv_for(lang, [row], folder).open(encoding="utf-8-sig", newline="") as fh:
+            header, cells = list(csv.reader(fh, delimiter=delimiter))
+        assert header[0] == first and len(header) == len(cells) == 10
+        assert [cells[0], cells[6], cells[7]] == values and cells[3] == "Open court data, now"

@@ -58,6 +58,21 @@ def _sort_key(name: str) -> str:
     return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
+def _commitments_csv_for(lang: str, rows, folder: Path) -> Path:
+    """The comparable commitments as a CSV in the reader's language: column names, countries and IRM
+    ratings as the table shows them, and ';' between cells in Spanish and French (Excel's list separator
+    there); the export's own values in English."""
+    def value(column: str, cell):
+        if column == "country" and cell:
+            return i18n.country_name(lang, cell)
+        if column in ("irm_potential_impact", "irm_completion") and cell:
+            return i18n.value_name(lang, cell)
+        return cell
+
+    return commitments_csv(rows, folder / "comparable-commitments.csv", i18n.text(lang, "csv_headers"),
+                           value if lang != "en" else None, ";" if lang in ("es", "fr") else ",")
+
+
 def _fresh_folder(root: Path, keep_seconds: int = 24 * 3600) -> Path:
     """A new folder under ``root`` for one export; exports older than ``keep_seconds`` are removed."""
     now = time.time()
@@ -179,7 +194,7 @@ class PageHandlers:
                 rows = compare(searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT)
         csv_path = None
         if rows:
-            csv_path = str(commitments_csv(rows, _fresh_folder(self.export_root) / "comparable-commitments.csv"))
+            csv_path = str(_commitments_csv_for(lang, rows, _fresh_folder(self.export_root)))
         return (gr.update(value=render.compare_rows(rows, lang), headers=i18n.text(lang, "compare_headers")),
                 gr.update(value=csv_path, interactive=bool(csv_path)),
                 render.compare_note(question, len(rows) if question else None, lang) + render.compare_chart(rows, lang),
