@@ -74,7 +74,12 @@ class StrictBuildError(IndexerError):
 
 class UnknownFilterValueError(IndexerError):
     """A filter names a value the index does not hold (it would match nothing); the message names
-    each such value with the closest ones the index does hold."""
+    each such value with the closest ones the index does hold. ``unknown``: (filter field, value,
+    suggestions) of each, for an interface that says it in its own language."""
+
+    def __init__(self, message: str, unknown: tuple[tuple[str, str, tuple[str, ...]], ...] = ()) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 class SourcesError(IndexerError):

@@ -60,6 +60,7 @@ class Filters:
         such a filter would return nothing, and the reader would not know why."""
         changes: dict[str, tuple[str, ...]] = {}
         problems: list[str] = []
+        unknown_values: list[tuple[str, str, tuple[str, ...]]] = []
         for name, label in VALUE_FIELDS.items():
             values = getattr(self, name)
             if not values:
@@ -75,9 +76,11 @@ class Filters:
                     shown = sorted(choices, key=str.casefold)[:_LIST_SOME]
                     hint = f" (it holds {len(choices)}: {', '.join(shown)}, ...)"
                 problems.append(f"no {label} '{value}' in this index{hint}")
+                unknown_values.append((name, value, tuple(suggestions)))
             changes[name] = tuple(matched)
         if problems:
-            raise UnknownFilterValueError("; ".join(problems) + ": a filter on it would match nothing.")
+            raise UnknownFilterValueError("; ".join(problems) + ": a filter on it would match nothing.",
+                                          tuple(unknown_values))
         return replace(self, **changes)
 
     def to_query(self) -> dict[str, str]:

@@ -160,3 +160,20 @@ def test_the_app_panel_speaks_the_interface_language():
             "watch_nothing_new", "watch_search_first", "watch_saved", "watch_pick_first", "app_title")
     for lang in ("es", "fr"):
         assert all(text(lang, key, n=2, id="w1") != text("en", key, n=2, id="w1") for key in keys), lang
+
+
+def test_a_saved_search_naming_a_value_the_index_lacks_says_so_in_the_interface_language():
+    """Found by the session-14 audit: saving such a search in the Spanish app answered in English."""
+    import pytest
+
+    from indexer.errors import UnknownFilterValueError
+    from search import Filters
+    from webui.i18n import unknown_values_text
+
+    with pytest.raises(UnknownFilterValueError) as info:
+        Filters(country=("Madridd", "Chile"), region=("Afri",)).matched_to(
+            {"country": ["Madrid, Spain", "Chile"], "region": ["Europe"]})
+    assert info.value.unknown == (("country", "Madridd", ("Madrid, Spain",)), ("region", "Afri", ()))
+    said = unknown_values_text("es", info.value.unknown)
+    assert said.startswith("País o miembro: este índice no contiene «Madridd» (¿quiso decir Madrid, Spain?).")
+    assert "Región: este índice no contiene «Afri»" in said and "index" not in said

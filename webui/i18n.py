@@ -15,7 +15,7 @@ from datetime import datetime
 from search.briefing import NoteWords
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
-           "country_name", "kind_label", "language_name", "page_title", "value_name"]
+           "country_name", "kind_label", "language_name", "page_title", "unknown_values_text", "value_name"]
 
 DEFAULT_LANGUAGE = "en"
 #: Interface languages: code -> the language's own name (for the selector).
@@ -60,6 +60,8 @@ _EN = {
     "years_filter": "Years: {first}-{last} (documents without a year, such as most reports and guides, "
                     "are left out)",
     "ignored_params": "Ignored what this index does not know: {items}.",
+    "unknown_value": "{label}: this index holds no “{value}”, so a filter on it would match nothing.",
+    "unknown_value_suggest": "{label}: this index holds no “{value}” (did you mean {suggestions}?).",
     "pin": "Pin to basket",
     "pinned": "Pinned ✓",
     "open_commitment": "Official commitment page",
@@ -199,6 +201,9 @@ _ES = {
     "years_filter": "Años: {first}-{last} (se excluyen los documentos sin año, como la mayoría de los informes "
                     "y guías)",
     "ignored_params": "Se ignoró lo que este índice no conoce: {items}.",
+    "unknown_value": "{label}: este índice no contiene «{value}», así que un filtro con ese valor no "
+                     "encontraría nada.",
+    "unknown_value_suggest": "{label}: este índice no contiene «{value}» (¿quiso decir {suggestions}?).",
     "pin": "Añadir a la cesta",
     "pinned": "Añadido ✓",
     "open_commitment": "Página oficial del compromiso",
@@ -351,6 +356,8 @@ _FR = {
     "years_filter": "Années : {first}-{last} (les documents sans année, comme la plupart des rapports et des "
                     "guides, sont exclus)",
     "ignored_params": "Ignoré ce que cet index ne connaît pas : {items}.",
+    "unknown_value": "{label} : cet index ne contient pas « {value} », un filtre sur cette valeur ne trouverait rien.",
+    "unknown_value_suggest": "{label} : cet index ne contient pas « {value} » (vouliez-vous dire {suggestions} ?).",
     "pin": "Ajouter au panier",
     "pinned": "Ajouté ✓",
     "open_commitment": "Page officielle de l’engagement",
@@ -544,6 +551,18 @@ def value_name(language: str | None, value: str) -> str:
     """A region or IRM rating as the export gives it ('Substantial') in ``language`` ('Sustancial');
     any other value as it is."""
     return _VALUE_NAMES.get(_known(language), {}).get(value, value)
+
+
+def unknown_values_text(language: str | None, unknown) -> str:
+    """'No country «Madrid» in this index (did you mean «Madrid, Spain»?)' for each (field, value,
+    suggestions) of an UnknownFilterValueError, in ``language``; '' for none."""
+    parts = []
+    for field, value, suggestions in unknown:
+        label = text(language, field) if field in _EN else field
+        names = [country_name(language, s) if field == "country" else s for s in suggestions]
+        key = "unknown_value_suggest" if names else "unknown_value"
+        parts.append(text(language, key, label=label, value=value, suggestions=", ".join(names)))
+    return " ".join(parts)
 
 
 def kind_label(language: str | None, kind: str) -> str:

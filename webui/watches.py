@@ -8,7 +8,7 @@ from html import escape
 
 import gradio as gr
 
-from indexer.errors import IndexerError
+from indexer.errors import IndexerError, UnknownFilterValueError
 from search.watch import APP_READER, WatchNews, add_watch, mark_seen, what_is_new
 
 from . import i18n
@@ -118,6 +118,8 @@ class WatchHandlers:
         try:
             with self.page.live.use() as searcher:
                 saved = add_watch(searcher, query[0], filters_from(*query[1:]), clamp_k(k))
+        except UnknownFilterValueError as exc:
+            return self.panel(lang, i18n.unknown_values_text(lang, exc.unknown) or str(exc))
         except IndexerError as exc:
             return self.panel(lang, str(exc))
         return self.panel(lang, i18n.text(lang, "watch_saved", id=saved.id))
