@@ -680,3 +680,16 @@ def test_titles_read_on_one_line_and_members_in_the_exports_spelling(tmp_path):
     assert {d.provenance.title for d in documents} == {"Mediación en línea"}
     assert title_from_filename(Path("Justicia Abierta - Red Ciudadana.pdf")) == "Justicia Abierta - Red Ciudadana"
     assert title_from_filename(Path("access-to-justice__note.pdf")) == "Access to justice note"
+
+
+def test_a_pdf_titled_from_its_file_name_takes_its_words_as_the_pages_print_them(tmp_path):
+    """Found by the session-14 audit: PDFs without a metadata title were cited as "Iv plan accion" and
+    "Uk ogp national action plan 2013 2015". The words keep their accents and the capitals of a roman
+    numeral or an acronym; a cover set in capitals does not make every word one."""
+    plan = make_pdf(tmp_path / "iv-plan-accion.pdf", ["IV PLAN DE ACCIÓN\n\nEl plan del Estado abierto de Colombia."])
+    assert {d.provenance.title for d in _load(plan).documents} == {"IV plan acción"}
+    uk = make_pdf(tmp_path / "uk-ogp-national-action-plan.pdf",
+                  ["The UK OGP national action plan was written with civil society."])
+    assert {d.provenance.title for d in _load(uk).documents} == {"UK OGP national action plan"}
+    titled = make_pdf(tmp_path / "uk-ogp-note.pdf", ["The UK OGP note."], title="A note on the UK plan")
+    assert {d.provenance.title for d in _load(titled).documents} == {"A note on the UK plan"}

@@ -118,7 +118,9 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         labels = [None] * page_count
         for index, number in zip(order, printed):
             labels[index] = number
-    title = _checked_title(metadata_title, [body for body, _ in pages[:2]], path.stem) or title_from_filename(path)
+    first_pages = [body for body, _ in pages[:2]]
+    title = _checked_title(metadata_title, first_pages, path.stem) or _name_as_printed(title_from_filename(path),
+                                                                                      first_pages)
     documents: list[Document] = []
     for index, (body, running) in zip(order, pages):
         metadata = {} if labels[index] else {PAGE_LABEL: "physical"}  # /PageLabels may give ""
@@ -464,6 +466,42 @@ def _checked_title(title: str | None, first_pages: list[str], file_name: str = "
     if _folded(title) in _folded(" ".join(first_pages)) or _letters_and_digits(title) == _letters_and_digits(file_name):
         return title
     return heading
+
+
+_ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$", re.I)
+_PRINTED_WORD = re.compile(r"[^\W_]+")
+
+
+def _name_as_printed(name: str, first_pages: list[str]) -> str:
+    """A title made from the file name ("Iv plan accion", "Uk ogp national action plan 2013 2015") with
+    each word as the first pages print it: accents back ("acción"), and capitals for a roman numeral
+    or for a word the pages print in capitals inside a line that is not all capitals (an acronym:
+    "UK", "OGP"; a cover's "PLAN DE ACCIÓN" is only set in capitals)."""
+    printed: dict[str, str] = {}
+    acronyms: set[str] = set()
+    for line in "\n".join(first_pages).split("\n"):
+        mixed = any(ch.islower() for ch in line)
+        for word in _PRINTED_WORD.findall(line):
+            key = _unaccented(word)
+            printed.setdefault(key, word)
+            if mixed and len(word) > 1 and word.isupper():
+                acronyms.add(key)
+    words = []
+    for index, word in enumerate(name.split()):
+        key = _unaccented(word)
+        form = printed.get(key, word)
+        if _ROMAN.match(word) or key in acronyms:
+            form = form.upper()
+        else:
+            form = form.lower()
+            if index == 0:
+                form = form[:1].upper() + form[1:]
+        words.append(form if _unaccented(form) == key else word)
+    return " ".join(words)
+
+
+def _unaccented(word: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
 
 
 def _first_heading(text: str) -> str | None:
