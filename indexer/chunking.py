@@ -34,8 +34,8 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #:    kept as page metadata, footnotes and tables apart;
 #: 8: a PDF page laid out one word per line read as running text;
 #: 9: a tracker's record is headed by the records its dotted id sits under;
-#: 10: a record's member spelt the export's way, its title on one line, and a close call on a passage's
-#:     language settled by its file.
+#: 10: a record's member spelt the export's way, its title on one line (a PDF's from its file name as its
+#:     pages print the words), and a close call on a passage's language settled by its file.
 CHUNKER_VERSION = 10
 
 
