@@ -474,29 +474,30 @@ _PRINTED_WORD = re.compile(r"[^\W_]+")
 
 def _name_as_printed(name: str, first_pages: list[str]) -> str:
     """A title made from the file name ("Iv plan accion", "Uk ogp national action plan 2013 2015") with
-    each word as the first pages print it: accents back ("acción"), and capitals for a roman numeral
-    or for a word the pages print in capitals inside a line that is not all capitals (an acronym:
-    "UK", "OGP"; a cover's "PLAN DE ACCIÓN" is only set in capitals)."""
+    each word as the first pages print it: accents back ("acción"), and, for a word the file name
+    writes in lower case, capitals for a roman numeral or for a word the pages print in capitals
+    inside a line that is not all capitals (an acronym: "UK", "OGP"; a cover's "PLAN DE ACCIÓN" is
+    only set in capitals). A word the file name capitalises keeps its capitals."""
     printed: dict[str, str] = {}
     acronyms: set[str] = set()
     for line in "\n".join(first_pages).split("\n"):
         mixed = any(ch.islower() for ch in line)
         for word in _PRINTED_WORD.findall(line):
             key = _unaccented(word)
-            printed.setdefault(key, word)
+            if len(word) == len(key):  # accents as single characters, so they can be put back in place
+                printed.setdefault(key, word)
             if mixed and len(word) > 1 and word.isupper():
                 acronyms.add(key)
     words = []
     for index, word in enumerate(name.split()):
         key = _unaccented(word)
-        form = printed.get(key, word)
-        if _ROMAN.match(word) or key in acronyms:
-            form = form.upper()
-        else:
-            form = form.lower()
-            if index == 0:
-                form = form[:1].upper() + form[1:]
-        words.append(form if _unaccented(form) == key else word)
+        form = printed.get(key)
+        if form is not None and len(form) == len(word):  # the word's own case, the page's accents
+            word = "".join(p.upper() if w.isupper() else p.lower() for w, p in zip(word, form))
+        lower = word[1:].islower() and (index > 0 and word[0].islower() or index == 0)
+        if lower and (_ROMAN.match(word) or key in acronyms):
+            word = word.upper()
+        words.append(word)
     return " ".join(words)
 
 
