@@ -104,14 +104,28 @@ def citation_label(p: Provenance, part: str | None = None) -> str:
     for a page that prints no number, '..., read by OCR' for a scanned page, and
     'MK0164, North Macedonia, 2018: Title' for a commitment; ``part`` is the numbered part of the
     page the passage sits under (search.places.part_of)."""
+    title = _cited_title(p.title)
     if p.kind == "commitment":
         parts = [p.commitment_id or "commitment", p.country, str(p.year) if p.year else None]
         head = ", ".join(x for x in parts if x)
-        label = f"{head}: {p.title}" if p.title else head
+        label = f"{head}: {title}" if title else head
     else:
-        label = ", ".join(x for x in (p.title, citation_place(p, part)) if x)
+        label = ", ".join(x for x in (title, citation_place(p, part)) if x)
     facts = _cited_facts(p)
     return f"{label} ({facts})" if facts else label
+
+
+#: A title longer than this is cut at a word, with an ellipsis, in a citation: some records' titles are
+#: their whole text (an export commitment's title runs to 1,125 characters, a tracker page's is its
+#: sub-commitment), and a citation must fit a line or two of a card, a footnote or a note's list.
+_CITED_TITLE_CHARS = 160
+
+
+def _cited_title(title: str) -> str:
+    if len(title) <= _CITED_TITLE_CHARS:
+        return title
+    cut = title[:_CITED_TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:.-–—")
+    return f"{cut} …"
 
 
 def citation_place(p: Provenance, part: str | None = None) -> str | None:

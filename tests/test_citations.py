@@ -186,3 +186,18 @@ def test_a_web_page_title_counts_without_its_site_name():
     p = Provenance(source="g.html", kind="guide", title="Open Justice | OGP Guides", section="Open Justice > Courts")
     assert citation_label(p) == "Open Justice | OGP Guides, § Courts"
     assert citation_label(dataclasses.replace(p, section="Open > Courts")) == "Open Justice | OGP Guides, § Open > Courts"
+
+
+def test_a_title_as_long_as_a_passage_is_cut_in_the_citation():
+    """Some records' titles are their whole text (an export commitment's runs to 1,125 characters): the
+    citation cuts it at a word with an ellipsis; a title of ordinary length is cited whole."""
+    long_title = ("To strengthen transparency about expected contract opportunities and accessibility of the "
+                  "procurement process the government will publish a forecast of every contract above the "
+                  "threshold each quarter, with the buyer, the value and the planned date of the tender")
+    p = Provenance(source="c.csv", kind="commitment", title=long_title, commitment_id="US0001",
+                   country="United States", year=2022)
+    cited = citation_label(p)
+    assert cited.startswith("US0001, United States, 2022: To strengthen transparency") and cited.endswith(" …")
+    assert len(cited) < 200 and long_title[:150] in cited
+    short = Provenance(source="a.pdf", kind="report", title="Free Legal Aid: A Guidance Note", page=1, page_label="1")
+    assert citation_label(short) == "Free Legal Aid: A Guidance Note, p. 1"
