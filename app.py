@@ -258,7 +258,7 @@ def _layout(facets: dict[str, list], title: str, status_html: str) -> dict[str, 
             ui["compare_df"] = gr.Dataframe(
                 headers=t("compare_headers"), value=[], interactive=False, wrap=True, elem_id="jx-compare",
                 datatype=["str", "str", "number", "str", "str", "str", "str", "str", "markdown"],
-                column_widths=["10%", "10%", "6%", "20%", "14%", "15%", "9%", "9%", "7%"])
+                column_widths=["9%", "10%", "6%", "18%", "13%", "13%", "12%", "11%", "8%"])
             ui["compare_csv"] = gr.DownloadButton(t("download_csv"), value=None, interactive=False,
                                                   elem_id="jx-compare-csv")
         with gr.Tab(t("tab_basket", n=0), id="basket", elem_id="jx-tab-basket") as ui["tab_basket"]:

@@ -628,6 +628,8 @@ def test_regions_and_irm_ratings_are_named_in_the_interface_language():
     chart = render.compare_chart([row], language="fr")
     assert "Achevé" in chart and 'data-completion="Complete"' in chart and ">Complete<" not in chart
     assert render.compare_rows([row], language="fr")[0][6:8] == ["Modéré", "Achevé"]
+    assert render.compare_rows([row], language="fr")[0][0] == "Chili" and ">Chili<" in chart
+    assert 'data-country="Chile"' in chart  # the value stays the export's
     assert render.describe_filters(Filters(region=("Americas",)), "es") == "Región: Américas"
 
 

@@ -243,7 +243,7 @@ def compare_rows(rows: Sequence[Any], language: str = "en") -> list[list[Any]]:
     for r in rows:
         url = safe_url(r.url)
         link = f"[{text(language, 'official_page')}]({url.replace('(', '%28').replace(')', '%29')})" if url else ""
-        country = r.country or ""
+        country = country_name(language, r.country or "")
         if r.country != previous:
             country = f"{country} ({counts[r.country]})" if counts[r.country] > 1 and country else country
         elif country:
@@ -300,9 +300,10 @@ def compare_chart(rows: Sequence[Any], language: str = "en") -> str:
     for i, (country, bar) in enumerate(by_country.items()):
         y = top + i * row_h
         total = sum(bar.values())
-        shown = country if len(country) <= 28 else country[:27] + "…"
+        named = country_name(language, country) if country != "—" else country
+        shown = named if len(named) <= 28 else named[:27] + "…"
         parts.append(f'<g class="jx-bar" data-country="{_e(country)}" data-count="{total}">'
-                     f'<title>{_e(country)}: {_e(text(language, "chart_count", n=total))}</title>'
+                     f'<title>{_e(named)}: {_e(text(language, "chart_count", n=total))}</title>'
                      f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end">{_e(shown)}</text>')
         x = float(label_w)
         for value in [*values, *others]:
@@ -311,7 +312,7 @@ def compare_chart(rows: Sequence[Any], language: str = "en") -> str:
                 continue
             width = bar_w * n / most
             parts.append(f'<rect x="{x:.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 7}" '
-                         f'fill="{colours[value]}" data-completion="{_e(value)}"><title>{_e(country)}: '
+                         f'fill="{colours[value]}" data-completion="{_e(value)}"><title>{_e(named)}: '
                          f'{_e(value_name(language, value) or text(language, "chart_no_irm"))} ({n})</title></rect>')
             x += width
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 16}">{total}</text></g>')
