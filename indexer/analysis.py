@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "detect_languages", "fold", "keyword_terms", "matching_stems",
+__all__ = ["ANALYZER_VERSION", "STEMMER_LANGUAGES", "detect_language", "detect_languages", "language_identifier", "fold", "keyword_terms", "matching_stems",
            "matching_stems_in_spans", "query_terms", "split_words"]
 
 #: Changes whenever a text's terms change; an index built with another version is rebuilt
@@ -191,20 +191,32 @@ _CLOSE_CALL = 0.5
 #: ... and a close call goes to the text's file's language, else to one of these (the languages the
 #: product translates between), else to the detector's first choice.
 _PREFERRED_LANGUAGES = ("en", "es", "fr", "pt")
-_identifier_lock = threading.Lock()
-_identifier = None
+#: A language identifier for each set of languages asked for (() for all of them), made once:
+#: restricting one copies the model's tables, and identifiers used side by side must not restrict
+#: one another's.
+_identifiers: dict[tuple[str, ...], object] = {}
+_identifiers_lock = threading.Lock()
+
+
+def language_identifier(languages: tuple[str, ...] = ()):
+    """py3langid's identifier, with probabilities that sum to one, restricted to ``languages`` when given."""
+    identifier = _identifiers.get(languages)
+    if identifier is None:
+        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+        with _identifiers_lock:
+            identifier = _identifiers.get(languages)
+            if identifier is None:
+                identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+                if languages:
+                    identifier.set_languages(list(languages))
+                _identifiers[languages] = identifier
+    return identifier
 
 
 def _language_ranking(text: str) -> list[tuple[str, float]]:
     """The detector's languages for ``text``, likeliest first, with probabilities that sum to one."""
-    global _identifier
-    if _identifier is None:
-        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-        with _identifier_lock:
-            if _identifier is None:
-                _identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    return [(code, float(p)) for code, p in _identifier.rank(text)]
+    return [(code, float(p)) for code, p in language_identifier().rank(text)]
 
 
 def detect_languages(texts: Sequence[str]) -> list[str]:

@@ -32,6 +32,7 @@ __all__ = [
     "briefing_markdown",
     "briefing_docx",
     "NoteWords",
+    "NOTE_WORDS",
     "commitments_csv",
     "COMMITMENT_COLUMNS",
 ]
@@ -128,6 +129,8 @@ class NoteWords:
 
 
 ENGLISH_NOTE = NoteWords()
+#: The fields of NoteWords that are the note's words (a language supplies them), not its settings.
+NOTE_WORDS = tuple(f.name for f in fields(NoteWords) if f.name not in ("language_tag", "format_date"))
 
 
 def as_pin(record: Any) -> Pin:

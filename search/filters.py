@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from indexer.analysis import fold
 from indexer.errors import IndexerError, UnknownFilterValueError
 
-__all__ = ["Filters", "LANGUAGE_NAMES", "LANGUAGE_OTHER_NAMES", "match_known", "parse_year_range"]
+__all__ = ["Filters", "LANGUAGE_NAMES", "LANGUAGE_OTHER_NAMES", "comparable", "match_known", "parse_year_range"]
 
 #: Other names of the languages the tool translates between, in Spanish and French (accepted by --lang).
 LANGUAGE_OTHER_NAMES = {"inglés": "en", "anglais": "en", "español": "es", "castellano": "es", "espagnol": "es",
@@ -123,7 +123,7 @@ def parse_year_range(text: str) -> tuple[int | None, int | None]:
     return first, last
 
 
-def _comparable(value: str) -> str:
+def comparable(value: str) -> str:
     """A value as compared with the index's: lower case, no accents, straight apostrophes, single spaces."""
     return " ".join(fold(value.replace("\u2019", "'").replace("\u2018", "'")).split())
 
@@ -136,7 +136,7 @@ def _rejoined(values: list[str], forms: Mapping[str, str]) -> list[str]:
     while i < len(values):
         for width in (3, 2):
             joined = ", ".join(v.strip() for v in values[i:i + width])
-            if i + width <= len(values) and _comparable(joined) in forms:
+            if i + width <= len(values) and comparable(joined) in forms:
                 out.append(joined)
                 i += width
                 break
@@ -150,17 +150,17 @@ def match_known(values: Iterable[str], known: Iterable[str], aliases: Mapping[st
                 ) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """``values`` mapped onto ``known`` (case, accents, spacing and apostrophes aside; ``aliases``
     maps other names onto known values): (matched, [(unknown value, up to three suggestions)])."""
-    by_form = {_comparable(str(k)): str(k) for k in known}
+    by_form = {comparable(str(k)): str(k) for k in known}
     for alias, target in (aliases or {}).items():
-        if _comparable(target) in by_form:
-            by_form.setdefault(_comparable(alias), by_form[_comparable(target)])
+        if comparable(target) in by_form:
+            by_form.setdefault(comparable(alias), by_form[comparable(target)])
     matched: list[str] = []
     unknown: list[tuple[str, list[str]]] = []
     for value in _rejoined([str(v) for v in values], by_form):
         value = value.strip()
         if not value:
             continue
-        form = _comparable(value)
+        form = comparable(value)
         hit = by_form.get(form)
         if hit is not None:
             if hit not in matched:

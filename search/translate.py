@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 
+from indexer.analysis import language_identifier
 from indexer.errors import TranslationError, UnknownLanguageError
 from indexer.translation import INSTALL_HINT, MachineTranslation, Translator
 
@@ -47,12 +47,6 @@ def translations(translator: Translator, text: str, source: str, targets: list[s
 #: The languages Apertium's installed pairs connect (through Spanish where there is no direct pair).
 TRANSLATABLE = ("en", "es", "fr", "pt")
 _QUESTION_LANGUAGES = TRANSLATABLE
-#: A language identifier restricted to each set of languages asked for, made once: restricting
-#: one copies the model's tables, which was done again for every question, and searches answered
-#: side by side must not restrict one another's.
-_identifiers: dict[tuple[str, ...], object] = {}
-_identifiers_lock = threading.Lock()
-
 
 def detect_question_language(text: str, default: str = "en", languages: tuple[str, ...] = _QUESTION_LANGUAGES) -> str:
     """Language of a question among ``languages``; ``default`` unless the evidence is clear.
@@ -63,18 +57,7 @@ def detect_question_language(text: str, default: str = "en", languages: tuple[st
     words = re.findall(r"\w+", text)
     if not words:
         return default
-    key = tuple(languages)
-    identifier = _identifiers.get(key)
-    if identifier is None:
-        from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-        with _identifiers_lock:
-            identifier = _identifiers.get(key)
-            if identifier is None:
-                identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-                identifier.set_languages(list(key))
-                _identifiers[key] = identifier
-    language, probability = identifier.classify(text)
+    language, probability = language_identifier(tuple(languages)).classify(text)
     needed = 0.9 if len(words) <= 4 else 0.7
     return language if probability >= needed else default
 

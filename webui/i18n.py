@@ -8,11 +8,11 @@ Accept-Language header, else English (``lang`` is already the shared-search lang
 from __future__ import annotations
 
 import functools
-import unicodedata
 from dataclasses import asdict
 from datetime import datetime
 
-from search.briefing import NoteWords
+from search.briefing import NOTE_WORDS, NoteWords
+from search.filters import comparable
 
 __all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
            "country_name", "kind_label", "language_name", "page_title", "unknown_values_text", "value_name"]
@@ -472,8 +472,7 @@ _FR = {
 }
 
 # A briefing note's own words in English are search.briefing's defaults (webui/notes.py).
-_EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items()
-            if name not in ("language_tag", "format_date")})
+_EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items() if name in NOTE_WORDS})
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
 
@@ -518,33 +517,31 @@ _VALUE_NAMES = {
 def _member_codes() -> dict[str, str]:
     """A member in the export's spelling -> its CLDR territory code ("Slovak Republic" -> "SK"), for
     the members CLDR names (a city or a state, "Madrid, Spain", has none)."""
-    from babel import Locale
-
     from indexer.countries import canonical_country
 
     codes: dict[str, str] = {}
-    for code, name in Locale("en").territories.items():
+    for code, name in _cldr("en").territories.items():
         if code.isalpha():  # "001" and the like are regions of the world, not members
             for spelling in (name, canonical_country(name.replace("’", "'"))):
-                codes.setdefault(_folded(spelling), code)
+                codes.setdefault(comparable(spelling), code)
     return codes
 
 
-def _folded(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKD", name.replace("’", "'")).encode("ascii", "ignore")
-                    .decode().lower().split())
+@functools.lru_cache(maxsize=None)
+def _cldr(language: str):
+    """CLDR's data for ``language`` (a babel Locale), made once: cards and filter lists ask it for a
+    name on every render."""
+    from babel import Locale
+
+    return Locale(language)
 
 
 def country_name(language: str | None, member: str) -> str:
     """A member as the export spells it ("United States") in ``language`` ("Estados Unidos", "États-Unis"),
     from CLDR; a member CLDR does not name, or any name in English, as it is."""
     language = _known(language)
-    code = _member_codes().get(_folded(member)) if language != "en" and member else None
-    if code is None:
-        return member
-    from babel import Locale
-
-    return Locale(language).territories.get(code, member)
+    code = _member_codes().get(comparable(member)) if language != "en" and member else None
+    return member if code is None else _cldr(language).territories.get(code, member)
 
 
 def value_name(language: str | None, value: str) -> str:
@@ -575,9 +572,7 @@ def language_name(language: str | None, code: str) -> str:
     table lacks by its CLDR name ('la' -> 'Latín'), else the code."""
     if f"lang.{code}" in _EN:
         return text(language, f"lang.{code}")
-    from babel import Locale
-
-    name = Locale(_known(language)).languages.get(code)
+    name = _cldr(_known(language)).languages.get(code)
     return name[:1].upper() + name[1:] if name else code
 
 

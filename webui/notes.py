@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from search.briefing import NoteWords, briefing_docx, briefing_markdown
+from search.briefing import NOTE_WORDS, NoteWords, briefing_docx, briefing_markdown
 
 from .i18n import format_datetime, text
 
@@ -22,8 +22,7 @@ _LANGUAGE_TAGS = {"en": "en-GB", "es": "es-ES", "fr": "fr-FR"}
 def note_words(lang: str) -> NoteWords:
     """The note's own words (headings, lead line, the Sources list's words) in ``lang``, its language
     for Word and its dates in the interface's form ('4 de marzo de 2026, 09:15 UTC')."""
-    words = {name: text(lang, f"note.{name}") for name, kind in NoteWords.__dataclass_fields__.items()
-             if name not in ("language_tag", "format_date")}
+    words = {name: text(lang, f"note.{name}") for name in NOTE_WORDS}
     return NoteWords(**words, language_tag=_LANGUAGE_TAGS.get(lang, "en-GB"),
                      format_date=None if lang not in _LANGUAGE_TAGS or lang == "en" else partial(format_datetime, lang))
 

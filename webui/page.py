@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-import unicodedata
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +17,7 @@ from gradio.data_classes import FileData
 from indexer.errors import IndexerError
 from search import LiveSearcher, Searcher, compare
 from search.briefing import Pin, commitments_csv
+from search.filters import comparable
 
 from . import i18n, render
 from .notes import localised_docx, localised_markdown
@@ -50,12 +50,8 @@ def filter_choices(lang: str, facets: dict[str, list], field: str) -> list:
     if field == "region":
         return [(i18n.value_name(lang, r), r) for r in facets["region"]]
     if field == "country":  # sorted as the reader reads them: "Estados Unidos" under E
-        return sorted(((i18n.country_name(lang, c), c) for c in facets["country"]), key=lambda p: _sort_key(p[0]))
+        return sorted(((i18n.country_name(lang, c), c) for c in facets["country"]), key=lambda p: comparable(p[0]))
     return facets[field]
-
-
-def _sort_key(name: str) -> str:
-    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 def _commitments_csv_for(lang: str, rows, folder: Path) -> Path:

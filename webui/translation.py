@@ -79,9 +79,8 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
         return {"error": i18n.text(target, "translate_unknown_language")}, 422
     except TranslationError:
         return {"error": i18n.text(target, "translate_unavailable"), "install": INSTALL_HINT}, 503
-    via = getattr(translation, "via", None)
-    if via:
-        name = i18n.language_name(target, via)
+    if translation.via:
+        name = i18n.language_name(target, translation.via)
         label = i18n.text(target, "machine_translation_via", path=translation.path, engine=translation.engine,
                           via=name if target == "en" else name.lower())
     else:

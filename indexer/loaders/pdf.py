@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from ..analysis import detect_language
+from ..analysis import detect_language, fold
 from ..headings import is_part_heading
 from ..errors import LoaderError
 from ..records import NOTES_SECTION, PAGE_LABEL_KEY, READ_BY_KEY, RUNNING_LINES_KEY, Document, Provenance
@@ -483,14 +483,14 @@ def _name_as_printed(name: str, first_pages: list[str]) -> str:
     for line in "\n".join(first_pages).split("\n"):
         mixed = any(ch.islower() for ch in line)
         for word in _PRINTED_WORD.findall(line):
-            key = _unaccented(word)
+            key = fold(word)
             if len(word) == len(key):  # accents as single characters, so they can be put back in place
                 printed.setdefault(key, word)
             if mixed and len(word) > 1 and word.isupper():
                 acronyms.add(key)
     words = []
     for index, word in enumerate(name.split()):
-        key = _unaccented(word)
+        key = fold(word)
         form = printed.get(key)
         if form is not None and len(form) == len(word):  # the word's own case, the page's accents
             word = "".join(p.upper() if w.isupper() else p.lower() for w, p in zip(word, form))
@@ -499,10 +499,6 @@ def _name_as_printed(name: str, first_pages: list[str]) -> str:
             word = word.upper()
         words.append(word)
     return " ".join(words)
-
-
-def _unaccented(word: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKD", word.casefold()) if not unicodedata.combining(ch))
 
 
 def _first_heading(text: str) -> str | None:
