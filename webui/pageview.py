@@ -337,7 +337,8 @@ def page_route(corpus_dir: Path, allowed: AllowedSources, document_text, cache_d
         pdf = pypdfium2.PdfDocument(str(path))
         try:
             if not 1 <= page <= len(pdf):
-                words = labels_for(reader_language(request)).get("page_count", "This PDF has no such page (it has {n}).")
+                words = labels_for(reader_language(request)).get("page_count",
+                                                                 "This PDF has no such page (it has {n}).")
                 return PlainTextResponse(words.format(n=len(pdf)), status_code=404)
             pdf_page = pdf[page - 1]
             scale = zoom * _RENDER_FACTOR * 96 / 72
