@@ -202,6 +202,7 @@ class SearchApp(gr.Blocks):
         app_kwargs["routes"] = [*self.extra_routes, *(app_kwargs.get("routes") or [])]
         kwargs.setdefault("css", CSS + TRANSLATION_CSS + SOURCE_CSS)
         kwargs.setdefault("footer_links", ["settings"])
+        kwargs.setdefault("i18n", gr.I18n(**i18n.GRADIO_STRINGS))
         return super().launch(*args, app_kwargs=app_kwargs, **kwargs)
 
     def close(self, *args: Any, **kwargs: Any) -> None:

@@ -519,6 +519,40 @@ def test_the_ui_parameter_chooses_the_language(site, page):
     status = page.locator("#jx-status").inner_text()
     assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)
 
+# Every text the page's screen-reader status region announces, in order.
+_RECORD_ANNOUNCEMENTS_JS = """
+window.__announced = [];
+new MutationObserver(() => {
+  for (const region of document.querySelectorAll('[role=status][aria-live]')) {
+    const text = region.textContent.trim();
+    if (text && window.__announced[window.__announced.length - 1] !== text) window.__announced.push(text);
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+def test_a_screen_reader_hears_words_not_gradio_keys(site, browser):
+    """Gradio announces the end of every search in a status region; its bundled translations lack the
+    word, so a reader heard "common.complete". The app supplies it in the browser's language."""
+    url, _ = site
+    for locale, done in (("es-ES", "Listo"), ("fr-FR", "Terminé"), ("en-US", "Done")):
+        ctx = browser.new_context(locale=locale)
+        try:
+            ctx.set_default_timeout(TIMEOUT)
+            page = ctx.new_page()
+            page.add_init_script(_RECORD_ANNOUNCEMENTS_JS)
+            page.goto(url)
+            page.locator("#jx-question textarea").fill("free legal aid")
+            page.locator("#jx-question textarea").press("Enter")
+            page.wait_for_function("() => window.__announced.length > 0")
+            page.locator("#jx-results article.jx-hit").first.wait_for()
+            page.wait_for_function(f"() => window.__announced.includes({done!r})", timeout=10_000)
+            announced = page.evaluate("window.__announced")
+            assert not [t for t in announced if re.fullmatch(r"[a-z_]+\.[a-z_]+", t)], (locale, announced)
+        finally:
+            ctx.close()
+
+
 
 # Every count line the results panel shows, in order, from the moment the page opens.
 _RECORD_COUNTS_JS = """

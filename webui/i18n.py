@@ -14,7 +14,7 @@ from datetime import datetime
 from search.briefing import NOTE_WORDS, NoteWords
 from search.filters import comparable
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "text", "choose_language", "format_number", "format_datetime",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "GRADIO_STRINGS", "text", "choose_language", "format_number", "format_datetime",
            "country_name", "kind_label", "language_name", "page_title", "unknown_values_text", "value_name"]
 
 DEFAULT_LANGUAGE = "en"
@@ -475,6 +475,15 @@ _FR = {
 _EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items() if name in NOTE_WORDS})
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
+
+#: Words Gradio's own page announces to screen readers that its bundled translations lack: without
+#: them a reader hears the raw key ("common.complete") after every search. Gradio picks these by the
+#: browser's language, not by the app's selector (gr.I18n, passed to launch()).
+GRADIO_STRINGS = {
+    "en": {"common.complete": "Done", "status.queue_position": "In queue: {position} of {size}"},
+    "es": {"common.complete": "Listo", "status.queue_position": "En cola: {position} de {size}"},
+    "fr": {"common.complete": "Terminé", "status.queue_position": "En file d'attente : {position} sur {size}"},
+}
 
 _MONTHS = {
     "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
