@@ -35,8 +35,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #: 8: a PDF page laid out one word per line read as running text;
 #: 9: a tracker's record is headed by the records its dotted id sits under;
 #: 10: a record's member spelt the export's way, its title on one line (a PDF's from its file name as its
-#:     pages print the words), and a close call on a passage's language settled by its file.
-CHUNKER_VERSION = 10
+#:     pages print the words), and a close call on a passage's language settled by its file;
+#: 11: a PDF whose metadata title is its authoring tool's ("PowerPoint Presentation") titled from its file name.
+CHUNKER_VERSION = 11
 
 
 class Tokenizer(Protocol):

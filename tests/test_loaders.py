@@ -61,6 +61,13 @@ def test_pdf_without_useful_title_falls_back_to_file_name(tmp_path):
     assert _load(pdf).documents[0].provenance.title == "Court data note"
 
 
+@pytest.mark.parametrize("tool_title", ["PowerPoint Presentation", "Presentación de PowerPoint",
+                                        "Présentation PowerPoint", "Sin título", "Documento1"])
+def test_a_pdf_titled_by_its_authoring_tool_takes_its_file_name(tmp_path, tool_title):
+    pdf = make_pdf(tmp_path / "crime-in-england.pdf", PAGES[:1], title=tool_title)
+    assert _load(pdf).documents[0].provenance.title == "Crime in england"
+
+
 def test_pdf_page_labels_come_from_the_page_labels_tree(tmp_path):
     from pypdf import PdfWriter
     from pypdf.constants import PageLabelStyle

@@ -25,7 +25,11 @@ __all__ = ["NOTES", "PAGE_LABEL", "READ_BY", "RUNNING_LINES", "clean_pdf_text", 
 # pypdf logs every recoverable oddity of real-world PDFs; the build reports what matters itself.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
-_USELESS_TITLES = re.compile(r"^(untitled|microsoft word|document\d*|slide \d+)\b", re.I)
+#: Metadata titles an authoring tool writes for itself, not the document's: Word's and PowerPoint's
+#: defaults (in English, Spanish and French), "Untitled", "Document1", "Slide 1".
+_USELESS_TITLES = re.compile(
+    r"^(untitled|sans titre|sin t[ií]tulo|microsoft (word|powerpoint)|document\d*|documento\d*|slide \d+|"
+    r"powerpoint presentation|presentaci[oó]n de powerpoint|pr[ée]sentation powerpoint)\b", re.I)
 
 
 def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[list[Document], list[str]]:
