@@ -191,6 +191,10 @@ _CLOSE_CALL = 0.5
 #: ... and a close call goes to the text's file's language, else to one of these (the languages the
 #: product translates between), else to the detector's first choice.
 _PREFERRED_LANGUAGES = ("en", "es", "fr", "pt")
+#: A text shorter than this (a cover's title line, a list of places and years) whose first choice is
+#: none of those takes its file's language when that is one of them, close call or not: on so few
+#: words, names and numbers, the detector's choice of Extremaduran or Nigerian Pidgin says little.
+_SHORT_TEXT_CHARS = 200
 #: A language identifier for each set of languages asked for (() for all of them), made once:
 #: restricting one copies the model's tables, and identifiers used side by side must not restrict
 #: one another's.
@@ -220,12 +224,15 @@ def _language_ranking(text: str) -> list[tuple[str, float]]:
 
 
 def detect_languages(texts: Sequence[str]) -> list[str]:
-    """The ISO 639-1 code of each of one file's texts ('und' for one too short to tell).
+    """The ISO 639-1 code of each of one file's texts.
 
     A file is written in one language in practice, so where the detector's choice for a text is a
     close call (see _CLOSE_CALL) and the file's language is among the close ones, the text takes
     the file's language (the likeliest over all its characters), unless that is a regional
-    neighbour and one of _PREFERRED_LANGUAGES is close too: then the likeliest of those."""
+    neighbour and one of _PREFERRED_LANGUAGES is close too: then the likeliest of those. A text
+    too short to tell ("June 2012", a page number) takes the file's language, and a short one
+    the detector gives to a language outside _PREFERRED_LANGUAGES takes it when it is one of them
+    (see _SHORT_TEXT_CHARS); 'und' only where the file tells nothing either."""
     rankings = [_language_ranking(t) if len(t.strip()) >= _LANGID_CONFIDENT_CHARS else [] for t in texts]
     weight: Counter = Counter()
     for text, ranking in zip(texts, rankings):
@@ -233,14 +240,17 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
             weight[code] += probability * len(text)
     file_language = weight.most_common(1)[0][0] if weight else None
     out = []
-    for ranking in rankings:
+    for text, ranking in zip(texts, rankings):
         if not ranking:
-            out.append("und")
+            out.append(file_language or "und")
             continue
         top = ranking[0][1]
         close = [code for code, p in ranking if p >= _CLOSE_CALL * top]
         preferred = [code for code in close if code in _PREFERRED_LANGUAGES]
         if file_language in close and (file_language in _PREFERRED_LANGUAGES or not preferred):
+            out.append(file_language)
+        elif (not preferred and file_language in _PREFERRED_LANGUAGES
+              and len(text.strip()) < _SHORT_TEXT_CHARS):
             out.append(file_language)
         else:
             out.append(preferred[0] if preferred else close[0])

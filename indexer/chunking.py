@@ -36,7 +36,9 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #: 9: a tracker's record is headed by the records its dotted id sits under;
 #: 10: a record's member spelt the export's way, its title on one line (a PDF's from its file name as its
 #:     pages print the words), and a close call on a passage's language settled by its file;
-#: 11: a PDF whose metadata title is its authoring tool's ("PowerPoint Presentation") titled from its file name.
+#: 11: a PDF whose metadata title is its authoring tool's ("PowerPoint Presentation") titled from its file name,
+#:     Markdown without HTML comments or embedded frames' placeholders ("Cargando…"), and a passage too
+#:     short to tell, or short and given to a regional neighbour language, in its file's language.
 CHUNKER_VERSION = 11
 
 

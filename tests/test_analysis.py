@@ -73,4 +73,17 @@ def test_a_close_call_on_a_passages_language_goes_to_its_files_language():
     # a heading in capitals is English beside Nigerian Pidgin; a clear text keeps its own language
     heading = "SECOND OPEN GOVERNMENT NATIONAL ACTION PLAN OF THE UNITED STATES OF AMERICA, THE WHITE HOUSE"
     french = "Le plan d’action national prévoit la publication des décisions de justice en données ouvertes."
-    assert detect_languages([heading, french, "Too short"]) == ["en", "fr", "und"]
+    assert detect_languages([heading, french]) == ["en", "fr"]
+
+
+def test_a_text_too_short_or_odd_to_tell_takes_its_files_language():
+    """A date line or a page number, or a cover's line of names and years that the detector gives to
+    Extremaduran, is read in its file's language; alone, with no file to go by, it stays 'und'."""
+    from indexer.analysis import _language_ranking, detect_languages
+
+    prose = ("El plan de acción del poder judicial fue elaborado con la sociedad civil y se publicará cada año "
+             "un informe de avance sobre los compromisos.")
+    places = "Brasil 2021 Hackathon del LIODS/CNJ Argentina 2019 Hackathon del JusLab Paraguay 2015 Hackathon"
+    assert _language_ranking(places)[0][0] not in ("es", "en", "fr", "pt")
+    assert detect_languages([prose, "Junio 2012", places]) == ["es", "es", "es"]
+    assert detect_languages(["Too short"]) == ["und"]

@@ -328,6 +328,16 @@ def test_markdown_without_front_matter_takes_title_from_first_heading(tmp_path):
     assert [(d.provenance.title, d.provenance.section) for d in docs] == [("Data on Justice Needs", "Surveys")]
 
 
+def test_markdown_pasted_from_a_web_editor_keeps_only_what_a_reader_sees(tmp_path):
+    path = tmp_path / "encuentro.md"
+    path.write_text(
+        "# Encuentro de Justicia Abierta\n\n<!--StartFragment-->\n\nEl encuentro reúne a jueces y sociedad civil.\n\n"
+        "<!--EndFragment-->\n\n<iframe src=\"https://docs.google.com/forms/x\" width=\"700\">Cargando…</iframe>\n\n"
+        "Inscripciones <!-- hasta el viernes --> abiertas. <script>track()</script>\n", encoding="utf-8")
+    (doc,) = _load(path).documents
+    assert " ".join(doc.text.split()) == "El encuentro reúne a jueces y sociedad civil. Inscripciones abiertas."
+
+
 def test_markdown_code_fences_do_not_make_headings(tmp_path):
     path = tmp_path / "fence.md"
     path.write_text("# Title\n\n## Real\n\nText.\n\n```\n# not a heading\n```\n", encoding="utf-8")

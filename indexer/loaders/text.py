@@ -46,6 +46,26 @@ _EMPHASIS = re.compile(
     r"|(`+)(?=\S)([^`\n]+?)(?<=\S)\4"
 )
 _AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>")
+# An embedded frame's, script's or player's content is what a browser shows while it loads or
+# cannot ("Cargando…"), or code: not the page's words.
+_EMBEDDED = re.compile(r"<(iframe|script|style|noscript|object|video|audio)\b[^<>]*>[^<]*</\1\s*>", re.I)
+
+
+def _without_comments(text: str) -> str:
+    """``text`` without its HTML comments ("<!--StartFragment-->", left by a web editor's paste), which
+    say nothing a reader sees; an unclosed one is left. A scan with str.find, not a pattern: one
+    opening after another, unclosed, would make a pattern rescan to the end from each."""
+    if "<!--" not in text:
+        return text
+    parts, at = [], 0
+    while (start := text.find("<!--", at)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        parts.append(text[at:start])
+        at = end + 3
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def _emphasis_text(match: re.Match) -> str:
@@ -53,7 +73,9 @@ def _emphasis_text(match: re.Match) -> str:
 
 
 def strip_inline_markdown(text: str) -> str:
-    """Markdown inline syntax to plain words: links keep their text, images their alt text."""
+    """Markdown inline syntax to plain words: links keep their text, images their alt text; HTML
+    comments and the placeholder text of embedded frames and scripts are dropped."""
+    text = _EMBEDDED.sub("", _without_comments(text))
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
