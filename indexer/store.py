@@ -1146,6 +1146,26 @@ class IndexReader:
                                   (start + 1, max(end - start, 0), document_id)).fetchone()
         return row[0] if row else ""
 
+    def twin_chunks(self, chunk_ids: Iterable[int], language: str) -> dict[int, int]:
+        """chunk id -> the chunk of the same record in ``language``, for those of ``chunk_ids`` that
+        are the one passage of a section whose file gives it again in that language, as one passage
+        (a bilingual tracker's English and French copies of one record)."""
+        ids = [int(i) for i in chunk_ids]
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT c.id, t.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                "JOIN documents e ON e.source = d.source AND e.section = d.section AND e.id != d.id "
+                "AND e.page IS d.page "
+                "JOIN chunks t ON t.document_id = e.id AND t.language = ? "
+                f"WHERE c.id IN ({marks}) AND c.language != ? AND d.section IS NOT NULL AND d.section != '' "
+                "AND (SELECT COUNT(*) FROM chunks x WHERE x.document_id = d.id) = 1 "
+                "AND (SELECT COUNT(*) FROM chunks y WHERE y.document_id = e.id) = 1",
+                [language, *ids, language]).fetchall()
+        return dict(rows)
+
     def has_word_pieces(self) -> bool:
         """False for an index built before the word-piece table existed (its next build adds it)."""
         return self._pieces_recorded

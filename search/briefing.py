@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from indexer.records import Provenance, citation_place
+from indexer.records import Provenance, citation_place, printed_label
 
 from .hit import safe_url
 
@@ -62,15 +62,20 @@ class Pin:
     # Apertium)"): added below the quotation as a note, never in place of the quoted original.
     translation: str | None = None
     translation_label: str | None = None
+    # The next page, for a passage that runs on to it (Hit.runs_on): its number and printed label
+    # (None when it prints none).
+    runs_on_page: int | None = None
+    runs_on_label: str | None = None
 
     @classmethod
     def from_hit(cls, hit: Any) -> Pin:
         """From a ``search.Hit``."""
-        p = hit.provenance
+        p, through = hit.provenance, hit.runs_on
         return cls(text=hit.text, citation=hit.citation, title=p.title, source=p.source, kind=p.kind,
                    page=p.page, page_label=p.page_label, section=p.section, commitment_id=p.commitment_id,
                    country=p.country, year=p.year, url=hit.link, chunk_id=hit.chunk_id, part=hit.part,
-                   metadata=dict(p.metadata))
+                   metadata=dict(p.metadata), runs_on_page=through.page if through is not None else None,
+                   runs_on_label=printed_label(through) if through is not None else None)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Pin:
@@ -79,6 +84,9 @@ class Pin:
         values = {k: v for k, v in data.items() if k in names}
         if data.get("link"):
             values["url"] = data["link"]
+        if isinstance(data.get("runs_on"), Mapping):  # Hit.to_dict's next page
+            values["runs_on_page"] = data["runs_on"].get("page")
+            values["runs_on_label"] = data["runs_on"].get("page_label")
         values.setdefault("citation", data.get("title") or data.get("source") or "")
         values.setdefault("title", data.get("source") or "")
         values.setdefault("source", "")
@@ -94,7 +102,11 @@ class Pin:
         provenance = Provenance(source=self.source, kind=self.kind, title=self.title, page=self.page,
                                 page_label=self.page_label, section=self.section,
                                 commitment_id=self.commitment_id, metadata=self.metadata)
-        return citation_place(provenance, self.part)
+        through = None
+        if self.runs_on_page is not None:
+            through = Provenance(source=self.source, kind=self.kind, title=self.title, page=self.runs_on_page,
+                                 page_label=self.runs_on_label)
+        return citation_place(provenance, self.part, through)
 
 
 @dataclass(frozen=True)

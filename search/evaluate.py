@@ -81,7 +81,7 @@ def matches(result: dict, key: dict) -> bool:
     if str(key.get("file", "")) not in (result.get("source") or ""):
         return False
     if "pages" in key:
-        return result.get("page") in key["pages"]
+        return any(page in key["pages"] for page in result.get("pages") or [result.get("page")])
     if "snippet" in key:
         return _squash(key["snippet"]) in _squash(result.get("text") or "")
     return True

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
-from indexer.records import Provenance, citation_label
+from indexer.records import Provenance, citation_label, printed_label
+
+from .filters import LANGUAGE_NAMES
 
 __all__ = ["Hit", "page_view_path", "safe_url"]
 
@@ -35,6 +37,12 @@ def page_view_path(source: str, page: int, document_id: int, char_start: int, ch
     return f"/page/{quote(source, safe='/')}?{query}"
 
 
+def _in_language(p: Provenance, language: str) -> str:
+    if not p.language or p.language == language:
+        return ""
+    return f", in {LANGUAGE_NAMES.get(p.language, p.language)}"
+
+
 @dataclass(frozen=True)
 class Hit:
     """One result: a passage, its provenance, its score and the sentence that best answers."""
@@ -62,17 +70,23 @@ class Hit:
     # passage's language when there is one, else as asked ("" for a Hit made elsewhere). The answer
     # box picks its sentences with it too, so a Spanish question is answered from English passages.
     asked_as: str = ""
+    # The next page, when the passage is a page's last and runs on to that page's first (search.places):
+    # ``text`` then holds both, and the citation names both pages ("pp. 58–59").
+    runs_on: Provenance | None = None
+    runs_on_chunk_id: int | None = None
 
     @property
     def citation(self) -> str:
         """The passage's citation (indexer.records.citation_label), the same on every surface."""
-        return citation_label(self.provenance, self.part)
+        return citation_label(self.provenance, self.part, self.runs_on)
 
     @property
     def also_in_citations(self) -> tuple[str, ...]:
-        """The citation of each place in also_in, with its numbered part, as the passage's own."""
+        """The citation of each place in also_in, with its numbered part, as the passage's own, and its
+        language when the source declares another than the passage's (a bilingual record's twin)."""
         parts = self.also_in_parts + (None,) * (len(self.also_in) - len(self.also_in_parts))
-        return tuple(citation_label(p, part) for p, part in zip(self.also_in, parts))
+        return tuple(citation_label(p, part) + _in_language(p, self.cited_language)
+                     for p, part in zip(self.also_in, parts))
 
     @property
     def cited_language(self) -> str:
@@ -111,6 +125,10 @@ class Hit:
             "title": p.title,
             "kind": p.kind,
             "page": p.page,
+            # Every page the passage is on: two when it runs on to the next page.
+            "pages": [p.page] + ([self.runs_on.page] if self.runs_on is not None else []) if p.page else [],
+            "runs_on": ({"page": self.runs_on.page, "page_label": printed_label(self.runs_on)}
+                        if self.runs_on is not None else None),
             "page_label": p.page_label,
             "section": p.section,
             "part": self.part,

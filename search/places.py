@@ -1,6 +1,7 @@
 """The last stage: ranked candidates become places a reader is sent to. Near-duplicates collapse
 into one place ("also in"), a place's neighbouring chunk is joined to it when the answer runs
-across the cut, and a report page's passage is labelled with the numbered part it sits in."""
+across the cut (the first passage of the next page too, when a page's last sentence runs on to it), and a
+report page's passage is labelled with the numbered part it sits in."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from indexer.headings import PART_HEADING_REACH, numbered_part
-from indexer.records import Provenance
+from indexer.records import NOTES_SECTION, Provenance
 from indexer.store import IndexReader, StoredChunk
 
 from .answer import best_sentence
@@ -51,8 +52,10 @@ class _Place:
 
     def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
         """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
-        place's chunk, and its fused score is at least ``ratio`` of this place's; True when taken."""
-        if self.joined is None and _next_to(chunk, self.chunk) and join_score >= ratio * self.join_score:
+        place's chunk (on its page, or across a page break), and its fused score is at least ``ratio``
+        of this place's; True when taken."""
+        if self.joined is None and (_next_to(chunk, self.chunk) or _across_pages(chunk, self.chunk)) \
+                and join_score >= ratio * self.join_score:
             self.joined = chunk
             return True
         return False
@@ -101,7 +104,7 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
     for first in range(0, len(ranked), step):
         seen = first + step
         chunks.update(reader.chunks_by_id(cid for cid, _ in ranked[first:seen] if cid not in chunks))
-        kept = collapse(ranked[:seen], chunks, k, prepared.shingles, join_scores, ratio)
+        kept = collapse(ranked[:seen], chunks, k, prepared.shingles, join_scores, ratio, asked_in)
         if len(kept) >= k:
             break
     # A neighbour strong enough to be joined may come after the candidates gone through: when
@@ -111,9 +114,31 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
         later = [cid for cid, _ in ranked[seen:] if join_scores[cid] >= floor]
         if later:
             chunks.update(reader.chunks_by_id(cid for cid in later if cid not in chunks))
-            kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio)
+            kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio, asked_in)
+    if asked_in:
+        _in_asked_language(reader, kept, chunks, asked_in)
     return [_hit(reader, question, rank, place, prepared.highlights, versions or {}, matched, asked_in)
             for rank, place in enumerate(kept, start=1)]
+
+
+def _in_asked_language(reader: IndexReader, kept: list[_Place], chunks: dict[int, StoredChunk], asked_in: str) -> None:
+    """Each place that is one record of a bilingual file, found in another language than the
+    question's, shown in the question's: the question's words found both copies, the ranker may put
+    either first, and a reader wants the one in the language asked."""
+    other = [place for place in kept if place.chunk.language != asked_in and place.chunk.provenance.section
+             and place.joined is None]
+    if not other:
+        return
+    twins = reader.twin_chunks([place.chunk.id for place in other], asked_in)
+    if not twins:
+        return
+    chunks.update(reader.chunks_by_id(t for t in twins.values() if t not in chunks))
+    for place in other:
+        twin = chunks.get(twins.get(place.chunk.id, -1))
+        if twin is not None:
+            place.also_in.insert(0, place.chunk.provenance)
+            place.also_in_chunks.insert(0, place.chunk)
+            place.chunk = twin
 
 
 def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlights: dict[int, tuple[int, int]],
@@ -123,13 +148,21 @@ def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlight
     highlight = highlights.get(chunk.id)
     if chunk.language in versions:  # the best sentence for the question in the passage's own language
         question, highlight = versions[chunk.language], None
-    if joined is not None:  # one passage from the first chunk's start to the second's end
+    runs_on = None
+    if joined is not None and joined.document_id != chunk.document_id:
+        # A page's last passage and the next page's first, cited from where the passage starts.
+        chunk, runs_on = (chunk, joined) if _runs_on(chunk, joined) else (joined, chunk)
+        text, start, end = f"{chunk.text}\n{runs_on.text}", chunk.char_start, chunk.char_end
+        highlight = None
+    elif joined is not None:  # one passage from the first chunk's start to the second's end
         start, end = min(start, joined.char_start), max(end, joined.char_end)
         text = reader.document_span(chunk.document_id, start, end)
         highlight = None
     return Hit(
         rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
         provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
+        runs_on=runs_on.provenance if runs_on is not None else None,
+        runs_on_chunk_id=runs_on.id if runs_on is not None else None,
         highlight=highlight or best_sentence(text, question, chunk.language), also_in=tuple(place.also_in),
         part=part_of(reader, chunk, start),
         also_in_parts=tuple(part_of(reader, other, other.char_start) for other in place.also_in_chunks),
@@ -150,9 +183,11 @@ def part_of(reader: IndexReader, chunk: StoredChunk, start: int) -> str | None:
 
 def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k: int,
              shingles: dict[int, frozenset[int]], join_scores: dict[int, float], ratio: float,
-             ) -> list[_Place]:
+             asked_in: str | None = None) -> list[_Place]:
     """Keep the best of near-duplicate passages, the others listed under "also in", for at
-    most ``k`` places, best first.
+    most ``k`` places, best first. The same record or section of a bilingual file in another language
+    is such a copy too; the place shows the one in ``asked_in`` (the question's language) when both
+    are among the candidates it goes through.
 
     A place's second chunk is joined to its first when the two are next to each other and
     the second scores nearly as well (``ratio``): the answer often runs across the cut, and a
@@ -182,9 +217,22 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
                     if place.join(chunk, join_score, ratio):
                         break
             continue
+        twin_of = next((other for other in kept if _twins(chunk, other.chunk)), None)
+        if twin_of is not None:
+            if chunk.language == asked_in != twin_of.chunk.language and twin_of.joined is None:
+                twin_of.also_in.insert(0, twin_of.chunk.provenance)
+                twin_of.also_in_chunks.insert(0, twin_of.chunk)
+                twin_of.chunk = chunk
+            elif chunk.provenance not in twin_of.also_in:
+                twin_of.also_in.append(chunk.provenance)
+                twin_of.also_in_chunks.append(chunk)
+            continue
         duplicate_of = next((other for other in kept if _same_place(chunk, other.chunk)
                              or _similar(words_of(cid), words_of(other.chunk.id))), None)
         if duplicate_of is None:
+            # The first passage of a page may finish what the last one of the page before began.
+            if any(_across_pages(chunk, place.chunk) and place.join(chunk, join_score, ratio) for place in kept):
+                continue
             kept.append(_Place(chunk, score, join_score))
         elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
             duplicate_of.also_in.append(chunk.provenance)
@@ -218,6 +266,32 @@ def _similar(a: frozenset[int], b: frozenset[int], threshold: float = 0.6) -> bo
 def _next_to(a: StoredChunk, b: StoredChunk) -> bool:
     """Two chunks of one place that overlap or follow each other in its text."""
     return _same_place(a, b) and a.char_start <= b.char_end + 2 and b.char_start <= a.char_end + 2
+
+
+#: A passage that ends like this ends its sentence: a page break after it is no cut in the text.
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
+
+
+def _runs_on(a: StoredChunk, b: StoredChunk) -> bool:
+    """``b`` goes on with the sentence ``a`` leaves unfinished at the foot of its page: ``a`` is the
+    last passage of its page and ``b`` the first of the next (chunk ids follow a file's text; a page's
+    notes are not its text). A page that ends its sentence is left as a place of its own."""
+    pa, pb = a.provenance, b.provenance
+    return (b.id == a.id + 1 and b.document_id != a.document_id and b.char_start == 0 and pa.page is not None
+            and pb.page == pa.page + 1 and pa.source == pb.source
+            and NOTES_SECTION not in (pa.section, pb.section) and not _SENTENCE_END.search(a.text))
+
+
+def _across_pages(a: StoredChunk, b: StoredChunk) -> bool:
+    return _runs_on(a, b) or _runs_on(b, a)
+
+
+def _twins(a: StoredChunk, b: StoredChunk) -> bool:
+    """One record or section of a bilingual file in two languages (Canada's tracker gives each in
+    English and French): same file, section and page, different documents and languages."""
+    pa, pb = a.provenance, b.provenance
+    return (a.document_id != b.document_id and a.language != b.language and bool(pa.section)
+            and pa.section == pb.section and pa.page == pb.page and pa.source == pb.source)
 
 
 def _same_place(a: StoredChunk, b: StoredChunk) -> bool:

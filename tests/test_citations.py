@@ -201,3 +201,23 @@ def test_a_title_as_long_as_a_passage_is_cut_in_the_citation():
     assert len(cited) < 200 and long_title[:150] in cited
     short = Provenance(source="a.pdf", kind="report", title="Free Legal Aid: A Guidance Note", page=1, page_label="1")
     assert citation_label(short) == "Free Legal Aid: A Guidance Note, p. 1"
+
+
+def test_a_passage_that_runs_on_to_the_next_page_cites_both_on_every_surface():
+    next_page = dataclasses.replace(REPORT, page=6, page_label="4", section=None)
+    hit = _hit(runs_on=next_page, runs_on_chunk_id=8, part=None)
+    expected = "Free Legal Aid, pp. 3–4 (PDF pages 5–6), § Eligibility"
+    assert hit.citation == expected
+    assert _render([hit]).splitlines()[0] == f"1. {expected}"
+    assert hit.to_dict()["pages"] == [5, 6] and hit.to_dict()["citation"] == expected
+    assert expected in html.unescape(render.render_card(hit))
+    assert 'data-through="8"' in render.render_card(hit, language="es")
+    for pin in (Pin.from_hit(hit), Pin.from_dict(hit.to_dict())):
+        assert pin.citation == expected and pin.place == "pp. 3–4 (PDF pages 5–6), § Eligibility"
+    unprinted = {"page label": "physical"}
+    plain = _hit(dataclasses.replace(REPORT, section=None, metadata=unprinted), part=None,
+                 runs_on=dataclasses.replace(REPORT, page=6, page_label="6", section=None, metadata=unprinted))
+    assert plain.citation == "Free Legal Aid, PDF pages 5–6"
+    assert Pin.from_dict(plain.to_dict()).place == "PDF pages 5–6"
+    same = dataclasses.replace(REPORT, page=3, page_label="3", section=None)
+    assert citation_label(same, through=dataclasses.replace(same, page=4, page_label="4")) == "Free Legal Aid, pp. 3–4"

@@ -595,6 +595,68 @@ def test_only_a_nearly_as_strong_neighbour_is_joined():
     assert only.chunk is chunks[1] and only.joined is chunks[2]
 
 
+def test_a_page_break_is_crossed_only_from_a_pages_last_passage_to_the_next_pages_first():
+    from indexer.records import NOTES_SECTION, Provenance
+    from indexer.store import StoredChunk
+    from search import places
+
+    def page(number, section=None):
+        return Provenance(source="plan.pdf", kind="report", title="Plan", page=number, page_label=str(number),
+                          section=section)
+
+    def chunk(cid, document_id, provenance, start, end, ending=" and the"):
+        return StoredChunk(id=cid, provenance=provenance, text=f"passage number {cid}{ending}", char_start=start,
+                           char_end=end, language="en", document_id=document_id)
+
+    # page 7: chunks 1-2; page 8: chunks 3-4; page 8's notes: chunk 5; page 9: chunk 6; page 11: chunk 7;
+    # page 12: chunk 8, which ends its sentence; page 13: chunk 9
+    chunks = {1: chunk(1, 1, page(7), 0, 900), 2: chunk(2, 1, page(7), 880, 1500), 3: chunk(3, 2, page(8), 0, 700),
+              4: chunk(4, 2, page(8), 680, 1400), 5: chunk(5, 3, page(8, NOTES_SECTION), 0, 200),
+              6: chunk(6, 4, page(9), 0, 600), 7: chunk(7, 5, page(11), 0, 600),
+              8: chunk(8, 6, page(12), 0, 600, ending=" in 2024."), 9: chunk(9, 7, page(13), 0, 600)}
+
+    def collapse(fused):
+        return places.collapse(fused, chunks, 10, {}, dict(fused), 0.85)
+
+    # page 8's first passage, nearly as strong, finishes page 7's last: one place, whichever comes first
+    for fused in ([(2, 1.0), (3, 0.9)], [(3, 1.0), (2, 0.9)]):
+        (place,) = collapse(fused)
+        assert {place.chunk.id, place.joined.id} == {2, 3}
+    # not a page's first passage after another's middle one, nor a page's notes, nor a gap of pages,
+    # nor after a page whose last sentence ends on it
+    assert len(collapse([(1, 1.0), (3, 0.99)])) == 2
+    assert len(collapse([(8, 1.0), (9, 0.99)])) == 2
+    assert len(collapse([(4, 1.0), (5, 0.99)])) == 2
+    assert len(collapse([(6, 1.0), (7, 0.99)])) == 2
+    # a weaker next page stays a place of its own
+    assert len(collapse([(2, 1.0), (3, 0.5)])) == 2
+
+
+def test_a_passage_that_runs_on_to_the_next_page_is_one_result_citing_both_pages(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    filler = " ".join(f"Section {i} of the plan describes the consultation held in region {i} last spring." for i in range(30))
+    make_pdf(corpus / "plan.pdf", [
+        filler + " Under the new scheme, tenants who face eviction may ask the housing tribunal for",
+        "a free duty lawyer on the day of the hearing, paid for by the legal aid fund. " + filler,
+    ])
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings.with_overrides(join_adjacent=0.0), encoder=encoder)
+    try:
+        hit = next(h for h in searcher.search("free duty lawyer for tenants facing eviction at the housing tribunal", k=5)
+                   if "tribunal for" in h.text)
+        assert "tribunal for\na free duty lawyer" in hit.text
+        assert (hit.provenance.page, hit.runs_on.page) == (1, 2)
+        assert hit.citation == "Plan, PDF pages 1–2"  # the pages print no numbers
+        as_json = hit.to_dict()
+        assert as_json["page"] == 1 and as_json["pages"] == [1, 2]
+        assert matches(as_json, {"file": "plan.pdf", "pages": [2]}) and not matches(as_json, {"file": "plan.pdf", "pages": [3]})
+        # the offsets still locate the passage's start on its first page
+        assert hit.text.startswith(searcher.document_text(hit.document_id)[hit.char_start:hit.char_end])
+    finally:
+        searcher.close()
+
+
 def test_a_report_passage_is_cited_with_the_numbered_commitment_it_sits_under(tmp_path, encoder):
     corpus = tmp_path / "corpus"
     fees = " ".join(f"Court fees for case type {i} will be published online with the rules that set them."
@@ -974,3 +1036,60 @@ def test_the_best_sentence_is_a_sentence_unless_only_the_heading_says_it():
     unsaid = heading + "The ministry publishes its figures every year."
     start, end = best_sentence(unsaid, "legal aid funding")
     assert unsaid[start:end] == "Funding legal aid sustainably"
+
+
+# -- a bilingual file's record, once, in the question's language -------------------------------------------
+
+BILINGUAL_TRACKER = """title: Action Plan Tracker
+resources:
+- resource_name: nap9
+  fields:
+  - datastore_id: milestones
+    choices:
+      C07.2:
+        en: Publish plain-language guides to small claims court procedures for people without a lawyer
+        fr: Publier des guides en langage clair sur la procédure des petites créances pour les personnes sans avocat
+      C07.3:
+        en: Train court clerks to help self-represented litigants fill in small claims forms
+        fr: Former les greffiers pour aider les justiciables non représentés à remplir les formulaires des petites créances
+"""
+
+
+def test_a_bilingual_record_is_one_result_in_the_questions_language(tmp_path, encoder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nap9.yaml").write_text(BILINGUAL_TRACKER, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        for question, language, words, other in (
+                ("plain-language guides to small claims court procedures", "en", "Publish plain-language", "French"),
+                ("guides en langage clair sur la procédure des petites créances", "fr", "Publier des guides", "English")):
+            hits = searcher.search(question, k=10)
+            records = [h.provenance.section.rsplit(" > ", 1)[-1] for h in hits]
+            assert sorted(records) == ["C07.2", "C07.3"], records  # each record once
+            first = hits[0]
+            assert first.language == language and words in first.text, (question, first.text)
+            assert [a.language for a in first.also_in] == [{"en": "fr", "fr": "en"}[language]]
+            assert first.also_in_citations[0].endswith(f"C07.2, in {other}")
+    finally:
+        searcher.close()
+
+
+def test_twin_records_collapse_into_the_place_in_the_asked_language():
+    from indexer.records import Provenance
+    from indexer.store import StoredChunk
+    from search import places
+
+    def record(cid, language, section="fields > C07.2"):
+        p = Provenance(source="nap9.yaml", kind="guide", title="Tracker", section=section, language=language)
+        return StoredChunk(id=cid, provenance=p, text=f"record {cid} in {language}", char_start=0, char_end=20,
+                           language=language, document_id=cid)
+
+    chunks = {1: record(1, "fr"), 2: record(2, "en"), 3: record(3, "en", "fields > C07.3")}
+    kept = places.collapse([(1, 1.0), (3, 0.9), (2, 0.8)], chunks, 10, {}, {1: 1.0, 3: 0.9, 2: 0.8}, 0.85, "en")
+    assert [p.chunk.id for p in kept] == [2, 3]  # the French copy came first; the English one is shown
+    assert kept[0].also_in == [chunks[1].provenance]
+    kept = places.collapse([(1, 1.0), (3, 0.9), (2, 0.8)], chunks, 10, {}, {1: 1.0, 3: 0.9, 2: 0.8}, 0.85, "fr")
+    assert [p.chunk.id for p in kept] == [1, 3] and kept[0].also_in == [chunks[2].provenance]

@@ -36,6 +36,7 @@ def translate_button(hit: Hit, language: str) -> str:
         return ""
     return (f'<button type="button" class="jx-translate-btn" data-chunk="{hit.chunk_id}" '
             f'data-start="{hit.char_start}" data-end="{hit.char_end}" '
+            + (f'data-through="{hit.runs_on_chunk_id}" ' if hit.runs_on_chunk_id is not None else "") +
             f'data-to="{html.escape(language)}">{html.escape(i18n.text(language, "translate"))}</button>')
 
 
@@ -44,24 +45,32 @@ def translate_button(hit: Hit, language: str) -> str:
 _MOST_CHARS = 20_000
 
 
-def _card_text(searcher: Searcher, stored, start: str | None, end: str | None) -> str:
+def _card_text(searcher: Searcher, stored, start: str | None, end: str | None, through: str | None = None) -> str:
     """The text a card quotes: the span ``start:end`` of the chunk's document when it holds the chunk's
-    start (a card's passage may join several chunks), else the chunk's own text."""
+    start (a card's passage may join several chunks), else the chunk's own text; followed by the
+    passage ``through`` when it is the next one, on the next page (a passage that runs on to it)."""
+    text = stored.text
     try:
         first, last = int(start or ""), int(end or "")
     except ValueError:
-        return stored.text
-    if not (0 <= first <= stored.char_start < last and last - first <= _MOST_CHARS):
-        return stored.text
-    return searcher.reader.document_span(stored.document_id, first, last) or stored.text
+        first = last = -1
+    if 0 <= first <= stored.char_start < last and last - first <= _MOST_CHARS:
+        text = searcher.reader.document_span(stored.document_id, first, last) or stored.text
+    if through and through == str(stored.id + 1):
+        following = searcher.reader.chunks_by_id([stored.id + 1]).get(stored.id + 1)
+        if following is not None and following.provenance.source == stored.provenance.source:
+            text = f"{text}\n{following.text}"
+    return text
 
 
 def translation_answer(searcher: Searcher, chunk: str | None, target: str | None, start: str | None = None,
-                       end: str | None = None, text: str | None = None) -> tuple[dict, int]:
+                       end: str | None = None, text: str | None = None, through: str | None = None,
+                       ) -> tuple[dict, int]:
     """``({"text", "label", "source", "target"}, 200)``, or ``({"error", "install"?}, status)``.
 
     What is translated: ``text`` when given (a pinned quotation), else the span ``start:end`` of the
-    chunk's document (the card's whole passage), else the chunk."""
+    chunk's document (the card's whole passage, with ``through``, the next page's first passage, when
+    it runs on to it), else the chunk."""
     if target not in i18n.LANGUAGES:
         return {"error": f"to must be one of {', '.join(i18n.LANGUAGES)}"}, 400
     try:
@@ -71,7 +80,7 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
     stored = searcher.reader.chunks_by_id([chunk_id]).get(chunk_id)
     if stored is None:
         return {"error": f"no passage {chunk_id} in this index"}, 404
-    passage = replace(stored, text=text if text and text.strip() else _card_text(searcher, stored, start, end))
+    passage = replace(stored, text=text if text and text.strip() else _card_text(searcher, stored, start, end, through))
     try:
         # A stored chunk carries what Searcher.translate reads of a hit: text, language, provenance.
         translation = searcher.translate(passage, target)  # type: ignore[arg-type]
@@ -104,9 +113,10 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
     """``GET /translate?chunk=ID&to=LANG`` for an app over ``searcher``, behind the app's login."""
     live = LiveSearcher.of(searcher)
 
-    def answer_of(chunk: str | None, target: str | None, start: str | None, end: str | None) -> tuple[dict, int]:
+    def answer_of(chunk: str | None, target: str | None, start: str | None, end: str | None,
+                  through: str | None) -> tuple[dict, int]:
         with live.use() as current:  # the passage and its translation from one generation
-            return translation_answer(current, chunk, target, start, end)
+            return translation_answer(current, chunk, target, start, end, through=through)
 
     async def serve(request: Request) -> JSONResponse:
         if not await logged_in(request):
@@ -114,7 +124,7 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
         # Apertium answers in a worker thread so the server keeps serving while it translates.
         args = request.query_params
         answer, status = await asyncio.to_thread(answer_of, args.get("chunk"), args.get("to"), args.get("start"),
-                                                 args.get("end"))
+                                                 args.get("end"), args.get("through"))
         return JSONResponse(answer, status_code=status)
 
     return Route(TRANSLATE_PATH, serve, methods=["GET"], name="translate")
@@ -139,6 +149,7 @@ element.addEventListener('click', async (event) => {
     url.searchParams.set('chunk', button.dataset.chunk);
     url.searchParams.set('start', button.dataset.start);
     url.searchParams.set('end', button.dataset.end);
+    if (button.dataset.through) url.searchParams.set('through', button.dataset.through);
     url.searchParams.set('to', button.dataset.to);
     const answer = await (await fetch(url, {credentials: 'same-origin'})).json();
     const label = document.createElement('div');
