@@ -12,6 +12,7 @@ all of them.
 from __future__ import annotations
 
 import atexit
+import bisect
 import functools
 import json
 import logging
@@ -50,6 +51,11 @@ _STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
 _SUPERBLANK_EDGE = re.compile(r"(?<!\\)[\[\]]")
 # Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
 _UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
+# An acronym: two to ten capitals (digits after the first). The engine translates one that spells a word
+# ("LAIR", the Legal Aid Interagency Roundtable, came out as "GUARIDA"), so each is replaced by a word no
+# dictionary holds, which the engine passes through in its place, and put back after.
+_ACRONYM = re.compile(r"(?<![\w\\])[A-Z][A-Z0-9]{1,9}(?!\w)")
+_KEPT = "Zqxv"  # + letters: a stand-in no language pair knows
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,7 @@ class Translator:
             return self._pipelines[mode]
 
     def _step(self, text: str, source: str, target: str, terms: bool = False) -> str:
+        text, acronyms = _acronyms_kept(text)
         # NUL ends a text in the stream, so one inside the text would split it.
         stream = _STREAM_RESERVED.sub(r"\\\1", text.replace("\0", " "))
         table = _term_table(source, target) if terms else None
@@ -251,7 +258,54 @@ class Translator:
             pattern, renderings = table
             stream = pattern.sub(lambda m: f"[{_escaped(renderings[_term_key(m.group(0))])}]", stream)
         raw = self._pipeline(source, target).translate(stream)
-        return _clean(_SUPERBLANK_EDGE.sub("", raw) if table is not None else raw)
+        return _acronyms_back(_clean(_SUPERBLANK_EDGE.sub("", raw) if table is not None else raw), acronyms)
+
+
+def _stand_in(number: int) -> str:
+    letters = ""
+    while True:
+        number, rest = divmod(number, 26)
+        letters = chr(97 + rest) + letters
+        if not number:
+            return _KEPT + letters
+
+
+def _acronyms_kept(text: str) -> tuple[str, dict[str, str]]:
+    """``text`` with each acronym replaced by a stand-in, and stand-in -> acronym. Capitals next to a
+    word in capitals ("IV PLAN DE ACCIÓN", a heading or a cover) are words, not acronyms, and stay."""
+    if not _ACRONYM.search(text):
+        return text, {}
+    kept: dict[str, str] = {}
+    stand_ins: dict[str, str] = {}
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    starts = [start for start, _ in words]
+
+    def in_capitals(index: int) -> bool:
+        if not 0 <= index < len(words):
+            return False
+        word = text[words[index][0]:words[index][1]]
+        return sum(ch.isalpha() for ch in word) >= 2 and word.isupper()
+
+    def stand_in(match: re.Match) -> str:
+        acronym = match.group(0)
+        index = bisect.bisect_right(starts, match.start()) - 1
+        if in_capitals(index - 1) or in_capitals(index + 1):
+            return acronym
+        if acronym not in stand_ins:
+            stand_ins[acronym] = _stand_in(len(stand_ins))
+            kept[stand_ins[acronym]] = acronym
+        return stand_ins[acronym]
+
+    return _ACRONYM.sub(stand_in, text), kept
+
+
+def _acronyms_back(text: str, kept: dict[str, str]) -> str:
+    if not kept:
+        return text
+    # Longest first, so a stand-in that begins another is not put back inside it; the engine may
+    # capitalise a stand-in that opens a sentence, or set it in capitals.
+    pattern = re.compile("|".join(sorted(map(re.escape, kept), key=len, reverse=True)), re.IGNORECASE)
+    return pattern.sub(lambda m: kept[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
 
 
 TERMS_FILE = Path(__file__).with_name("justice_terms.json")

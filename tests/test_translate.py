@@ -42,6 +42,19 @@ def test_unknown_words_are_kept_without_marks(translator):
 
 
 @needs_apertium
+def test_acronyms_stay_as_written_and_headings_in_capitals_are_translated(translator):
+    """The engine reads an acronym that spells a word as the word: the Legal Aid Interagency
+    Roundtable's LAIR came out as "GUARIDA" (a lair)."""
+    spanish = translator.translate("WH-LAIR leaders briefed the LAIR agencies and the RCMP.", "en", "es")
+    assert "WH-LAIR" in spanish and spanish.count("LAIR") == 2 and "RCMP" in spanish
+    assert "GUARIDA" not in spanish.upper() and "Zqxv" not in spanish
+    english = translator.translate("Los datos del SIAC y de la GRC se publicarán.", "es", "en")
+    assert "SIAC" in english and "GRC" in english
+    # a line in capitals is words, not acronyms
+    assert "OPEN" in translator.translate("PLAN DE ACCIÓN DE ESTADO ABIERTO", "es", "en").upper()
+
+
+@needs_apertium
 def test_english_to_french_goes_through_spanish(translator):
     assert translator.route("en", "fr") == [("en", "es"), ("es", "fr")]
     french = translator.translate("access to justice for women", "en", "fr")
