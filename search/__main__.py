@@ -17,7 +17,7 @@ from indexer.settings import load_settings
 from .compare import compare
 from .filters import Filters
 from .retrieve import Hit, Searcher
-from .translate import MachineTranslation, TranslationError, UnknownLanguageError
+from .translate import TRANSLATABLE, MachineTranslation, TranslationError, UnknownLanguageError
 
 EXAMPLES = """examples:
   python -m search "which countries expanded free legal aid?"
@@ -66,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", help="language code(s), e.g. en or es")
     parser.add_argument("--no-translate", action="store_true",
                         help="search the question only as asked (no machine translation into the index's languages)")
-    parser.add_argument("--translate-to", metavar="LANG",
-                        help="also show each passage machine-translated into LANG (en, es, fr, pt); "
+    parser.add_argument("--translate-to", metavar="LANG", type=str.lower, choices=TRANSLATABLE,
+                        help=f"also show each passage machine-translated into LANG ({', '.join(TRANSLATABLE)}); "
                              "the original stays the quoted text")
     return parser
 

@@ -415,3 +415,13 @@ def test_translate_to_translates_what_the_text_output_shows():
     assert shown[5].text == "<La política de justicia abierta se aprobó en 2020.>"
     assert "<La política de justicia abierta se aprobó en 2020.>" in " ".join(_render([hit], shown).split())
     assert _translations(Engine(), [hit], "en", whole=True)[5].text == f"<{text}>"
+
+
+def test_translate_to_a_language_without_a_pair_is_refused_with_the_choices(capsys):
+    from search.__main__ import _parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        _parser().parse_args(["legal aid", "--translate-to", "de"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'de' (choose from 'en', 'es', 'fr', 'pt')" in capsys.readouterr().err
+    assert _parser().parse_args(["legal aid", "--translate-to", "ES"]).translate_to == "es"
