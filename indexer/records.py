@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["DOCUMENT_KINDS", "PAGE_LABEL_KEY", "READ_BY_KEY", "RUNNING_LINES_KEY", "Provenance", "Document", "Chunk", "PAGE_FORMS", "PAGE_RANGE_FORMS", "citation_label", "printed_label", "citation_place", "page_citation",
+__all__ = ["DOCUMENT_KINDS", "PAGE_LABEL_KEY", "READ_BY_KEY", "RUNNING_LINES_KEY", "Provenance", "Document", "Chunk", "PAGE_FORMS", "PAGE_RANGE_FORMS", "CitationWords", "ENGLISH_CITATION", "citation_label", "printed_label", "citation_place", "page_citation",
            "section_below_title", "section_path"]
 
 #: What a corpus file is: a report (PDF), a guide section (Markdown/HTML),
@@ -97,21 +97,22 @@ _CITED_FACTS = ("status", "lead agency", "lead_institution")
 _SHORT_FACT = 60
 
 
-def citation_label(p: Provenance, part: str | None = None, through: Provenance | None = None) -> str:
+def citation_label(p: Provenance, part: str | None = None, through: Provenance | None = None,
+                   words: CitationWords | None = None) -> str:
     """The one citation every surface shows (card, CLI, JSON, briefing note, "also in").
 
     'Title, p. 3 (PDF page 5), § Section, Commitment 18' for a report page, 'Title, PDF page 5'
     for a page that prints no number, '..., read by OCR' for a scanned page, and
     'MK0164, North Macedonia, 2018: Title' for a commitment; ``part`` is the numbered part of the
     page the passage sits under (search.places.part_of); ``through``: the next page, for a passage
-    that runs on to it ('p. 58-59')."""
+    that runs on to it ('p. 58-59'); ``words``: the citation's own words in another language."""
     title = _cited_title(p.title)
     if p.kind == "commitment":
         parts = [p.commitment_id or "commitment", p.country, str(p.year) if p.year else None]
         head = ", ".join(x for x in parts if x)
         label = f"{head}: {title}" if title else head
     else:
-        label = ", ".join(x for x in (title, citation_place(p, part, through)) if x)
+        label = ", ".join(x for x in (title, citation_place(p, part, through, words)) if x)
     facts = _cited_facts(p)
     return f"{label} ({facts})" if facts else label
 
@@ -129,14 +130,16 @@ def _cited_title(title: str) -> str:
     return f"{cut} …"
 
 
-def citation_place(p: Provenance, part: str | None = None, through: Provenance | None = None) -> str | None:
+def citation_place(p: Provenance, part: str | None = None, through: Provenance | None = None,
+                   words: CitationWords | None = None) -> str | None:
     """Where in its source a passage is, without the title: 'p. 3 (PDF page 5), § Courts,
     Commitment 18, read by OCR', the commitment id, or None when the source is one piece;
-    ``through``: the page the passage runs on to."""
+    ``through``: the page the passage runs on to; ``words``: as in citation_label."""
     if p.kind == "commitment":
         return p.commitment_id
+    words = words or ENGLISH_CITATION
     places: list[str] = []
-    page = page_citation(p, through=through)
+    page = page_citation(p, words.page, through, words.pages)
     if page:
         places.append(page)
     section = section_below_title(p.section, p.title) if p.section else ""
@@ -145,7 +148,7 @@ def citation_place(p: Provenance, part: str | None = None, through: Provenance |
     if part:
         places.append(part)
     if p.page is not None and p.metadata.get(READ_BY_KEY):
-        places.append("read by OCR")
+        places.append(words.ocr)
     return ", ".join(places) or p.commitment_id
 
 
@@ -153,6 +156,20 @@ def citation_place(p: Provenance, part: str | None = None, through: Provenance |
 PAGE_FORMS = ("p. {label}", "PDF page {n}", "p. {label} (PDF page {n})")
 #: The same for a passage that runs on to the next page ({last_label}, {last}: that page's).
 PAGE_RANGE_FORMS = ("pp. {label}–{last_label}", "PDF pages {n}–{last}", "pp. {label}–{last_label} (PDF pages {n}–{last})")
+
+
+@dataclass(frozen=True)
+class CitationWords:
+    """The words a citation adds to what the source itself says (its title, printed page numbers and
+    headings, which stay as written): English here and in the CLI and JSON; the app and its notes
+    pass the reader's language (webui/i18n.py)."""
+
+    page: tuple[str, str, str] = PAGE_FORMS
+    pages: tuple[str, str, str] = PAGE_RANGE_FORMS
+    ocr: str = "read by OCR"
+
+
+ENGLISH_CITATION = CitationWords()
 
 
 def printed_label(p: Provenance) -> str | None:
@@ -171,7 +188,7 @@ def _page_form(p: Provenance) -> int:
 
 
 def page_citation(p: Provenance, forms: tuple[str, str, str] = PAGE_FORMS, through: Provenance | None = None,
-                  ) -> str | None:
+                  range_forms: tuple[str, str, str] = PAGE_RANGE_FORMS) -> str | None:
     """'p. 3' when the printed label is the physical page, 'p. 3 (PDF page 5)' when they differ,
     'PDF page 5' when the page prints no number; None for sources without pages. ``forms``: the
     same in other words (the app's link labels in the reader's language; citations keep these).
@@ -182,7 +199,7 @@ def page_citation(p: Provenance, forms: tuple[str, str, str] = PAGE_FORMS, throu
     if through is not None and through.page is not None:
         last_form = _page_form(through)
         form = form if form == last_form else 2
-        return PAGE_RANGE_FORMS[form].format(label=p.page_label or p.page, n=p.page,
+        return range_forms[form].format(label=p.page_label or p.page, n=p.page,
                                              last_label=through.page_label or through.page, last=through.page)
     if form == 1:
         return forms[1].format(n=p.page)

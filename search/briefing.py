@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from indexer.records import Provenance, citation_place, printed_label
+from indexer.records import ENGLISH_CITATION, CitationWords, Provenance, citation_label, citation_place, printed_label
 
 from .hit import safe_url
 
@@ -99,21 +99,40 @@ class Pin:
     def place(self) -> str | None:
         """Where in the source, as the citation says it: 'p. 3 (PDF page 5), Commitment 18',
         '§ Section' or the commitment id (indexer.records.citation_place)."""
-        provenance = Provenance(source=self.source, kind=self.kind, title=self.title, page=self.page,
-                                page_label=self.page_label, section=self.section,
-                                commitment_id=self.commitment_id, metadata=self.metadata)
-        through = None
-        if self.runs_on_page is not None:
-            through = Provenance(source=self.source, kind=self.kind, title=self.title, page=self.runs_on_page,
-                                 page_label=self.runs_on_label)
-        return citation_place(provenance, self.part, through)
+        return self.place_in()
+
+    def place_in(self, words: CitationWords | None = None) -> str | None:
+        """``place`` with the citation's own words in another language."""
+        return citation_place(self._provenance(), self.part, self._through(), words)
+
+    def cited(self, words: CitationWords | None = None) -> str:
+        """The citation, with its own words ("PDF page", "read by OCR") in another language: made again
+        from the pin's facts, as the passage's was, when they make the citation as pinned (a pin saved
+        with fewer facts keeps its citation as it is)."""
+        if words is None or words == ENGLISH_CITATION:
+            return self.citation
+        provenance, through = self._provenance(), self._through()
+        if citation_label(provenance, self.part, through) != self.citation:
+            return self.citation
+        return citation_label(provenance, self.part, through, words)
+
+    def _provenance(self) -> Provenance:
+        return Provenance(source=self.source, kind=self.kind, title=self.title, page=self.page,
+                          page_label=self.page_label, section=self.section, commitment_id=self.commitment_id,
+                          country=self.country, year=self.year, metadata=self.metadata)
+
+    def _through(self) -> Provenance | None:
+        if self.runs_on_page is None:
+            return None
+        return Provenance(source=self.source, kind=self.kind, title=self.title, page=self.runs_on_page,
+                          page_label=self.runs_on_label)
 
 
 @dataclass(frozen=True)
 class NoteWords:
     """A briefing note's own words: English by default; the app passes the reader's language
-    (webui/i18n.py). Never the quotations, and never the citations: a citation, with the corpus file
-    or link it ends with, reads the same in every language's note, as on every surface."""
+    (webui/i18n.py). Never the quotations, nor what a citation takes from its source (titles, printed
+    page numbers, headings, file names): only the words the citations add ("PDF page", ``citation``)."""
 
     untitled: str = "Briefing note"
     empty: str = "No passages pinned."
@@ -127,6 +146,8 @@ class NoteWords:
     note_many: str = "notes {numbers}"
     machine_translation: str = "Machine translation"
     unknown_date: str = "unknown date"
+    corpus_file: str = "corpus file"
+    citation: CitationWords = ENGLISH_CITATION
     # The note's language for Word (its spelling and hyphenation), and how it writes the index's date
     # (an ISO time stamp -> text; None: '2026-03-04 09:15 UTC').
     language_tag: str = "en-GB"
@@ -142,7 +163,7 @@ class NoteWords:
 
 ENGLISH_NOTE = NoteWords()
 #: The fields of NoteWords that are the note's words (a language supplies them), not its settings.
-NOTE_WORDS = tuple(f.name for f in fields(NoteWords) if f.name not in ("language_tag", "format_date"))
+NOTE_WORDS = tuple(f.name for f in fields(NoteWords) if f.name not in ("language_tag", "format_date", "citation"))
 
 
 def as_pin(record: Any) -> Pin:
@@ -189,14 +210,15 @@ class _Source:
     notes: list[int]
 
 
-def _sources(pins: Sequence[Pin]) -> list[_Source]:
+def _sources(pins: Sequence[Pin], words: CitationWords | None = None) -> list[_Source]:
     """The documents quoted, in order of first quotation, with every place quoted in each."""
     out: dict[tuple[str, str], _Source] = {}
     for number, pin in enumerate(pins, start=1):
         key = (pin.source, pin.commitment_id or "") if pin.commitment_id else (pin.source, "")
         entry = out.setdefault(key, _Source(pin.title, pin.source, pin.kind, [], [], []))
-        if pin.place and pin.place not in entry.places:
-            entry.places.append(pin.place)
+        place = pin.place_in(words)
+        if place and place not in entry.places:
+            entry.places.append(place)
         url = safe_url(pin.url)
         if url:
             base = url.split("#", 1)[0] if pin.kind == "report" else url
@@ -237,11 +259,11 @@ def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None, wor
             label = pin.translation_label or words.machine_translation
             lines += [f"_{_md(label)}:_ {_md(' '.join(pin.translation.split()))}", ""]
     lines += [f"## {_md(words.sources)}", ""]
-    for entry in _sources(pins):
+    for entry in _sources(pins, words.citation):
         parts = [f"**{_md(entry.title)}**"]
         if entry.places:
             parts.append(_md(", ".join(entry.places)))
-        corpus_file = f"corpus file `{entry.source.replace('`', '')}`"
+        corpus_file = f"{_md(words.corpus_file)} `{entry.source.replace('`', '')}`"
         parts.append(" ".join(f"<{u}>" for u in entry.urls) if entry.urls else corpus_file)
         parts.append(_md(words.indexed.format(date=date)))
         parts.append(_md(words.notes(entry.notes)))
@@ -249,8 +271,8 @@ def briefing_markdown(pins: Iterable[Any], title: str, built_at: str | None, wor
     lines.append("")
     for number, pin in enumerate(pins, start=1):
         url = safe_url(pin.url)
-        where = f" <{url}>" if url else f" (corpus file `{pin.source.replace('`', '')}`)"
-        lines.append(f"[^{number}]: {_md(_ended(pin.citation))}{where}")
+        where = f" <{url}>" if url else f" ({_md(words.corpus_file)} `{pin.source.replace('`', '')}`)"
+        lines.append(f"[^{number}]: {_md(_ended(pin.cited(words.citation)))}{where}")
     lines.append("")
     return "\n".join(lines)
 
@@ -353,10 +375,10 @@ class _WordFootnotes:
         return self._count
 
 
-def _note_text(pin: Pin) -> str:
+def _note_text(pin: Pin, words: NoteWords = ENGLISH_NOTE) -> str:
     """A note's words: the citation, then the official link or the corpus file."""
     url = safe_url(pin.url)
-    return f"{_ended(pin.citation)} {url if url else f'corpus file {pin.source}'}"
+    return f"{_ended(pin.cited(words.citation))} {url if url else f'{words.corpus_file} {pin.source}'}"
 
 
 def _ended(citation: str) -> str:
@@ -408,19 +430,19 @@ def briefing_docx(pins: Iterable[Any], title: str, built_at: str | None, path: P
                 last = i == len(paragraphs) - 1
                 para.add_run(("“" if i == 0 else "") + text + ("”" if last else ""))
                 if last:
-                    footnotes.add(para, _note_text(pin))
+                    footnotes.add(para, _note_text(pin, words))
             if pin.translation:
                 note = doc.add_paragraph()
                 note.add_run(_NOT_XML.sub(" ", pin.translation_label or words.machine_translation) + ": ").italic = True
                 note.add_run(_NOT_XML.sub(" ", " ".join(pin.translation.split())))
         doc.add_heading(words.sources, level=1)
-        for entry in _sources(pins):
+        for entry in _sources(pins, words.citation):
             para = doc.add_paragraph(style="List Bullet")
             para.add_run(_NOT_XML.sub(" ", entry.title)).bold = True
             details = []
             if entry.places:
                 details.append(", ".join(entry.places))
-            details.append(" ".join(entry.urls) if entry.urls else f"corpus file {entry.source}")
+            details.append(" ".join(entry.urls) if entry.urls else f"{words.corpus_file} {entry.source}")
             details.append(words.indexed.format(date=date))
             details.append(words.notes(entry.notes))
             para.add_run(" — " + _NOT_XML.sub(" ", " — ".join(details)))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
-from indexer.records import Provenance, citation_label, printed_label
+from indexer.records import CitationWords, Provenance, citation_label, printed_label
 
 from .filters import LANGUAGE_NAMES
 
@@ -35,12 +36,6 @@ def page_view_path(source: str, page: int, document_id: int, char_start: int, ch
     which indexed text to mark (the page's document and the passage's offsets in it)."""
     query = urlencode({"page": page, "doc": document_id, "start": char_start, "end": char_end})
     return f"/page/{quote(source, safe='/')}?{query}"
-
-
-def _in_language(p: Provenance, language: str) -> str:
-    if not p.language or p.language == language:
-        return ""
-    return f", in {LANGUAGE_NAMES.get(p.language, p.language)}"
 
 
 @dataclass(frozen=True)
@@ -78,14 +73,25 @@ class Hit:
     @property
     def citation(self) -> str:
         """The passage's citation (indexer.records.citation_label), the same on every surface."""
-        return citation_label(self.provenance, self.part, self.runs_on)
+        return self.cited()
+
+    def cited(self, words: CitationWords | None = None) -> str:
+        """The citation with its own words ("PDF page", "read by OCR") in another language."""
+        return citation_label(self.provenance, self.part, self.runs_on, words)
 
     @property
     def also_in_citations(self) -> tuple[str, ...]:
         """The citation of each place in also_in, with its numbered part, as the passage's own, and its
         language when the source declares another than the passage's (a bilingual record's twin)."""
+        return self.also_in_cited()
+
+    def also_in_cited(self, words: CitationWords | None = None,
+                      language_name: Callable[[str], str] | None = None) -> tuple[str, ...]:
+        """also_in_citations with the citations' words and the languages' names in another language."""
         parts = self.also_in_parts + (None,) * (len(self.also_in) - len(self.also_in_parts))
-        return tuple(citation_label(p, part) + _in_language(p, self.cited_language)
+        name = language_name or (lambda code: LANGUAGE_NAMES.get(code, code))
+        return tuple(citation_label(p, part, None, words)
+                     + (f" ({name(p.language)})" if p.language and p.language != self.cited_language else "")
                      for p, part in zip(self.also_in, parts))
 
     @property

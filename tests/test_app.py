@@ -599,8 +599,10 @@ def test_cards_in_spanish_keep_the_document_text():
     hit = _hit(provenance, "Legal aid should be decided within forty-eight hours.")
     card = render.render_card(hit, document_text="Before. " + hit.text, language="es")
     assert "Informe (página de PDF)" in card and "Inglés" in card
-    # the link is interface text in the reader's language; the citation line keeps the citation's words
-    assert "Abrir el PDF en p. 3 (página 4 del PDF)" in card and "A report, p. 3 (PDF page 4)" in card
+    # the link is interface text in the reader's language; so are the words the citation adds to the
+    # source's title and printed page number
+    assert "Abrir el PDF en p. 3 (página 4 del PDF)" in card and "A report, p. 3 (página 4 del PDF)" in card
+    assert "PDF page" not in card
     assert "Añadir a la cesta" in card and "Ver la fuente: la página completa" in card
     assert "Legal aid should be decided within forty-eight hours." in card  # never translated
     results = render.render_results([hit, hit], language="fr")
@@ -661,11 +663,14 @@ def test_briefing_note_headings_in_spanish_and_french(tmp_path):
     markdown = localised_markdown(_pins(), "Asistencia jurídica", BUILT_AT, "es")
     assert "## Evidencias" in markdown and "## Fuentes" in markdown and "## Evidence" not in markdown
     assert "_3 pasajes citados textualmente" in markdown
-    # The Sources list's own words too; the citations and corpus files stay as every surface shows them.
+    # The Sources list's own words too, and the words a citation adds to its source's (title, printed
+    # page number and file name stay as written).
     assert "indexado el 4 de marzo de 2026, 09:15 UTC" in markdown and markdown.count("— notas 1, 3") == 1
     assert "— nota 2" in markdown
     assert "indexed" not in markdown and "note 2" not in markdown
-    assert "[^3]: Free Legal Aid: A Guidance Note, p. iv (PDF page 5). (corpus file `reports/legal-aid.pdf`)" in markdown
+    assert ("[^3]: Free Legal Aid: A Guidance Note, p. iv (página 5 del PDF). (archivo del corpus "
+            "`reports/legal-aid.pdf`)") in markdown
+    assert "PDF page" not in markdown and "corpus file" not in markdown
     assert localised_markdown(_pins()[:1], "x", BUILT_AT, "es").splitlines()[2].startswith("_1 pasaje citado ")
     assert "> The Ministry of Justice will digitalise the free legal aid system. [^2]" in markdown  # verbatim
     assert localised_markdown([], "", None, "fr").splitlines()[2] == "_Aucun passage ajouté._"

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 from lxml import etree
 
-from search.briefing import Pin, briefing_docx, briefing_markdown
+from search.briefing import NoteWords, Pin, briefing_docx, briefing_markdown
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
@@ -58,7 +58,7 @@ def _references(document) -> list[tuple[int, etree._Element]]:
             for ref in body.iter(w("footnoteReference"))]
 
 
-def _check_native_footnotes(path, pins: list[Pin]) -> object:
+def _check_native_footnotes(path, pins: list[Pin], words: NoteWords = NoteWords()) -> object:
     import docx
 
     document = docx.Document(str(path))
@@ -78,11 +78,11 @@ def _check_native_footnotes(path, pins: list[Pin]) -> object:
         assert mark is not None
         assert mark.getparent().find(f"{w('rPr')}/{w('rStyle')}").get(w("val")) == "FootnoteReference"
         text = _note_text(note)
-        assert pin.citation in text
+        assert pin.cited(words.citation) in text
         if pin.url and pin.url.startswith("https://"):
             assert pin.url in text
         else:
-            assert f"corpus file {pin.source}" in text
+            assert f"{words.corpus_file} {pin.source}" in text
         assert "javascript:" not in text
 
     references = _references(document)
@@ -163,18 +163,26 @@ def test_an_empty_note_has_no_footnotes(tmp_path):
 def test_localised_word_note_keeps_its_footnotes_verbatim(tmp_path, lang, headings, lead):
     from webui.notes import localised_docx
 
+    from webui.notes import note_words
+
     pins = _pins()
     english = briefing_docx(pins, "Nota", BUILT_AT, tmp_path / "en.docx")
     path = localised_docx(pins, "Nota", BUILT_AT, tmp_path / f"{lang}.docx", lang)
-    document = _check_native_footnotes(path, pins)
+    document = _check_native_footnotes(path, pins, note_words(lang))
     assert [p.text for p in document.paragraphs if p.style.name == "Heading 1"] == headings
     assert document.paragraphs[1].text.startswith(lead)
-    # Only headings are localised: the footnotes (citations and links) are the English note's, word for word.
+    # The footnotes are the English note's but for the words the tool adds ("PDF page", "corpus file"):
+    # titles, printed page numbers and links stay as the sources give them.
     import docx
 
     _, original = _footnotes(docx.Document(str(english)))
     _, localised = _footnotes(document)
-    assert {n: _note_text(e) for n, e in localised.items()} == {n: _note_text(e) for n, e in original.items()}
+    assert set(localised) == set(original)
+    words = {"es": ("página 5 del PDF", "archivo del corpus"), "fr": ("page 5 du PDF", "fichier du corpus")}[lang]
+    for number, note in localised.items():
+        theirs, ours = _note_text(original[number]), _note_text(note)
+        assert ours.replace(words[0], "PDF page 5").replace(words[1], "corpus file") == theirs
+    assert any(f"Court Data Note, p. iv ({words[0]})." in _note_text(n) for n in localised.values())
 
 
 def test_a_word_processor_sets_the_notes_at_the_page_foot(tmp_path):

@@ -221,3 +221,23 @@ def test_a_passage_that_runs_on_to_the_next_page_cites_both_on_every_surface():
     assert Pin.from_dict(plain.to_dict()).place == "PDF pages 5–6"
     same = dataclasses.replace(REPORT, page=3, page_label="3", section=None)
     assert citation_label(same, through=dataclasses.replace(same, page=4, page_label="4")) == "Free Legal Aid, pp. 3–4"
+
+
+def test_in_spanish_and_french_the_citations_own_words_follow_the_reader():
+    """The source's words (title, printed page, heading) stay as written; the words the citation adds
+    ("PDF page", "read by OCR", a twin's language) are the reader's, on the card, the basket and the note."""
+    from webui.i18n import citation_words
+    from webui.notes import localised_markdown
+
+    scanned = dataclasses.replace(REPORT, metadata={"read by": "OCR (Tesseract, spa)"})
+    twin = dataclasses.replace(OTHER_PAGE, language="fr")
+    hit = _hit(scanned, part=None, also_in=(twin,), also_in_parts=(None,))
+    card = html.unescape(render.render_card(hit, language="es"))
+    assert "Free Legal Aid, p. 3 (página 5 del PDF), § Eligibility, leída por OCR" in card
+    assert "Free Legal Aid (2019), p. 7 (página 9 del PDF) (Francés)" in card
+    basket = html.unescape(render.render_basket([Pin.from_hit(hit).to_dict()], language="fr"))
+    assert "Free Legal Aid, p. 3 (page 5 du PDF), § Eligibility, lue par OCR" in basket
+    note = localised_markdown([Pin.from_hit(hit)], "Nota", "2026-12-05T00:00:00+00:00", "es").replace("\\", "")
+    assert "p. 3 (página 5 del PDF), § Eligibility, leída por OCR" in note and "PDF page" not in note
+    assert citation_words("en") == citation_words("de")  # English where the app has no words of its own
+    assert hit.citation == "Free Legal Aid, p. 3 (PDF page 5), § Eligibility, read by OCR"  # CLI and JSON

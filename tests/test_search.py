@@ -1072,7 +1072,7 @@ def test_a_bilingual_record_is_one_result_in_the_questions_language(tmp_path, en
             first = hits[0]
             assert first.language == language and words in first.text, (question, first.text)
             assert [a.language for a in first.also_in] == [{"en": "fr", "fr": "en"}[language]]
-            assert first.also_in_citations[0].endswith(f"C07.2, in {other}")
+            assert first.also_in_citations[0].endswith(f"C07.2 ({other})")
     finally:
         searcher.close()
 

@@ -11,10 +11,11 @@ import functools
 from dataclasses import asdict
 from datetime import datetime
 
+from indexer.records import ENGLISH_CITATION, CitationWords
 from search.briefing import NOTE_WORDS, NoteWords
 from search.filters import comparable
 
-__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "GRADIO_STRINGS", "text", "choose_language", "format_number", "format_datetime",
+__all__ = ["LANGUAGES", "DEFAULT_LANGUAGE", "GRADIO_STRINGS", "citation_words", "text", "choose_language", "format_number", "format_datetime",
            "country_name", "kind_label", "language_name", "page_title", "unknown_values_text", "value_name"]
 
 DEFAULT_LANGUAGE = "en"
@@ -315,6 +316,11 @@ _ES = {
     "note.note_many": "notas {numbers}",
     "note.machine_translation": "Traducción automática",
     "note.unknown_date": "fecha desconocida",
+    "note.corpus_file": "archivo del corpus",
+    "cite.page": ("p. {label}", "página {n} del PDF", "p. {label} (página {n} del PDF)"),
+    "cite.pages": ("pp. {label}–{last_label}", "páginas {n}–{last} del PDF",
+                   "pp. {label}–{last_label} (páginas {n}–{last} del PDF)"),
+    "cite.ocr": "leída por OCR",
 }
 
 _FR = {
@@ -469,10 +475,16 @@ _FR = {
     "note.note_many": "notes {numbers}",
     "note.machine_translation": "Traduction automatique",
     "note.unknown_date": "date inconnue",
+    "note.corpus_file": "fichier du corpus",
+    "cite.page": ("p. {label}", "page {n} du PDF", "p. {label} (page {n} du PDF)"),
+    "cite.pages": ("pp. {label}–{last_label}", "pages {n}–{last} du PDF", "pp. {label}–{last_label} (pages {n}–{last} du PDF)"),
+    "cite.ocr": "lue par OCR",
 }
 
-# A briefing note's own words in English are search.briefing's defaults (webui/notes.py).
+# A briefing note's own words in English are search.briefing's defaults (webui/notes.py), and a
+# citation's are indexer.records'.
 _EN.update({f"note.{name}": value for name, value in asdict(NoteWords()).items() if name in NOTE_WORDS})
+_EN.update({"cite.page": ENGLISH_CITATION.page, "cite.pages": ENGLISH_CITATION.pages, "cite.ocr": ENGLISH_CITATION.ocr})
 
 _STRINGS = {"en": _EN, "es": _ES, "fr": _FR}
 
@@ -493,6 +505,12 @@ _MONTHS = {
     "fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
            "novembre", "décembre"],
 }
+
+
+def citation_words(language: str | None) -> CitationWords:
+    """The words a citation adds to its source's ("PDF page", "read by OCR") in ``language``."""
+    return CitationWords(page=text(language, "cite.page"), pages=text(language, "cite.pages"),
+                         ocr=text(language, "cite.ocr"))
 
 
 def _known(language: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from search.briefing import NOTE_WORDS, NoteWords, briefing_docx, briefing_markdown
 
-from .i18n import format_datetime, text
+from .i18n import citation_words, format_datetime, text
 
 __all__ = ["note_words", "localised_docx", "localised_markdown"]
 
@@ -23,7 +23,7 @@ def note_words(lang: str) -> NoteWords:
     """The note's own words (headings, lead line, the Sources list's words) in ``lang``, its language
     for Word and its dates in the interface's form ('4 de marzo de 2026, 09:15 UTC')."""
     words = {name: text(lang, f"note.{name}") for name in NOTE_WORDS}
-    return NoteWords(**words, language_tag=_LANGUAGE_TAGS.get(lang, "en-GB"),
+    return NoteWords(**words, citation=citation_words(lang), language_tag=_LANGUAGE_TAGS.get(lang, "en-GB"),
                      format_date=None if lang not in _LANGUAGE_TAGS or lang == "en" else partial(format_datetime, lang))
 
 

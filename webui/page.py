@@ -204,7 +204,8 @@ class PageHandlers:
     # -- evidence basket --
     def basket(self, basket: list[dict], title: str, lang: str = "en", selected: int | None = None):
         """The basket's list, picker, exports (rebuilt with the title) and tab label."""
-        choices = [(f"{i + 1}. {Pin.from_dict(p).citation[:90]}", i) for i, p in enumerate(basket)]
+        words = i18n.citation_words(lang)
+        choices = [(f"{i + 1}. {Pin.from_dict(p).cited(words)[:90]}", i) for i, p in enumerate(basket)]
         docx_path = md_path = None
         if basket:
             docx_path, md_path = self._notes_writer.submit(self._write_notes, basket, title, lang).result()

@@ -15,7 +15,8 @@ from search import Filters, Hit, extractive_summary
 from search.briefing import Pin, safe_url
 
 from .files import CORPUS_ROUTE
-from .i18n import country_name, format_datetime, format_number, kind_label, language_name, text, value_name
+from .i18n import (citation_words, country_name, format_datetime, format_number, kind_label, language_name, text,
+                   value_name)
 from .source import card_source
 from .translation import translate_button
 
@@ -84,12 +85,13 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
     and the whole page / section / commitment around the passage."""
     p = hit.provenance
     start, end = hit.highlight
+    cite = citation_words(language)
     href, label = source_href(hit, language=language)
     parts = [
         f'<article class="jx-hit" id="result-{hit.rank}" tabindex="-1" data-rank="{hit.rank}" data-kind="{_e(p.kind)}" '
         f'data-country="{_e(p.country or "")}" data-year="{_e(p.year or "")}" data-source="{_e(p.source)}" '
         f'data-page="{_e(p.page or "")}" data-language="{_e(hit.language)}">',
-        f'<header><span class="jx-rank">{hit.rank}</span><span class="jx-cite">{_e(hit.citation)}</span></header>',
+        f'<header><span class="jx-rank">{hit.rank}</span><span class="jx-cite">{_e(hit.cited(cite))}</span></header>',
         f'<div class="jx-meta">{" · ".join(_e(m) for m in _card_meta(hit, language))}</div>',
         f'<blockquote class="jx-passage">{_passage_html(hit.text, start, end, p.kind)}</blockquote>',
     ]
@@ -107,7 +109,8 @@ def render_card(hit: Hit, document_text: str | None = None, pinned: bool = False
     parts.append(f'<div class="jx-links">{"".join(links)}</div>')
     if hit.also_in:
         parts.append(f'<div class="jx-also">{_e(text(language, "also_in"))}'
-                     + "; ".join(_e(c) for c in hit.also_in_citations) + "</div>")
+                     + "; ".join(_e(c) for c in hit.also_in_cited(cite, lambda code: language_name(language, code)))
+                     + "</div>")
     if document_text:
         what = text(language, f"whole.{p.kind}" if p.kind in ("report", "guide", "commitment") else "whole.other")
         # The page of the text that holds the passage, not the whole of a long document (webui/source.py).
@@ -192,7 +195,7 @@ def render_basket(pins: Sequence[dict], language: str = "en") -> str:
         p = Pin.from_dict(pin)
         flowed = " ".join(p.text.split())
         short = flowed if len(flowed) <= 320 else flowed[:317].rsplit(" ", 1)[0] + "…"
-        items.append(f'<li class="jx-pin"><span class="jx-cite">{_e(p.citation)}</span>'
+        items.append(f'<li class="jx-pin"><span class="jx-cite">{_e(p.cited(citation_words(language)))}</span>'
                      f'<blockquote class="jx-passage">{_e(short)}</blockquote></li>')
     return f'<div class="jx-basket"><ol>{"".join(items)}</ol></div>'
 
