@@ -282,7 +282,7 @@ def render_page_html(*, source: str, page: int, page_count: int, zoom: float, pn
     image = base64.b64encode(png).decode("ascii")
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(source)}, p. {page}</title>
+<title>{e(source)} · {e(labels["page"])} {page}/{page_count}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 0; background: #f3f4f6; color: #111827; }}
 header {{ position: sticky; top: 0; background: #fff; border-bottom: 1px solid #d1d5db; padding: 8px 12px;
@@ -298,7 +298,7 @@ a.zoom.on {{ font-weight: 700; text-decoration: none; color: #111827; }}
 <span class="zooms">{zooms}</span>
 <a id="pdf-link" href="{e(pdf_link)}" target="_blank" rel="noopener noreferrer">{e(labels["open_pdf"])}</a>
 <span class="note">{e(note)}</span></header>
-<div id="sheet" data-width="{width:.2f}" data-height="{height:.2f}"><img id="page-image" alt="{e(source)} p. {page}"
+<div id="sheet" data-width="{width:.2f}" data-height="{height:.2f}"><img id="page-image" alt="{e(source)} · {e(labels["page"])} {page}"
 src="data:image/png;base64,{image}">{marks}</div>
 </body></html>"""
 
