@@ -785,6 +785,8 @@ class IndexStatistics:
     files_by_kind: dict[str, int]
     failures: tuple[tuple[str, str], ...]  # (source, reason) of files the last build could not read, by source
     chunks_by_language: tuple[tuple[str, int], ...]  # most passages first
+    # (file, commitment records) of the files that hold records, most first: what a comparison covers
+    commitment_files: tuple[tuple[str, int], ...] = ()
 
 
 class ChunkFilter(Protocol):
@@ -1306,11 +1308,14 @@ class IndexReader:
             files_by_kind = db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind").fetchall()
             failures = db.execute("SELECT source, reason FROM failures ORDER BY source").fetchall()
             languages = db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 2 DESC").fetchall()
+            commitment_files = db.execute("SELECT source, COUNT(*) FROM documents WHERE kind = 'commitment' "
+                                          "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
         return IndexStatistics(
             commitments_by_country=tuple((r[0], r[1]) for r in by_country),
             files_by_kind={r[0]: r[1] for r in files_by_kind},
             failures=tuple((r[0], r[1]) for r in failures),
             chunks_by_language=tuple((r[0], r[1]) for r in languages),
+            commitment_files=tuple((r[0], r[1]) for r in commitment_files),
         )
 
     def sources(self) -> frozenset[str]:

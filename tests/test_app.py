@@ -524,6 +524,21 @@ def test_compare_runs_only_when_its_tab_is_shown_and_once_per_search(tiny_site, 
     assert handlers.compare(query, done, "compare", "en") == [gr_skip()] * 4 and len(calls) == 1
 
 
+def test_the_comparison_says_which_commitment_files_it_covers(starter_searcher, tmp_path):
+    """Found by the session-15 audit: a comparison of parliamentary commitments for a question on
+    judicial data did not say that the index's only commitments are an open-parliaments export."""
+    from webui import page as page_module
+
+    files = starter_searcher.statistics().commitment_files
+    assert files and all(n > 0 for _, n in files)
+    handlers = page_module.PageHandlers(starter_searcher, starter_searcher.facets(), tmp_path)
+    out = handlers.search("free legal aid", 10, [], [], "", "", [], [], [], [], "es")
+    _, _, note, _ = handlers.compare(out[4], None, "compare", "es")
+    name, count = files[0]
+    assert f"Los compromisos de este índice vienen de {name.rsplit('/', 1)[-1]} ({count} registros)" in note
+    assert "vienen de" not in render.compare_note("free legal aid", None, "es", files)  # nothing listed yet
+
+
 def test_the_search_event_sends_the_table_and_its_csv_as_the_page_receives_them(starter_searcher, tmp_path):
     """The search event skips Gradio's post-processing: ask() gives the compare table as {headers,
     data} in the interface language and the CSV as Gradio's file record, on either tab."""

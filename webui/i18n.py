@@ -126,6 +126,8 @@ _EN = {
     "compare_found_one": "1 commitment like “{q}”, grouped by country (the document-type filter does not apply "
                          "here). Sort with the ⋮ menu of a column header.",
     "compare_none": "No commitment like “{q}” matches; try other words or fewer filters.",
+    "compare_files": "Commitments in this index come from {files}.",
+    "compare_file": "{file} ({n} records)",
     "csv_headers": ["country", "commitment_id", "year", "title", "lead_institution", "policy_areas",
                     "irm_potential_impact", "irm_completion", "url", "passage"],
     "compare_headers": ["Country", "Commitment", "Year", "Title", "Lead institution", "Policy areas",
@@ -268,6 +270,8 @@ _ES = {
     "compare_found_one": "1 compromiso parecido a «{q}», agrupado por país (el filtro de tipo de documento no "
                          "se aplica aquí). Ordene con el menú ⋮ de la cabecera de una columna.",
     "compare_none": "Ningún compromiso se parece a «{q}»; pruebe otras palabras o menos filtros.",
+    "compare_files": "Los compromisos de este índice vienen de {files}.",
+    "compare_file": "{file} ({n} registros)",
     "csv_headers": ["País", "Compromiso", "Año", "Título", "Institución responsable", "Áreas de política",
                     "Impacto potencial (IRM)", "Cumplimiento (IRM)", "Enlace", "Pasaje"],
     "compare_headers": ["País", "Compromiso", "Año", "Título", "Institución responsable", "Áreas de política",
@@ -427,6 +431,8 @@ _FR = {
     "compare_found_one": "1 engagement proche de « {q} », groupé par pays (le filtre de type de document ne "
                          "s’applique pas ici). Triez avec le menu ⋮ d’un en-tête de colonne.",
     "compare_none": "Aucun engagement ne ressemble à « {q} » ; essayez d’autres mots ou moins de filtres.",
+    "compare_files": "Les engagements de cet index viennent de {files}.",
+    "compare_file": "{file} ({n} fiches)",
     "csv_headers": ["Pays", "Engagement", "Année", "Titre", "Institution responsable", "Domaines d’action",
                     "Impact potentiel (IRM)", "Réalisation (IRM)", "Lien", "Passage"],
     "compare_headers": ["Pays", "Engagement", "Année", "Titre", "Institution responsable", "Domaines d’action",

@@ -184,16 +184,18 @@ class PageHandlers:
         if tab != "compare" or query == done:
             return [gr.skip()] * 4
         question = query[0] if query else ""
-        rows = []
+        rows, files = [], ()
         if question:
             with self.live.use() as searcher:
                 rows = compare(searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT)
+                files = searcher.statistics().commitment_files
         csv_path = None
         if rows:
             csv_path = str(_commitments_csv_for(lang, rows, _fresh_folder(self.export_root)))
         return (gr.update(value=render.compare_rows(rows, lang), headers=i18n.text(lang, "compare_headers")),
                 gr.update(value=csv_path, interactive=bool(csv_path)),
-                render.compare_note(question, len(rows) if question else None, lang) + render.compare_chart(rows, lang),
+                render.compare_note(question, len(rows) if question else None, lang, files)
+                + render.compare_chart(rows, lang),
                 query)
 
     def status(self, lang: str) -> str:

@@ -259,8 +259,10 @@ def compare_rows(rows: Sequence[Any], language: str = "en") -> list[list[Any]]:
     return table
 
 
-def compare_note(question: str, found: int | None, language: str = "en") -> str:
-    """The line above the comparable-commitments table: ask first, pending (``found`` None), how many, none."""
+def compare_note(question: str, found: int | None, language: str = "en",
+                 files: Sequence[tuple[str, int]] = ()) -> str:
+    """The line above the comparable-commitments table: ask first, pending (``found`` None), how many, none;
+    with ``files`` ((file, records) of the index's commitment files), what the comparison covers."""
     question = question.strip()
     if not question:
         note = text(language, "compare_ask_first")
@@ -272,6 +274,10 @@ def compare_note(question: str, found: int | None, language: str = "en") -> str:
         note = text(language, "compare_found_one", q=question)
     else:
         note = text(language, "compare_found", n=format_number(language, found), q=question)
+    if files and found is not None:
+        listed = ", ".join(text(language, "compare_file", file=name.rsplit("/", 1)[-1], n=format_number(language, n))
+                           for name, n in files)
+        note += " " + text(language, "compare_files", files=listed)
     return f'<p class="jx-count">{_e(note)}</p>'
 
 
