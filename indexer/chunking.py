@@ -38,7 +38,8 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #:     pages print the words), and a close call on a passage's language settled by its file;
 #: 11: a PDF whose metadata title is its authoring tool's ("PowerPoint Presentation") titled from its file name,
 #:     Markdown without HTML comments or embedded frames' placeholders ("Cargando…"), and a passage too
-#:     short to tell, or short and given to a regional neighbour language, in its file's language.
+#:     short to tell, or short and given to a regional neighbour language, in its file's language, and a
+#:     PDF's word broken at a line's end written whole where the document prints it whole.
 CHUNKER_VERSION = 11
 
 

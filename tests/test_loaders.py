@@ -710,3 +710,15 @@ def test_a_pdf_titled_from_its_file_name_takes_its_words_as_the_pages_print_them
     assert {d.provenance.title for d in _load(uk).documents} == {"UK OGP national action plan"}
     titled = make_pdf(tmp_path / "uk-ogp-note.pdf", ["The UK OGP note."], title="A note on the UK plan")
     assert {d.provenance.title for d in _load(titled).documents} == {"A note on the UK plan"}
+
+
+def test_a_pdf_word_broken_at_a_line_end_is_written_whole_where_the_document_prints_it_whole(tmp_path):
+    pdf = make_pdf(tmp_path / "plan.pdf", [
+        "El IV Plan de Accion ha logrado compilar quin-\nce compromisos nacionales y territoriales.\n"
+        "La lucha anti-\ncorrupcion sigue; la politica anti-corrupcion se publica.",
+        "Son quince compromisos en total. Vease www.example.org/datos-\nabiertos para el detalle.",
+    ])
+    first, second = (d.text for d in _load(pdf).documents)
+    assert "compilar quince compromisos" in first and "anti-corrupcion sigue" in first
+    # no evidence in the document for "datosabiertos" or "datos-abiertos": the break stays
+    assert "datos-\nabiertos" in second

@@ -116,7 +116,7 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         warnings.append(f"{len(read_by_ocr)} of {page_count} pages read by OCR (Tesseract, {', '.join(languages)})")
 
     order = sorted(texts)
-    pages = _split_running_lines([texts[i] for i in order], [i + 1 for i in order])
+    pages = _split_running_lines(_words_made_whole([texts[i] for i in order]), [i + 1 for i in order])
     if labels is None:
         printed = _printed_numbers([running for _, running in pages], [i + 1 for i in order])
         labels = [None] * page_count
@@ -570,6 +570,33 @@ def word_per_line_joined(text: str) -> str:
             sentences.append(" ".join(words))
         paragraphs.append("\n".join(sentences))
     return "\n\n".join(paragraphs)
+
+
+_LINE_END_HYPHEN = re.compile(r"([^\W\d_]+)-\n([^\W\d_]+)")
+_WORDS = re.compile(r"[^\W\d_]+")
+_HYPHENATED = re.compile(r"[^\W\d_]+-[^\W\d_]+")
+
+
+def _words_made_whole(pages: list[str]) -> list[str]:
+    """The pages with each word the layout broke at a line's end ("quin-" / "ce") written whole, as the
+    document writes it elsewhere: "quince" where it prints that word, "anti-corruption" where it prints
+    the compound with its hyphen; a break the document gives no evidence on stays as it is (a web
+    address broken at a hyphen, a word the document prints only once)."""
+    if not any("-\n" in page for page in pages):
+        return pages
+    whole = "\n".join(pages)
+    words = {w.casefold() for w in _WORDS.findall(whole)}
+    compounds = {w.casefold() for w in _HYPHENATED.findall(whole)}
+
+    def mend(match: re.Match) -> str:
+        first, second = match.groups()
+        if f"{first}-{second}".casefold() in compounds:
+            return f"{first}-{second}"
+        if f"{first}{second}".casefold() in words:
+            return f"{first}{second}"
+        return match.group(0)
+
+    return [_LINE_END_HYPHEN.sub(mend, page) if "-\n" in page else page for page in pages]
 
 
 def clean_pdf_text(raw: str) -> str:
