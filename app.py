@@ -143,7 +143,8 @@ from indexer.errors import IndexerError  # noqa: E402
 from search import LiveSearcher, Searcher  # noqa: E402
 from webui import i18n, render  # noqa: E402
 from webui.access import LoginThrottle, parse_auth, public_notice  # noqa: E402
-from webui.assets import CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_ON_OPEN_JS, UI_URL_JS, UPDATE_URL_JS  # noqa: E402
+from webui.assets import (CITATION_JS, CSS, PAGE_TITLE_JS, PIN_JS, UI_ON_OPEN_JS, UI_URL_JS,  # noqa: E402
+                           UPDATE_URL_JS, search_language_js)
 from webui.api import api_route  # noqa: E402
 from webui.files import corpus_route  # noqa: E402
 from webui.pageview import page_view_route  # noqa: E402
@@ -355,8 +356,9 @@ def _wire(demo: SearchApp, ui: dict[str, Any], page: PageHandlers, relabel) -> N
     pick = lambda names: [ui[n] for n in names]  # noqa: E731
     form, out, lang = pick(FORM), pick(SEARCH_OUT), ui["ui_lang"]
     compare_in, compare_out = pick(("query_state", "compare_done_state", "tab_state", "ui_lang")), pick(COMPARE_OUT)
+    asked = [*form, ui["basket_state"], lang, ui["tab_state"], ui["compare_done_state"]]
     for trigger in (ui["search_btn"].click, ui["question"].submit):
-        trigger(page.ask, [*form, ui["basket_state"], lang, ui["tab_state"], ui["compare_done_state"]], out,
+        trigger(page.ask, asked, out, js=search_language_js(asked.index(lang)),
                 api_name=False, concurrency_limit=SEARCH_CONCURRENCY, postprocess=False).then(
             None, [ui["share_qs"]], None, js=UPDATE_URL_JS)
     # The language is set in the browser first, so a question asked before the server's load event

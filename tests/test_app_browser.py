@@ -487,7 +487,7 @@ def test_the_app_in_spanish_then_french_with_the_note_in_spanish(site, browser):
             page.locator("#jx-md").click()
         markdown = Path(download.value.path()).read_text(encoding="utf-8")
         assert markdown.startswith("# Nota informativa") and "## Evidencias" in markdown and "## Fuentes" in markdown
-        assert f"(corpus file `{found[0]['source']}`)" in markdown or "[^1]: <https://" in markdown
+        assert f"(archivo del corpus `{found[0]['source']}`)" in markdown or "[^1]: <https://" in markdown
         assert " ".join(found[0]["passage"].split())[-40:] in " ".join(markdown.split())  # quoted verbatim
 
         # The selector switches to French: labels, the answer and the cards follow; the address keeps ?ui=fr.
@@ -500,7 +500,12 @@ def test_the_app_in_spanish_then_french_with_the_note_in_spanish(site, browser):
         assert page.locator("#jx-search").inner_text().strip() == "Rechercher"
         assert page.locator("#result-1 button.jx-pin-btn").inner_text() == "Ajouté ✓"  # still in the basket
         assert page.get_by_role("tab", name="Panier de preuves (1)").count() == 1
-        assert [c["citation"] for c in cards(page)] == [c["citation"] for c in found]
+        # the same passages, their citations' own words now French (the sources' words as they were)
+        french = cards(page)
+        assert [(c["source"], c["page"], c["passage"]) for c in french] == [(c["source"], c["page"], c["passage"])
+                                                                          for c in found]
+        spanish_words = [re.sub(r"página (\d+) del PDF", r"page \1 du PDF", c["citation"]) for c in found]
+        assert [c["citation"] for c in french] == spanish_words
         # the page says its language for screen readers and hyphenation (Gradio set the browser's)
         assert page.evaluate("document.documentElement.lang") == "fr"
     finally:
@@ -563,6 +568,27 @@ new MutationObserver(() => {
   if (text && window.__counts[window.__counts.length - 1] !== text) window.__counts.push(text);
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
+
+
+def test_a_search_sent_before_the_page_set_its_language_is_sent_in_the_readers_language(browser):
+    """On a busy server a question asked as the page opened was sent with the selector's first value,
+    English, beside the rerun in the reader's language, and the last to end won (seen in half of the
+    runs of the test below with both cores busy): the search event sends the browser's choice until
+    the page's own has reached the selector."""
+    from webui.assets import search_language_js
+
+    ask = search_language_js(2).strip()
+    for locale, address, expected in (("es-ES", "about:blank", "es"), ("en-US", "about:blank", "en")):
+        context = browser.new_context(locale=locale)
+        try:
+            page = context.new_page()
+            page.goto(address)
+            assert page.evaluate(f"({ask})('free legal aid', 10, 'en', 'search')") == [
+                "free legal aid", 10, expected, "search"]
+            page.evaluate("window.jxLanguageSet = true")  # the selector holds the page's choice, or the reader's
+            assert page.evaluate(f"({ask})('free legal aid', 10, 'fr', 'search')")[2] == "fr"
+        finally:
+            context.close()
 
 
 def test_a_question_asked_as_the_page_opens_is_answered_in_its_language(starter_index, starter_searcher, browser,

@@ -7,7 +7,7 @@ import json
 from .i18n import LANGUAGES
 from .params import url_keys
 
-__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS", "UI_ON_OPEN_JS", "PAGE_TITLE_JS"]
+__all__ = ["CSS", "PIN_JS", "CITATION_JS", "UPDATE_URL_JS", "UI_URL_JS", "UI_ON_OPEN_JS", "PAGE_TITLE_JS", "search_language_js"]
 
 CSS = """
 /* Secondary text (details, counts, "also in"): Gradio's own subdued grey is about 1.9:1 on white,
@@ -114,23 +114,41 @@ UI_URL_JS = """
 # languages (the order its Accept-Language header sends them in), else left as it is. The server's load
 # event chooses the same language (i18n.choose_language), but its answer arrives after a round trip: a
 # question asked in that moment was answered in English, then again in the address's language.
+_CHOSEN_LANGUAGE_JS = """
+const jxChosenLanguage = (current) => {
+  const speaks = %s;
+  const asked = (new URLSearchParams(window.location.search).get("ui") || "").trim().toLowerCase().slice(0, 2);
+  if (speaks.includes(asked)) return asked;
+  for (const tag of navigator.languages || []) {
+    const code = tag.trim().toLowerCase().slice(0, 2);
+    if (speaks.includes(code)) return code;
+  }
+  return current;
+};
+""".replace("%s", json.dumps(list(LANGUAGES)))
+
 UI_ON_OPEN_JS = """
 (current) => {
-  const speaks = %s;
-  const chosen = () => {
-    const asked = (new URLSearchParams(window.location.search).get("ui") || "").trim().toLowerCase().slice(0, 2);
-    if (speaks.includes(asked)) return asked;
-    for (const tag of navigator.languages || []) {
-      const code = tag.trim().toLowerCase().slice(0, 2);
-      if (speaks.includes(code)) return code;
-    }
-    return current;
-  };
-  const lang = chosen();
+  %s
+  const lang = jxChosenLanguage(current);
   document.documentElement.lang = lang;  // the page's language, not the browser's, for screen readers
+  window.jxLanguageSet = true;
   return lang;
 }
-""".replace("%s", json.dumps(list(LANGUAGES)))
+""".replace("%s", _CHOSEN_LANGUAGE_JS)
+
+
+def search_language_js(at: int) -> str:
+    """The search events' inputs with the interface language (input ``at``) chosen in the browser when
+    the page's own choice has not reached the selector yet: on a busy server a question asked as the
+    page opened ran in English beside the rerun in the reader's language, and whichever ended last won."""
+    return """
+(...inputs) => {
+  %s
+  if (!window.jxLanguageSet) inputs[%d] = jxChosenLanguage(inputs[%d]);
+  return inputs;
+}
+""" % (_CHOSEN_LANGUAGE_JS, at, at)
 
 # The browser tab's title in the interface language (the server writes <title> once, in English).
 PAGE_TITLE_JS = """
