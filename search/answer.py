@@ -3,6 +3,7 @@ and an extractive summary whose every quotation is checked against its source.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,9 +17,9 @@ __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
 def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int]:
     """(start, end) in ``text`` of the sentence sharing the most query words (stems).
 
-    A heading-shaped line (a few words, no closing punctuation) counts half a word less and gets no
-    bonus for being short: it is the answer's label, so a sentence saying as much of the question
-    is shown instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
+    A heading-shaped line (a few words, no closing punctuation), a figure's or table's caption and a
+    table of contents' line count half a word less and get no bonus for being short: they label the
+    answer, so a sentence saying as much of the question is shown instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
     """
     spans = _sentences(text)
     if not spans:
@@ -29,7 +30,7 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     matches = matching_stems_in_spans(text, [(start, end) for start, end, _ in spans], wanted, (language, "en"))
     for (start, end, _), (terms, words) in zip(spans, matches):
         overlap = len(terms)
-        if overlap and heading_shaped(text[start:end]):
+        if overlap and (heading_shaped(text[start:end]) or label_shaped(text[start:end])):
             score = overlap - 0.5
         else:
             # Prefer sentences that say more of the question, and mildly prefer focused sentences.
@@ -37,6 +38,21 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
         if score > best_score:
             best, best_score = (start, end), score
     return best
+
+
+# A caption ("... del Organismo Judicial de Guatemala Figura 10.", "Table 3: ...") names a figure or a
+# table at its start or end; a table of contents' line ends in its page number, often after dot leaders.
+_CAPTION = re.compile(
+    r"^\W*(?:figur[ae]|fig\.|tabla|table|tableau|gr[áa]fic[oa]|graphique|cuadro|chart|ilustraci[óo]n|mapa|map|carte)"
+    r"\s*\d+\b|\b(?:figur[ae]|fig\.|tabla|table|tableau|gr[áa]fic[oa]|graphique|cuadro|chart)\s*\d+\s*[.:]?\s*$",
+    re.IGNORECASE)
+_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…)\s*\d{1,4}\s*$|[^\W\d]\s+\d{1,4}\s*$")
+
+
+def label_shaped(sentence: str) -> bool:
+    """A figure's or table's caption, or a table of contents' line: what labels a passage's content
+    rather than saying it."""
+    return bool(_CAPTION.search(sentence) or _CONTENTS_LINE.search(sentence.rstrip()))
 
 
 # The same passages are candidates question after question: their sentences are found once.
@@ -83,7 +99,7 @@ def extractive_summary(query: str, passages: Sequence[tuple[str, ...]], max_sent
         sentence = text[start:end].strip()
         terms = matching_stems(sentence, wanted, (language, "en"))
         key = " ".join(sentence.lower().split())
-        if not sentence or key in seen or len(terms) < max(need, 1):
+        if not sentence or key in seen or len(terms) < max(need, 1) or label_shaped(sentence):
             continue
         source = stored[number - 1] if stored is not None else text
         if source[start:end].strip() != sentence:  # the verbatim guarantee

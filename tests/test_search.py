@@ -1038,6 +1038,21 @@ def test_the_best_sentence_is_a_sentence_unless_only_the_heading_says_it():
     assert unsaid[start:end] == "Funding legal aid sustainably"
 
 
+def test_captions_and_contents_lines_are_not_what_a_passage_says():
+    """Found by the session-15 audit: the answer box quoted "Política de Justicia Abierta del Organismo
+    Judicial de Guatemala Figura 10." and a table of contents' "Anexo 1: ... Justicia Abierta 27"."""
+    from search.answer import best_sentence, extractive_summary
+
+    caption = ("Política de Justicia Abierta del Organismo Judicial de Guatemala Figura 10.\n"
+               "El Organismo Judicial aprobó su política de justicia abierta en marzo de 2020 y la publica en línea.")
+    start, end = best_sentence(caption, "política de justicia abierta del Organismo Judicial", "es")
+    assert caption[start:end].startswith("El Organismo Judicial aprobó")
+    contents = "Anexo 1: Instrumentos de recolección de datos para el Índice de Justicia Abierta 27"
+    assert extractive_summary("instrumentos del índice de justicia abierta", [(contents, "es")]) == []
+    assert extractive_summary("instrumentos del índice de justicia abierta",
+                              [(contents, "es"), (caption, "es")])[0].text.startswith("El Organismo Judicial")
+
+
 # -- a bilingual file's record, once, in the question's language -------------------------------------------
 
 BILINGUAL_TRACKER = """title: Action Plan Tracker
