@@ -39,7 +39,8 @@ __all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "headin
 #: 11: a PDF whose metadata title is its authoring tool's ("PowerPoint Presentation") titled from its file name,
 #:     Markdown without HTML comments or embedded frames' placeholders ("Cargando…"), and a passage too
 #:     short to tell, or short and given to a regional neighbour language, in its file's language, and a
-#:     PDF's word broken at a line's end written whole where the document prints it whole.
+#:     PDF's word broken at a line's end written whole where the document prints it whole; placeholder
+#:     text (lorem ipsum) left out.
 CHUNKER_VERSION = 11
 
 

@@ -722,3 +722,16 @@ def test_a_pdf_word_broken_at_a_line_end_is_written_whole_where_the_document_pri
     assert "compilar quince compromisos" in first and "anti-corrupcion sigue" in first
     # no evidence in the document for "datosabiertos" or "datos-abiertos": the break stays
     assert "datos-\nabiertos" in second
+
+
+def test_placeholder_text_is_left_out_and_a_file_of_nothing_else_is_refused_with_the_reason(tmp_path):
+    filler = "Lorem ipsum odor amet, consectetuer adipiscing elit. Risus blandit ligula quam natoque in euismod duis."
+    only = tmp_path / "executive-summary.md"
+    only.write_text(f"# Executive Summary\n\n{filler}\n\n## Findings\n\n{filler}\n", encoding="utf-8")
+    assert "only placeholder text (lorem ipsum)" in _loader_error(only).reason
+    mixed = tmp_path / "report.md"
+    mixed.write_text(f"# Report\n\n## Summary\n\n{filler}\n\n## Findings\n\nCourts publish their rulings online.\n",
+                     encoding="utf-8")
+    loaded = _load(mixed)
+    assert len(loaded.documents) == 1 and loaded.documents[0].text.endswith("Courts publish their rulings online.")
+    assert loaded.warnings == ["1 section(s) of placeholder text (lorem ipsum) left out"]

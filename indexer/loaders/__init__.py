@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,14 @@ def load_file(path: Path, source: str, options: ReadOptions | None = None) -> Lo
     documents = [d for d in documents if d.text.strip()]
     if not documents:
         raise LoaderError(source, "no text found in the file")
+    # A section's text may open with its heading line: the filler is looked for in its first lines.
+    kept = [d for d in documents if not _PLACEHOLDER.search(d.text[:_PLACEHOLDER_REACH])]
+    if not kept:
+        raise LoaderError(source, "only placeholder text (lorem ipsum): nothing to index; replace it with the "
+                                  "real text and build again")
+    if len(kept) < len(documents):
+        warnings.append(f"{len(documents) - len(kept)} section(s) of placeholder text (lorem ipsum) left out")
+        documents = kept
     overrides = _read_sidecar(path, source, warnings)
     if overrides:
         documents = [
@@ -131,6 +140,12 @@ def load_file(path: Path, source: str, options: ReadOptions | None = None) -> Lo
             for d in documents
         ]
     return LoadedFile([_tidied(d) for d in documents], warnings)
+
+
+#: A page template's filler ("Lorem ipsum dolor sit amet...") says nothing and is in no language a reader
+#: asks in; left in, it answered questions and offered "Latin" in the language filter.
+_PLACEHOLDER = re.compile(r"\blorem ipsum\b", re.IGNORECASE)
+_PLACEHOLDER_REACH = 200
 
 
 def _tidied(document: Document) -> Document:
