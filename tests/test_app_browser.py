@@ -524,6 +524,19 @@ def test_the_ui_parameter_chooses_the_language(site, page):
     status = page.locator("#jx-status").inner_text()
     assert "Dernière construction" in status and re.search(r"Engagement OGP\s+1\s+33", status)
 
+def _asking(browser, address: str, locale: str, init_script: str, question: str = "free legal aid"):
+    """A new browser context in ``locale`` with ``init_script`` run on every page, its page at ``address``
+    with ``question`` asked as soon as the box is there: (context, page)."""
+    context = browser.new_context(locale=locale)
+    context.set_default_timeout(TIMEOUT)
+    page = context.new_page()
+    page.add_init_script(init_script)
+    page.goto(address)
+    page.locator("#jx-question textarea").fill(question)
+    page.locator("#jx-question textarea").press("Enter")
+    return context, page
+
+
 # Every text the page's screen-reader status region announces, in order.
 _RECORD_ANNOUNCEMENTS_JS = """
 window.__announced = [];
@@ -541,14 +554,8 @@ def test_a_screen_reader_hears_words_not_gradio_keys(site, browser):
     word, so a reader heard "common.complete". The app supplies it in the browser's language."""
     url, _ = site
     for locale, done in (("es-ES", "Listo"), ("fr-FR", "Terminé"), ("en-US", "Done")):
-        ctx = browser.new_context(locale=locale)
+        ctx, page = _asking(browser, url, locale, _RECORD_ANNOUNCEMENTS_JS)
         try:
-            ctx.set_default_timeout(TIMEOUT)
-            page = ctx.new_page()
-            page.add_init_script(_RECORD_ANNOUNCEMENTS_JS)
-            page.goto(url)
-            page.locator("#jx-question textarea").fill("free legal aid")
-            page.locator("#jx-question textarea").press("Enter")
             page.wait_for_function("() => window.__announced.length > 0")
             page.locator("#jx-results article.jx-hit").first.wait_for()
             page.wait_for_function(f"() => window.__announced.includes({done!r})", timeout=10_000)
@@ -610,13 +617,7 @@ def test_a_question_asked_as_the_page_opens_is_answered_in_its_language(starter_
     demo, url = _launch(starter_searcher, Path(settings.corpus_dir))
     try:
         for address, locale in ((url + "?ui=es", "en-US"), (url, "es-ES")):
-            context = browser.new_context(locale=locale)
-            context.set_default_timeout(TIMEOUT)
-            page = context.new_page()
-            page.add_init_script(_RECORD_COUNTS_JS)
-            page.goto(address)
-            page.locator("#jx-question textarea").fill("free legal aid")
-            page.locator("#jx-question textarea").press("Enter")
+            context, page = _asking(browser, address, locale, _RECORD_COUNTS_JS)
             page.wait_for_function("() => window.__counts.length > 0")
             page.wait_for_timeout(3000)  # the load event's answer, and any search it sets off
             counts = page.evaluate("window.__counts")
