@@ -1149,24 +1149,36 @@ class IndexReader:
         return row[0] if row else ""
 
     def twin_chunks(self, chunk_ids: Iterable[int], language: str) -> dict[int, int]:
-        """chunk id -> the chunk of the same record in ``language``, for those of ``chunk_ids`` that
-        are the one passage of a section whose file gives it again in that language, as one passage
-        (a bilingual tracker's English and French copies of one record)."""
+        """chunk id -> the passage of the same record in ``language``, for those of ``chunk_ids`` whose
+        section the file gives again in that language (a bilingual tracker's English and French copies of
+        one record): the copy's passage at the same place in its order (its last when it has fewer)."""
         ids = [int(i) for i in chunk_ids]
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         with self.lock:
-            rows = self.db.execute(
-                "SELECT c.id, t.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+            pairs = self.db.execute(
+                "SELECT c.id, c.document_id, e.id FROM chunks c JOIN documents d ON d.id = c.document_id "
                 "JOIN documents e ON e.source = d.source AND e.section = d.section AND e.id != d.id "
                 "AND e.page IS d.page "
-                "JOIN chunks t ON t.document_id = e.id AND t.language = ? "
                 f"WHERE c.id IN ({marks}) AND c.language != ? AND d.section IS NOT NULL AND d.section != '' "
-                "AND (SELECT COUNT(*) FROM chunks x WHERE x.document_id = d.id) = 1 "
-                "AND (SELECT COUNT(*) FROM chunks y WHERE y.document_id = e.id) = 1",
-                [language, *ids, language]).fetchall()
-        return dict(rows)
+                "AND EXISTS (SELECT 1 FROM chunks t WHERE t.document_id = e.id AND t.language = ?)",
+                [*ids, language, language]).fetchall()
+            if not pairs:
+                return {}
+            documents = sorted({doc for _, doc, _ in pairs} | {twin for _, _, twin in pairs})
+            rows = self.db.execute(
+                f"SELECT document_id, id FROM chunks WHERE document_id IN ({','.join('?' * len(documents))}) "
+                "ORDER BY document_id, char_start, id", documents).fetchall()
+        in_order: dict[int, list[int]] = {}
+        for document_id, chunk_id in rows:
+            in_order.setdefault(document_id, []).append(chunk_id)
+        out: dict[int, int] = {}
+        for chunk_id, document_id, twin in pairs:
+            if chunk_id not in out and in_order.get(twin):
+                at = in_order[document_id].index(chunk_id)
+                out[chunk_id] = in_order[twin][min(at, len(in_order[twin]) - 1)]
+        return out
 
     def has_word_pieces(self) -> bool:
         """False for an index built before the word-piece table existed (its next build adds it)."""

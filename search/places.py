@@ -227,12 +227,13 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
                 twin_of.also_in.append(chunk.provenance)
                 twin_of.also_in_chunks.append(chunk)
             continue
+        # The first passage of a page may finish what the last one of the page before began: that comes
+        # before its own page's other places, so a passage reads the same whatever k is.
+        if any(_across_pages(chunk, place.chunk) and place.join(chunk, join_score, ratio) for place in kept):
+            continue
         duplicate_of = next((other for other in kept if _same_place(chunk, other.chunk)
-                             or _similar(words_of(cid), words_of(other.chunk.id))), None)
+                             or _copy(chunk, other.chunk, words_of)), None)
         if duplicate_of is None:
-            # The first passage of a page may finish what the last one of the page before began.
-            if any(_across_pages(chunk, place.chunk) and place.join(chunk, join_score, ratio) for place in kept):
-                continue
             kept.append(_Place(chunk, score, join_score))
         elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
             duplicate_of.also_in.append(chunk.provenance)
@@ -261,6 +262,16 @@ def _similar(a: frozenset[int], b: frozenset[int], threshold: float = 0.6) -> bo
     if min(len(a), len(b)) < _FEWEST_TRIPLES:
         return a == b
     return len(a & b) / min(len(a), len(b)) >= threshold
+
+
+def _copy(a: StoredChunk, b: StoredChunk, words_of) -> bool:
+    """``a`` says what ``b`` says, in another place: most of their word triples are shared. Two records
+    or sections of one file are never copies, however alike (a tracker's "C04.4.1: Number of ..." and
+    "C04.4.2: Number of ..." are two indicators)."""
+    pa, pb = a.provenance, b.provenance
+    if pa.source == pb.source and pa.section != pb.section:
+        return False
+    return _similar(words_of(a.id), words_of(b.id))
 
 
 def _next_to(a: StoredChunk, b: StoredChunk) -> bool:

@@ -630,6 +630,29 @@ def test_a_page_break_is_crossed_only_from_a_pages_last_passage_to_the_next_page
     assert len(collapse([(6, 1.0), (7, 0.99)])) == 2
     # a weaker next page stays a place of its own
     assert len(collapse([(2, 1.0), (3, 0.5)])) == 2
+    # the next page's first passage finishes the page before even when another passage of its own page
+    # came first (the passage must not depend on how many results are asked for)
+    second_first = collapse([(4, 1.0), (2, 0.95), (3, 0.9)])
+    assert [p.chunk.id for p in second_first] == [4, 2] and second_first[1].joined is chunks[3]
+    (only,) = places.collapse([(4, 1.0), (2, 0.95), (3, 0.9)], chunks, 1, {}, {4: 1.0, 2: 0.95, 3: 0.9}, 0.85)
+    assert only.chunk is chunks[4]
+
+
+def test_two_records_of_one_file_are_never_copies_however_alike():
+    from indexer.records import Provenance
+    from indexer.store import StoredChunk
+    from search import places
+
+    def indicator(cid, record, source="nap6.yaml"):
+        p = Provenance(source=source, kind="guide", title="Tracker", section=f"indicators > {record}")
+        return StoredChunk(id=cid, provenance=p, text=f"{record}: Number of hits on the State of the Criminal "
+                           "Justice System Dashboard webpages, reported twice a year until 2029", char_start=0,
+                           char_end=90, language="en", document_id=cid)
+
+    chunks = {1: indicator(1, "C04.4.1"), 2: indicator(2, "C04.4.2"), 3: indicator(3, "C04.4.1", "nap6-copy.yaml")}
+    kept = places.collapse([(1, 1.0), (2, 0.9), (3, 0.8)], chunks, 10, {}, {1: 1.0, 2: 0.9, 3: 0.8}, 0.85)
+    assert [p.chunk.id for p in kept] == [1, 2]  # two indicators, two places
+    assert kept[0].also_in == [chunks[3].provenance]  # the same record in another file is a copy
 
 
 def test_a_passage_that_runs_on_to_the_next_page_is_one_result_citing_both_pages(tmp_path, encoder):
@@ -1108,3 +1131,32 @@ def test_twin_records_collapse_into_the_place_in_the_asked_language():
     assert kept[0].also_in == [chunks[1].provenance]
     kept = places.collapse([(1, 1.0), (3, 0.9), (2, 0.8)], chunks, 10, {}, {1: 1.0, 3: 0.9, 2: 0.8}, 0.85, "fr")
     assert [p.chunk.id for p in kept] == [1, 3] and kept[0].also_in == [chunks[2].provenance]
+
+
+def test_a_long_record_is_shown_in_the_questions_language_too(tmp_path, encoder):
+    """A record whose copy in the question's language is cut into more passages than the one found
+    (French runs longer than English) is still shown in that language: the copy's passage at the same
+    place in its order."""
+    long_french = " ".join(["Publier des guides en langage clair sur la procédure des petites créances pour les "
+                            "personnes sans avocat, avec des exemples de formulaires remplis."] * 12)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "nap9.yaml").write_text(BILINGUAL_TRACKER.replace(
+        "fr: Publier des guides en langage clair sur la procédure des petites créances pour les personnes sans avocat",
+        f"fr: {long_french}"), encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, progress=False, encoder=encoder)
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        french = [c for c, in _db(searcher, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                            "WHERE c.language = 'fr' AND d.section LIKE '%C07.2'")]
+        assert len(french) >= 2  # the French copy is cut into several passages, the English one is one
+        (english,) = [c for c, in _db(searcher, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                                                "WHERE c.language = 'en' AND d.section LIKE '%C07.2'")]
+        assert searcher.reader.twin_chunks([english], "fr") == {english: french[0]}
+        assert searcher.reader.twin_chunks(french[1:], "en") == dict.fromkeys(french[1:], english)
+        hit = searcher.search("guides en langage clair sur la procédure des petites créances", k=10)[0]
+        assert hit.language == "fr" and "Publier des guides" in hit.text
+        assert [a.language for a in hit.also_in] == ["en"]
+    finally:
+        searcher.close()
