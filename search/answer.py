@@ -17,8 +17,8 @@ __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
 def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int]:
     """(start, end) in ``text`` of the sentence sharing the most query words (stems).
 
-    A heading-shaped line (a few words, no closing punctuation), a figure's or table's caption and a
-    table of contents' line count half a word less and get no bonus for being short: they label the
+    A heading-shaped line (a few words, no closing punctuation), a sentence of under six words, a
+    figure's or table's caption and a table of contents' line count half a word less and get no bonus for being short: they label the
     answer, so a sentence saying as much of the question is shown instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
     """
     spans = _sentences(text)
@@ -30,7 +30,7 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     matches = matching_stems_in_spans(text, [(start, end) for start, end, _ in spans], wanted, (language, "en"))
     for (start, end, _), (terms, words) in zip(spans, matches):
         overlap = len(terms)
-        if overlap and (heading_shaped(text[start:end]) or label_shaped(text[start:end])):
+        if overlap and (words < _FEWEST_WORDS or heading_shaped(text[start:end]) or label_shaped(text[start:end])):
             score = overlap - 0.5
         else:
             # Prefer sentences that say more of the question, and mildly prefer focused sentences.
@@ -47,6 +47,12 @@ _CAPTION = re.compile(
     r"\s*\d+\b|\b(?:figur[ae]|fig\.|tabla|table|tableau|gr[áa]fic[oa]|graphique|cuadro|chart)\s*\d+\s*[.:]?\s*$",
     re.IGNORECASE)
 _CONTENTS_LINE = re.compile(r"(?:\.{3,}|…)\s*\d{1,4}\s*$|[^\W\d]\s+\d{1,4}\s*$")
+
+
+#: A sentence of fewer words ("Corte Constitucional de Colombia.", "Datos abiertos contra la corrupción.
+#: 2.") names a thing or heads a list and says nothing of it: a longer one that says as much is shown
+#: instead, and the summary never quotes it.
+_FEWEST_WORDS = 6
 
 
 def label_shaped(sentence: str) -> bool:
@@ -99,7 +105,8 @@ def extractive_summary(query: str, passages: Sequence[tuple[str, ...]], max_sent
         sentence = text[start:end].strip()
         terms = matching_stems(sentence, wanted, (language, "en"))
         key = " ".join(sentence.lower().split())
-        if not sentence or key in seen or len(terms) < max(need, 1) or label_shaped(sentence):
+        if (not sentence or key in seen or len(terms) < max(need, 1) or label_shaped(sentence)
+                or len(sentence.split()) < _FEWEST_WORDS):
             continue
         source = stored[number - 1] if stored is not None else text
         if source[start:end].strip() != sentence:  # the verbatim guarantee

@@ -937,3 +937,13 @@ def test_the_comparable_commitments_csv_reads_as_the_table_in_the_readers_langua
             header, cells = list(csv.reader(fh, delimiter=delimiter))
         assert header[0] == first and len(header) == len(cells) == 10
         assert [cells[0], cells[6], cells[7]] == values and cells[3] == "Open court data, now"
+
+
+def test_the_status_panel_names_the_members_in_the_readers_language(starter_searcher):
+    """Found by the session-15 re-audit: the status panel listed the members in English in the Spanish
+    and French interfaces, where the filters and the comparison name them in the reader's language."""
+    members = {c for c, _ in starter_searcher.statistics().commitments_by_country}
+    assert "North Macedonia" in members
+    assert "Macedonia del Norte" in render.render_status(starter_searcher, "es")
+    assert "Macédoine du Nord" in render.render_status(starter_searcher, "fr")
+    assert "North Macedonia" in render.render_status(starter_searcher, "en")

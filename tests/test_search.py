@@ -1074,6 +1074,13 @@ def test_captions_and_contents_lines_are_not_what_a_passage_says():
     assert extractive_summary("instrumentos del índice de justicia abierta", [(contents, "es")]) == []
     assert extractive_summary("instrumentos del índice de justicia abierta",
                               [(contents, "es"), (caption, "es")])[0].text.startswith("El Organismo Judicial")
+    # a sentence of a few words names a thing: the one that says something of it is shown and quoted
+    named = ("Corte Constitucional de Colombia.\nLa Corte Constitucional de Colombia publicará en línea los datos "
+             "de la revisión de tutelas.")
+    start, end = best_sentence(named, "corte constitucional colombia", "es")
+    assert named[start:end].startswith("La Corte Constitucional")
+    (quoted,) = extractive_summary("corte constitucional colombia", [(named, "es")])
+    assert quoted.text.startswith("La Corte Constitucional")
 
 
 # -- a bilingual file's record, once, in the question's language -------------------------------------------

@@ -221,7 +221,8 @@ def render_status(searcher: Any, language: str = "en") -> str:
     kinds = _table([t("kind"), t("status_files"), t("status_documents_col")],
                    [(kind_label(language, k), stats.files_by_kind.get(k, 0), n) for k, n in sorted(m.kinds.items())],
                    language)
-    countries = _table([t("country"), t("status_commitments_col")], stats.commitments_by_country, language)
+    countries = _table([t("country"), t("status_commitments_col")],
+                       [(country_name(language, c), n) for c, n in stats.commitments_by_country], language)
     langs = _table([t("language"), t("status_passages_col")],
                    [(language_name(language, c), n) for c, n in stats.chunks_by_language], language)
     out = ['<div class="jx-status" id="jx-status"><div class="jx-col">', f"<h3>{_e(t('status_index'))}</h3>",
