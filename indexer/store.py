@@ -1311,6 +1311,15 @@ class IndexReader:
         with self.lock:
             return KeywordTerms(*held_terms(self.db, terms, chunk_ids))
 
+    @functools.cached_property
+    def commitment_files(self) -> tuple[tuple[str, int], ...]:
+        """(file, commitment records) of the files that hold records, most first: what a comparison
+        covers (an index generation never changes, so it is read once)."""
+        with self.lock:
+            rows = self.db.execute("SELECT source, COUNT(*) FROM documents WHERE kind = 'commitment' "
+                                   "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+        return tuple((r[0], r[1]) for r in rows)
+
     def statistics(self) -> IndexStatistics:
         with self.lock:
             db = self.db
@@ -1320,14 +1329,12 @@ class IndexReader:
             files_by_kind = db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind").fetchall()
             failures = db.execute("SELECT source, reason FROM failures ORDER BY source").fetchall()
             languages = db.execute("SELECT language, COUNT(*) FROM chunks GROUP BY 1 ORDER BY 2 DESC").fetchall()
-            commitment_files = db.execute("SELECT source, COUNT(*) FROM documents WHERE kind = 'commitment' "
-                                          "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
         return IndexStatistics(
             commitments_by_country=tuple((r[0], r[1]) for r in by_country),
             files_by_kind={r[0]: r[1] for r in files_by_kind},
             failures=tuple((r[0], r[1]) for r in failures),
             chunks_by_language=tuple((r[0], r[1]) for r in languages),
-            commitment_files=tuple((r[0], r[1]) for r in commitment_files),
+            commitment_files=self.commitment_files,
         )
 
     def sources(self) -> frozenset[str]:

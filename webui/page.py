@@ -188,7 +188,7 @@ class PageHandlers:
         if question:
             with self.live.use() as searcher:
                 rows = compare(searcher, question, filters_from(*query[1:]), limit=COMPARE_LIMIT)
-                files = searcher.statistics().commitment_files
+                files = searcher.reader.commitment_files
         csv_path = None
         if rows:
             csv_path = str(_commitments_csv_for(lang, rows, _fresh_folder(self.export_root)))
