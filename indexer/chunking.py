@@ -20,7 +20,8 @@ from typing import Protocol
 from .headings import chunk_heading, heading_lines
 from .records import Chunk, Document, Provenance
 
-__all__ = ["CHUNKER_VERSION", "Tokenizer", "Chunker", "split_sentences", "heading_shaped", "document_language", "with_languages"]
+__all__ = ["CHUNKER_VERSION", "ENDS_IN_PAGE_NUMBER", "Tokenizer", "Chunker", "split_sentences", "heading_shaped",
+           "document_language", "with_languages"]
 
 
 #: Changes whenever the same files and settings would give other chunks (chunking here, or how a
@@ -161,6 +162,10 @@ _LINE_END_PUNCTUATION = tuple(".!?:;,")
 _HEADING_SHARE_OF_NEXT_LINE = 0.7
 #: A document title above a section heading: at most this many heading lines in a row.
 _MOST_HEADING_LINES = 3
+
+
+#: A table of contents' line ends in its page number, often after dot leaders.
+ENDS_IN_PAGE_NUMBER = re.compile(r"(\.{3,}|…|\s)\s*\d{1,4}\s*$")
 
 
 def heading_shaped(sentence: str) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from indexer.analysis import matching_stems, matching_stems_in_spans, query_terms
-from indexer.chunking import heading_shaped, split_sentences
+from indexer.chunking import ENDS_IN_PAGE_NUMBER, heading_shaped, split_sentences
 
 __all__ = ["best_sentence", "SummarySentence", "extractive_summary"]
 
@@ -41,12 +41,11 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
 
 
 # A caption ("... del Organismo Judicial de Guatemala Figura 10.", "Table 3: ...") names a figure or a
-# table at its start or end; a table of contents' line ends in its page number, often after dot leaders.
+# table at its start or end.
 _CAPTION = re.compile(
     r"^\W*(?:figur[ae]|fig\.|tabla|table|tableau|gr[áa]fic[oa]|graphique|cuadro|chart|ilustraci[óo]n|mapa|map|carte)"
     r"\s*\d+\b|\b(?:figur[ae]|fig\.|tabla|table|tableau|gr[áa]fic[oa]|graphique|cuadro|chart)\s*\d+\s*[.:]?\s*$",
     re.IGNORECASE)
-_CONTENTS_LINE = re.compile(r"(?:\.{3,}|…)\s*\d{1,4}\s*$|[^\W\d]\s+\d{1,4}\s*$")
 
 
 #: A sentence of fewer words ("Corte Constitucional de Colombia.", "Datos abiertos contra la corrupción.
@@ -58,7 +57,7 @@ _FEWEST_WORDS = 6
 def label_shaped(sentence: str) -> bool:
     """A figure's or table's caption, or a table of contents' line: what labels a passage's content
     rather than saying it."""
-    return bool(_CAPTION.search(sentence) or _CONTENTS_LINE.search(sentence.rstrip()))
+    return bool(_CAPTION.search(sentence) or ENDS_IN_PAGE_NUMBER.search(sentence.rstrip()))
 
 
 # The same passages are candidates question after question: their sentences are found once.

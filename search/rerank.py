@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis import ANALYZER_VERSION, keyword_terms
+from indexer.chunking import ENDS_IN_PAGE_NUMBER
 from indexer.errors import SettingsError
 from indexer.records import NOTES_SECTION
 from indexer.settings import Settings
@@ -239,8 +240,6 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
 #: A passage with fewer words than this is partly "thin" (a meeting's title alone, a caption).
 THIN_WORDS = 30
 _WORD = re.compile(r"[^\W\d_]{2,}")
-#: A table of contents' line ends in its page number, often after dot leaders.
-_ENDS_IN_PAGE = re.compile(r"(\.{3,}|…|\s)\s*\d{1,4}\s*$")
 
 
 
@@ -262,7 +261,7 @@ def _form(text: str, notes: bool) -> tuple[float, float]:
         return thin, 1.0
     if len(lines) < 3:
         return thin, 0.0
-    short = sum(1 for line, count in zip(lines, counts) if count <= 3 or _ENDS_IN_PAGE.search(line))
+    short = sum(1 for line, count in zip(lines, counts) if count <= 3 or ENDS_IN_PAGE_NUMBER.search(line))
     return thin, short / len(lines)
 
 
