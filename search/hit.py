@@ -71,6 +71,13 @@ class Hit:
     runs_on_chunk_id: int | None = None
 
     @property
+    def pages(self) -> list[int]:
+        """Every page the passage is on: two when it runs on to the next page, none outside a PDF."""
+        if not self.provenance.page:
+            return []
+        return [self.provenance.page] + ([self.runs_on.page] if self.runs_on is not None else [])
+
+    @property
     def citation(self) -> str:
         """The passage's citation (indexer.records.citation_label), the same on every surface."""
         return self.cited()
@@ -131,8 +138,7 @@ class Hit:
             "title": p.title,
             "kind": p.kind,
             "page": p.page,
-            # Every page the passage is on: two when it runs on to the next page.
-            "pages": [p.page] + ([self.runs_on.page] if self.runs_on is not None else []) if p.page else [],
+            "pages": self.pages,
             "runs_on": ({"page": self.runs_on.page, "page_label": printed_label(self.runs_on)}
                         if self.runs_on is not None else None),
             "page_label": p.page_label,

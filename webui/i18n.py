@@ -513,6 +513,7 @@ _MONTHS = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def citation_words(language: str | None) -> CitationWords:
     """The words a citation adds to its source's ("PDF page", "read by OCR") in ``language``."""
     return CitationWords(page=text(language, "cite.page"), pages=text(language, "cite.pages"),
