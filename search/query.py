@@ -28,12 +28,21 @@ _ASKS_FOR = {
     "commitments": re.compile(
         r"\b(commitments?|compromisos?|engagements?|which countries|what countries|countries that|"
         r"qu[ée] pa[ií]ses|cu[aá]les pa[ií]ses|pa[ií]ses que|quels pays|les pays qui)\b", re.I),
+    # A question word, not a relative pronoun: "who" opening a question or clause ("people who
+    # report corruption" asks for a commitment), Spanish "quién" written with its accent (the
+    # relative "quien" has none), French "qui" opening the question or after a preposition.
+    # Names in the plural and of someone ("names of the judges"); a thing's name or a member state is
+    # not a list of people.
     "people": re.compile(
-        r"\b(who|whom|qui[eé]n(es)?|qui (est|sont|a|ont)|members?|miembros?|membres?|attend(ees|ed)|"
-        r"asistentes|signed|signator(y|ies)|signatures?|firmantes?|firmad[oa]s?|names?|nombres?|noms?)\b", re.I),
+        r"(?:^|[,;:?¿]\s*|\b(?:and|or|y|o|et|ou)\s+)(?:(?:to|by|with|for|from)\s+)?(?:who|whom)\b|"
+        r"(?:^|[,;:?¿]\s*|\b(?:and|y|et)\s+)(?:(?:à|par|avec|pour)\s+)?qui\b|"
+        r"\bqui[ée]n(?:es)?\b(?<!quien)(?<!quienes)|"
+        r"\b(?:members|miembros|membres|attendees|attended|asistentes|signator(?:y|ies)|firmantes|"
+        r"signataires|names of|nombres de|noms des?)\b", re.I),
+    # "Índice" alone is an index (Guatemala's Índice de Justicia Abierta), not a table of contents.
     "contents": re.compile(
-        r"\b(table of contents|contents|[ií]ndice|sommaire|table des mati[eè]res|chapters?|cap[ií]tulos?|"
-        r"chapitres?)\b", re.I),
+        r"\b(?:table of contents|contents page|tabla de contenidos?|[ií]ndice (?:general|de contenidos?)|"
+        r"sommaire|table des mati[eè]res|chapters?|cap[ií]tulos?|chapitres?)\b", re.I),
 }
 
 

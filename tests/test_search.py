@@ -945,6 +945,14 @@ def test_a_question_says_what_it_asks_for_in_english_spanish_and_french():
     assert analyse("Who signed the agreement on open justice data?").asks_for == {"people"}
     assert analyse("¿Quiénes firmaron el convenio?").asks_for == {"people"}
     assert analyse("table of contents of the justice report").asks_for == {"contents"}
+    assert analyse("What method did the court use, and who did it partner with?").asks_for == {"people"}
+    assert analyse("En Bolivie, qui doit effectuer des visites dans les prisons ?").asks_for == {"people"}
+    # a relative pronoun, a thing's name, a member state or an index asks for no list of people or contents
+    for topic in ("protecting people who blow the whistle at work", "what is the name of the single window",
+                  "¿Cómo se arma el nombre de los archivos?", "in which EU member state do people trust courts",
+                  "las personas quienes denuncian", "¿Qué limitación reconoce la metodología del Índice de Justicia?",
+                  "how will records be linked without using patients' names"):
+        assert analyse(topic).asks_for == frozenset(), topic
     # a topic alone asks for nothing else, whatever words it shares with the cues
     for topic in ("asistencia jurídica gratuita", "significant participation in justice reform",
                   "les tribunaux qui publient leurs décisions", "courts publishing their decisions in Chile"):
