@@ -178,6 +178,9 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
     cosine: dict[int, float] = {}
     keyword: dict[int, float] = {}
     shares: dict[int, tuple[float, float]] = {}
+    # The one keyword ranking also holds a passage's match through its rendering's words (with_renderings),
+    # which a translation's own ranking does not see: a passage keeps the better of the two.
+    merged_top = max(found.keyword.values(), default=0.0) or 1.0
     for language, members in groups.items():
         ranking = rankings.get(language) if language else None
         dense, scores = (ranking.dense, ranking.keyword) if ranking else (found.dense, found.keyword)
@@ -185,7 +188,7 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         cosine.update({c: dense[c] for c in members if c in dense})
         cosine.update(cosines(reader, vectors.get(language, vector) if language else vector,
                               [c for c in members if c not in dense]))
-        keyword.update({c: scores.get(c, 0.0) / top for c in members})
+        keyword.update({c: max(scores.get(c, 0.0) / top, found.keyword.get(c, 0.0) / merged_top) for c in members})
         shares.update(_word_shares(reader, versions[language].terms if language else query.terms, members, chunks))
     # A passage with a rendering in the question's language is measured by the rendering's vector.
     bridge: dict[int, float] = {}
