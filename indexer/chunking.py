@@ -41,8 +41,10 @@ __all__ = ["CHUNKER_VERSION", "ENDS_IN_PAGE_NUMBER", "Tokenizer", "Chunker", "sp
 #:     Markdown without HTML comments or embedded frames' placeholders ("Cargando…"), and a passage too
 #:     short to tell, or short and given to a regional neighbour language, in its file's language, and a
 #:     PDF's word broken at a line's end written whole where the document prints it whole; placeholder
-#:     text (lorem ipsum) left out.
-CHUNKER_VERSION = 11
+#:     text (lorem ipsum) left out;
+#: 12: Markdown's escapes read as the marks they keep ("\#Guatemala" -> "#Guatemala"), its hard line breaks'
+#:     backslashes dropped.
+CHUNKER_VERSION = 12
 
 
 class Tokenizer(Protocol):

@@ -338,6 +338,19 @@ def test_markdown_pasted_from_a_web_editor_keeps_only_what_a_reader_sees(tmp_pat
     assert " ".join(doc.text.split()) == "El encuentro reúne a jueces y sociedad civil. Inscripciones abiertas."
 
 
+def test_markdown_escapes_read_as_the_marks_they_keep(tmp_path):
+    # a post exported from a web editor: hard line breaks as backslashes, hashtags escaped
+    path = tmp_path / "summit.md"
+    path.write_text("# OGP Summit\n\nLet's shape a more open future for Guatemala.\\\n\\\n"
+                    "\\#Guatemala \\#OpenGovernment [\\#OGPEstonia](https://example.org/tag) costs \\*two\\* "
+                    "**words**\n", encoding="utf-8")
+    (doc,) = _load(path).documents
+    assert "\\" not in doc.text
+    assert "#Guatemala #OpenGovernment #OGPEstonia" in doc.text
+    assert doc.text.startswith("Let's shape a more open future for Guatemala.\n")
+    assert doc.text.rstrip().endswith("costs *two* words")
+
+
 def test_markdown_code_fences_do_not_make_headings(tmp_path):
     path = tmp_path / "fence.md"
     path.write_text("# Title\n\n## Real\n\nText.\n\n```\n# not a heading\n```\n", encoding="utf-8")

@@ -51,6 +51,23 @@ _AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>")
 _EMBEDDED = re.compile(r"<(iframe|script|style|noscript|object|video|audio)\b[^<>]*>[^<]*</\1\s*>", re.I)
 
 
+# Markdown's escapes: a backslash before punctuation ("\#Guatemala", "\*") keeps the mark as written, and
+# one ending a line is a hard line break. The marks are held as private-use characters while the other
+# patterns run (an escaped "*" opens no emphasis, an escaped "[" no link), then given back bare.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_HARD_BREAK = re.compile(r"\\(?=\n|\Z)")
+_HELD = 0xE000
+_HELD_MARKS = re.compile("[\ue021-\ue07e]")
+
+
+def _held_escapes(text: str) -> str:
+    return _ESCAPED.sub(lambda m: chr(_HELD + ord(m.group(1))), _HARD_BREAK.sub("", text))
+
+
+def _given_back(text: str) -> str:
+    return _HELD_MARKS.sub(lambda m: chr(ord(m.group(0)) - _HELD), text)
+
+
 def _without_comments(text: str) -> str:
     """``text`` without its HTML comments ("<!--StartFragment-->", left by a web editor's paste), which
     say nothing a reader sees; an unclosed one is left. A scan with str.find, not a pattern: one
@@ -73,15 +90,20 @@ def _emphasis_text(match: re.Match) -> str:
 
 
 def strip_inline_markdown(text: str) -> str:
-    """Markdown inline syntax to plain words: links keep their text, images their alt text; HTML
-    comments and the placeholder text of embedded frames and scripts are dropped."""
+    """Markdown inline syntax to plain words: links keep their text, images their alt text, escaped
+    marks their mark; HTML comments, hard line breaks' backslashes and the placeholder text of embedded
+    frames and scripts are dropped."""
+    escaped = "\\" in text  # a file without backslashes keeps any private-use characters it has
+    if escaped:
+        text = _held_escapes(text)
     text = _EMBEDDED.sub("", _without_comments(text))
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
     text = _AUTOLINK.sub(r"\1", text)
     text = _TAG.sub("", text)
-    return _EMPHASIS.sub(_emphasis_text, text)
+    text = _EMPHASIS.sub(_emphasis_text, text)
+    return _given_back(text) if escaped else text
 
 
 def load_text(path: Path, source: str) -> tuple[list[Document], list[str]]:
