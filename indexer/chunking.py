@@ -43,7 +43,8 @@ __all__ = ["CHUNKER_VERSION", "ENDS_IN_PAGE_NUMBER", "Tokenizer", "Chunker", "sp
 #:     PDF's word broken at a line's end written whole where the document prints it whole; placeholder
 #:     text (lorem ipsum) left out;
 #: 12: Markdown's escapes read as the marks they keep ("\#Guatemala" -> "#Guatemala"), its hard line breaks'
-#:     backslashes dropped.
+#:     backslashes dropped; a YAML or JSON record cited by its parents' names ("nap6 > milestones > C04.4"),
+#:     not the file's keys for its lists.
 CHUNKER_VERSION = 12
 
 

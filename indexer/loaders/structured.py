@@ -1,9 +1,9 @@
 """YAML and JSON files (trackers, data dictionaries): one passage per record that carries text.
 
-A record is a mapping with text in it; it is cited by its path in the file
-("resources > nap5 > fields > indicators > choices > C04.3.1"), a list item named by its id
-field. Bilingual values ({en: ..., fr: ...} or title_en / title_fr) give one passage per
-language with that language set. Short scalars are kept as metadata; "record path" and
+A record is a mapping with text in it; it is cited by its path in the file, a list item named by
+its id field, without the schema's container keys ("nap5 > indicators > C04.3.1" for
+resources > nap5 > fields > indicators > choices > C04.3.1, which "record path" keeps). Bilingual
+values ({en: ..., fr: ...} or title_en / title_fr) give one passage per language with that language set. Short scalars are kept as metadata; "record path" and
 "record id" are set on every passage.
 """
 
@@ -29,6 +29,11 @@ _LANGUAGE_SUFFIX = re.compile(r"^(?P<name>.+?)[_\-](?P<lang>en|fr|es|pt)$", re.I
 _NAME_FIELDS = ("id", "datastore_id", "code", "key", "name", "resource_name", "slug")
 # A value this long (words) is text to index, not a fact to file.
 _TEXT_WORDS = 6
+# Keys that only hold the records under them in data schemas (CKAN's scheming files, JSON Schema): left
+# out of a record's cited place ("nap6 > milestones > C04.4", not "resources > nap6 > fields > milestones >
+# choices > C04.4"); "record path" keeps them.
+_CONTAINER_KEYS = frozenset({"resources", "fields", "choices", "items", "properties", "values", "data", "records",
+                             "entries", "elements", "children", "nodes"})
 # YAML aliases let a small file name a huge tree ("billion laughs"); reading stops past this many nodes.
 _MOST_NODES = 500_000
 
@@ -50,7 +55,7 @@ def load_structured(path: Path, source: str) -> tuple[list[Document], list[str]]
     base = Provenance(source=source, kind="guide", title=title or title_from_filename(path))
     documents: list[Document] = []
     try:
-        _walk(data, [], base, documents, [_MOST_NODES])
+        _walk(data, [], [], base, documents, [_MOST_NODES])
     except RecursionError:
         raise LoaderError(source, "the file is too deeply nested to read") from None
     return _under_parents(documents), warnings
@@ -104,13 +109,17 @@ def _item_name(item: Any, index: int) -> str:
     return f"item {index + 1}"
 
 
-def _walk(node: Any, path: list[str], base: Provenance, out: list[Document], budget: list[int]) -> None:
+def _walk(node: Any, path: list[str], shown: list[str], base: Provenance, out: list[Document],
+          budget: list[int]) -> None:
+    """``path``: the keys and item names down to ``node``; ``shown``: the same without the schema's
+    container keys (_CONTAINER_KEYS), which tell a reader nothing."""
     budget[0] -= 1
     if budget[0] < 0:
         raise LoaderError(base.source, f"the file holds more than {_MOST_NODES:,} values (repeated YAML aliases?)")
     if isinstance(node, list):
         for index, item in enumerate(node):
-            _walk(item, [*path, _item_name(item, index)], base, out, budget)
+            name = _item_name(item, index)
+            _walk(item, [*path, name], [*shown, name], base, out, budget)
         return
     if not isinstance(node, dict):
         return
@@ -136,12 +145,12 @@ def _walk(node: Any, path: list[str], base: Provenance, out: list[Document], bud
         elif value is not None and not isinstance(value, bool) and str(value).strip():
             metadata[name] = str(value).strip()
     if by_language:
-        _emit(by_language, metadata, path, base, out)
+        _emit(by_language, metadata, path, shown, base, out)
     for name, value in children:
-        _walk(value, [*path, name], base, out, budget)
+        _walk(value, [*path, name], shown if name.lower() in _CONTAINER_KEYS else [*shown, name], base, out, budget)
 
 
-def _emit(by_language: dict[str | None, list[str]], metadata: dict[str, str], path: list[str],
+def _emit(by_language: dict[str | None, list[str]], metadata: dict[str, str], path: list[str], shown: list[str],
           base: Provenance, out: list[Document]) -> None:
     """One passage per language of a record; language-neutral lines go into each (or stand alone)."""
     record_id = path[-1] if path else None
@@ -150,7 +159,7 @@ def _emit(by_language: dict[str | None, list[str]], metadata: dict[str, str], pa
     if record_id:
         facts["record id"] = record_id
     commitment_id = next((v for v in (record_id, *metadata.values()) if v and OGP_ID.fullmatch(v)), None)
-    section = " > ".join(path) or None
+    section = " > ".join(shown) or None
     languages: list[str | None] = list(by_language) or [None]
     for language in languages:
         lines = [*by_language.get(language, []), *neutral] if language else neutral
