@@ -49,6 +49,12 @@ class _Place:
     also_in: list[Provenance] = field(default_factory=list)
     also_in_chunks: list[StoredChunk] = field(default_factory=list)  # one a place in also_in, for its part
     joined: StoredChunk | None = None
+    #: another part of the file that the same citation names (a post's summary and its body), shown too
+    alike: StoredChunk | None = None
+
+    def holds(self, chunk: StoredChunk) -> bool:
+        """``chunk`` is of this place's page, section or commitment, or of the part shown with it."""
+        return _same_place(chunk, self.chunk) or (self.alike is not None and _same_place(chunk, self.alike))
 
     def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
         """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
@@ -158,6 +164,11 @@ def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlight
         start, end = min(start, joined.char_start), max(end, joined.char_end)
         text = reader.document_span(chunk.document_id, start, end)
         highlight = None
+    if place.alike is not None:
+        # Two parts of a file that one citation names: both, in the file's order; the citation and the
+        # source view are the better one's.
+        text = f"{place.alike.text}\n\n{text}" if place.alike.id < chunk.id else f"{text}\n\n{place.alike.text}"
+        highlight = None
     return Hit(
         rank=rank, score=place.score, chunk_id=chunk.id, document_id=chunk.document_id,
         provenance=chunk.provenance, text=text, char_start=start, char_end=end, language=chunk.language,
@@ -231,10 +242,16 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
         # before its own page's other places, so a passage reads the same whatever k is.
         if any(_across_pages(chunk, place.chunk) and place.join(chunk, join_score, ratio) for place in kept):
             continue
-        duplicate_of = next((other for other in kept if _same_place(chunk, other.chunk)
+        duplicate_of = next((other for other in kept if other.holds(chunk)
                              or _copy(chunk, other.chunk, words_of)), None)
+        if duplicate_of is not None and duplicate_of.alike is not None and _same_place(chunk, duplicate_of.alike):
+            continue  # a passage of the part shown with that place
         if duplicate_of is None:
-            kept.append(_Place(chunk, score, join_score))
+            alike = next((place for place in kept if _cited_alike(chunk, place.chunk)), None)
+            if alike is None:
+                kept.append(_Place(chunk, score, join_score))
+            elif alike.alike is None:
+                alike.alike = chunk  # one card for one citation, showing both parts
         elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
             duplicate_of.also_in.append(chunk.provenance)
             duplicate_of.also_in_chunks.append(chunk)
@@ -303,6 +320,15 @@ def _twins(a: StoredChunk, b: StoredChunk) -> bool:
     pa, pb = a.provenance, b.provenance
     return (a.document_id != b.document_id and a.language != b.language and bool(pa.section)
             and pa.section == pb.section and pa.page == pb.page and pa.source == pb.source)
+
+
+def _cited_alike(a: StoredChunk, b: StoredChunk) -> bool:
+    """Two parts of one file that a citation cannot tell apart (a post's summary from its front matter
+    and its body: same file, no section, no page): a second card would repeat the first's citation
+    and send the reader to the same place, so the first card shows both."""
+    pa, pb = a.provenance, b.provenance
+    return (a.document_id != b.document_id and pa.source == pb.source and pa.section == pb.section
+            and pa.page == pb.page and pa.commitment_id == pb.commitment_id and a.language == b.language)
 
 
 def _same_place(a: StoredChunk, b: StoredChunk) -> bool:

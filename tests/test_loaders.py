@@ -351,6 +351,15 @@ def test_markdown_escapes_read_as_the_marks_they_keep(tmp_path):
     assert doc.text.rstrip().endswith("costs *two* words")
 
 
+def test_invisible_characters_are_left_out_of_text_titles_and_sections(tmp_path):
+    # a web editor's byte-order mark inside a word, a zero-width space, a soft hyphen
+    path = tmp_path / "post.md"
+    path.write_text("# Encuentro\u200b 2023\n\n## D\ufeffía 1\n\nLa infor\u00admación del d\ufeffía.\n", encoding="utf-8")
+    (doc,) = _load(path).documents
+    assert doc.provenance.title == "Encuentro 2023" and doc.provenance.section == "Día 1"
+    assert doc.text.endswith("La información del día.") and "\ufeff" not in doc.text
+
+
 def test_markdown_code_fences_do_not_make_headings(tmp_path):
     path = tmp_path / "fence.md"
     path.write_text("# Title\n\n## Real\n\nText.\n\n```\n# not a heading\n```\n", encoding="utf-8")

@@ -655,6 +655,32 @@ def test_two_records_of_one_file_are_never_copies_however_alike():
     assert kept[0].also_in == [chunks[3].provenance]  # the same record in another file is a copy
 
 
+def test_two_parts_of_a_file_that_one_citation_names_are_one_result():
+    from indexer.records import Provenance
+    from indexer.store import StoredChunk
+    from search import places
+
+    def part(cid, source, text, language="es", section=None):
+        p = Provenance(source=source, kind="guide", title="Encuentro de Justicia Abierta", section=section)
+        return StoredChunk(id=cid, provenance=p, text=text, char_start=0, char_end=len(text), language=language,
+                           document_id=cid)
+
+    # a post's summary (its front matter) and its body: no section, no page, one citation
+    chunks = {1: part(1, "post.md", "El encuentro reúne a jueces y sociedad civil de la región."),
+              2: part(2, "post.md", "Día 1: apertura. Día 2: mesas de trabajo sobre datos judiciales."),
+              3: part(3, "post.md", "Programa del segundo día y mesas de trabajo.", section="Día 2"),
+              4: part(4, "other-post.md", "Las inscripciones cierran el viernes para todas las mesas.")}
+    kept = places.collapse([(1, 1.0), (2, 0.9), (3, 0.8), (4, 0.7)], chunks, 10, {}, {1: 1.0, 2: 0.9, 3: 0.8, 4: 0.7},
+                           0.85)
+    assert [p.chunk.id for p in kept] == [1, 3, 4]  # a section or another file is another place
+    assert kept[0].alike is chunks[2] and kept[0].also_in == []  # one card shows both parts
+    # another passage of a part already shown is that card's, as on any page
+    chunks[6] = StoredChunk(id=6, provenance=chunks[2].provenance, text="Día 2: clausura.", char_start=300,
+                            char_end=316, language="es", document_id=2)
+    kept = places.collapse([(1, 1.0), (2, 0.9), (6, 0.8)], chunks, 10, {}, {1: 1.0, 2: 0.9, 6: 0.8}, 0.85)
+    assert [p.chunk.id for p in kept] == [1]
+
+
 def test_a_passage_that_runs_on_to_the_next_page_is_one_result_citing_both_pages(tmp_path, encoder):
     corpus = tmp_path / "corpus"
     filler = " ".join(f"Section {i} of the plan describes the consultation held in region {i} last spring." for i in range(30))

@@ -148,18 +148,26 @@ _PLACEHOLDER = re.compile(r"\blorem ipsum\b", re.IGNORECASE)
 _PLACEHOLDER_REACH = 200
 
 
+#: Characters a reader never sees: a byte-order mark inside the text (a web editor's "D\ufeffía"), zero-width
+#: spaces and joiners, soft hyphens. Left in, they cut a word in two for the keyword index ("d" + "ía").
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+
+
 def _tidied(document: Document) -> Document:
     """``document`` with its member in the export's English spelling ("España" in a spreadsheet of
     cases, "Spain" in the export): one member is one filter choice and one facet, whichever
-    language a file names it in (a name the tables do not know stays as written); and its title on
+    language a file names it in (a name the tables do not know stays as written); its title on
     one line with single spaces, as a citation prints it (the export has titles with double spaces
-    and line breaks)."""
+    and line breaks); and no invisible characters in its text, title or section."""
     p = document.provenance
     country = canonical_country(p.country.strip()) if p.country else p.country
-    title = " ".join(p.title.split()) or p.title
-    if (country, title) == (p.country, p.title):
+    title = " ".join(_INVISIBLE.sub("", p.title).split()) or p.title
+    section = _INVISIBLE.sub("", p.section) if p.section else p.section
+    text = _INVISIBLE.sub("", document.text)
+    if (country, title, section, text) == (p.country, p.title, p.section, document.text):
         return document
-    return dataclasses.replace(document, provenance=dataclasses.replace(p, country=country, title=title))
+    return dataclasses.replace(document, text=text,
+                               provenance=dataclasses.replace(p, country=country, title=title, section=section))
 
 
 _SIDECAR_FIELDS = {"url": str, "title": str, "country": str, "region": str, "year": int, "language": str}
