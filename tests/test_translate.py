@@ -232,5 +232,11 @@ def test_a_questions_justice_terms_are_translated_as_the_term_table_has_them(tra
     assert "frais de justice" in english and "[sic]" in english
     # passages are read as the engine gives them unless asked (the index's renderings do not change)
     assert translator.translate("court fees", "en", "es") != translator.translate("court fees", "en", "es", terms=True)
+    # the engine alone reads "rule of law" as "regla de ley" and "trata de personas" as "it treats of people"
+    assert "estado de derecho" in translator.translate("Which courts uphold the rule of law?", "en", "es", terms=True)
+    assert "human trafficking" in translator.translate("¿Qué planes combaten la trata de personas?", "es", "en", terms=True)
     table = json.loads(TERMS_FILE.read_text(encoding="utf-8"))
     assert table["about"] and all(set(entry) == {"en", "es", "fr"} for entry in table["terms"])
+    # one rendering for each form: a form listed under two terms would translate as whichever came first
+    forms = [(language, form.casefold()) for entry in table["terms"] for language in entry for form in entry[language]]
+    assert len(forms) == len(set(forms))
