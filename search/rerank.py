@@ -188,7 +188,8 @@ def signals_of(reader: IndexReader, query: Query, vector: np.ndarray, candidates
         cosine.update({c: dense[c] for c in members if c in dense})
         cosine.update(cosines(reader, vectors.get(language, vector) if language else vector,
                               [c for c in members if c not in dense]))
-        keyword.update({c: max(scores.get(c, 0.0) / top, found.keyword.get(c, 0.0) / merged_top) for c in members})
+        keyword.update({c: max(scores.get(c, 0.0) / top, found.keyword.get(c, 0.0) / merged_top)
+                        for c in members})
         shares.update(_word_shares(reader, versions[language].terms if language else query.terms, members, chunks))
     # A passage with a rendering in the question's language is measured by the rendering's vector.
     bridge: dict[int, float] = {}

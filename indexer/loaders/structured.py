@@ -3,8 +3,8 @@
 A record is a mapping with text in it; it is cited by its path in the file, a list item named by
 its id field, without the schema's container keys ("nap5 > indicators > C04.3.1" for
 resources > nap5 > fields > indicators > choices > C04.3.1, which "record path" keeps). Bilingual
-values ({en: ..., fr: ...} or title_en / title_fr) give one passage per language with that language set. Short scalars are kept as metadata; "record path" and
-"record id" are set on every passage.
+values ({en: ..., fr: ...} or title_en / title_fr) give one passage per language with that language
+set. Short scalars are kept as metadata; "record path" and "record id" are set on every passage.
 """
 
 from __future__ import annotations
