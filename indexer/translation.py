@@ -51,6 +51,9 @@ _STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
 _SUPERBLANK_EDGE = re.compile(r"(?<!\\)[\[\]]")
 # Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
 _UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
+# A word the generator could not form can come out as its tags ("<prn>" for French "y" going into
+# Spanish, escaped in the stream): analysis, not text. Only dropped from a text that had no "<" of its own.
+_ENGINE_TAGS = re.compile(r"(?:\\?<[\w+-]+\\?>)+")
 # An acronym: two to ten capitals (digits after the first). The engine translates one that spells a word
 # ("LAIR", the Legal Aid Interagency Roundtable, came out as "GUARIDA"), so each is replaced by a word no
 # dictionary holds, which the engine passes through in its place, and put back after.
@@ -258,6 +261,8 @@ class Translator:
             pattern, renderings = table
             stream = pattern.sub(lambda m: f"[{_escaped(renderings[_term_key(m.group(0))])}]", stream)
         raw = self._pipeline(source, target).translate(stream)
+        if "<" not in text:
+            raw = _ENGINE_TAGS.sub("", raw)
         return _acronyms_back(_clean(_SUPERBLANK_EDGE.sub("", raw) if table is not None else raw), acronyms)
 
 

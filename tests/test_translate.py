@@ -42,6 +42,17 @@ def test_unknown_words_are_kept_without_marks(translator):
 
 
 @needs_apertium
+def test_a_word_the_engine_cannot_form_leaves_no_tags(translator):
+    # Found by the session-16 audit: French "y" going into Spanish came out as "<prn>" in a card's
+    # translation and in the exported note
+    text = "Explorer la possibilité d'élargir les indicateurs pour y inclure les données disponibles."
+    for target in ("es", "en"):
+        assert "<" not in translator.translate(text, "fr", target) and "prn" not in translator.translate(text, "fr", target)
+    # a text's own angle brackets stay
+    assert "<b>" in translator.translate("Use <b>bold</b> type", "en", "es")
+
+
+@needs_apertium
 def test_acronyms_stay_as_written_and_headings_in_capitals_are_translated(translator):
     """The engine reads an acronym that spells a word as the word: the Legal Aid Interagency
     Roundtable's LAIR came out as "GUARIDA" (a lair)."""
