@@ -197,7 +197,7 @@ def test_hostile_passage_renders_inert():
 
 def test_source_links():
     pdf = _hit(Provenance(source="reports/a note.pdf", kind="report", title="A", page=4, page_label="3"), "x")
-    assert render.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open PDF at p. 3 (PDF page 4)")
+    assert render.source_href(pdf) == ("corpus/reports/a%20note.pdf#page=4", "Open the file at p. 3 (PDF page 4)")
     official_pdf = _hit(Provenance(source="reports/b.pdf", kind="report", title="B", page=2,
                                    url="https://example.org/b.pdf"), "x")
     assert render.source_href(official_pdf)[0] == "https://example.org/b.pdf#page=2"
@@ -616,7 +616,7 @@ def test_cards_in_spanish_keep_the_document_text():
     assert "Informe (página de PDF)" in card and "Inglés" in card
     # the link is interface text in the reader's language; so are the words the citation adds to the
     # source's title and printed page number
-    assert "Abrir el PDF en p. 3 (página 4 del PDF)" in card and "A report, p. 3 (página 4 del PDF)" in card
+    assert "Abrir el archivo en p. 3 (página 4 del PDF)" in card and "A report, p. 3 (página 4 del PDF)" in card
     assert "PDF page" not in card
     assert "Añadir a la cesta" in card and "Ver la fuente: la página completa" in card
     assert "Legal aid should be decided within forty-eight hours." in card  # never translated
