@@ -230,9 +230,11 @@ def _sources(pins: Sequence[Pin], words: CitationWords | None = None) -> list[_S
 
 # -- Markdown -----------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+# ">" opens a quotation only at a line's start: inside a line (a tracker record's "nap6 > milestones")
+# it is left as written; "<" is escaped, so no HTML can form.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<|#~])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])", re.M)
+_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])", re.M)
 
 
 def _md(text: str) -> str:

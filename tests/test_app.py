@@ -85,6 +85,16 @@ def test_briefing_markdown_quotes_footnotes_and_sources():
     assert "[click](javascript:window.__pwned=1)" in rendered
 
 
+def test_briefing_markdown_leaves_a_citations_section_path_readable():
+    pin = Pin(text="> C04.4: Update the State of the Criminal Justice System Dashboard.",
+              citation="Tracker, § nap6 > milestones > C04.4", title="Tracker", source="nap6.yaml", kind="guide",
+              section="nap6 > milestones > C04.4")
+    text = briefing_markdown([pin], "Dashboards", BUILT_AT)
+    assert "§ nap6 > milestones > C04.4" in text and "nap6 \\>" not in text
+    # a passage's own ">" at a line's start opens no second quotation
+    assert "> \\> C04.4: Update" in text
+
+
 def test_briefing_markdown_empty_basket():
     text = briefing_markdown([], "", None)
     assert text.startswith("# Briefing note\n") and "No passages pinned" in text
