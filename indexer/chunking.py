@@ -44,7 +44,8 @@ __all__ = ["CHUNKER_VERSION", "ENDS_IN_PAGE_NUMBER", "Tokenizer", "Chunker", "sp
 #:     text (lorem ipsum) left out;
 #: 12: Markdown's escapes read as the marks they keep ("\#Guatemala" -> "#Guatemala"), its hard line breaks'
 #:     backslashes dropped; a YAML or JSON record cited by its parents' names ("nap6 > milestones > C04.4"),
-#:     not the file's keys for its lists.
+#:     not the file's keys for its lists; invisible characters left out; a PDF titled from its file name
+#:     with its acronyms spelt out as its first pages spell them ("Resultados IJA (Indice de Justicia Abierta)").
 CHUNKER_VERSION = 12
 
 

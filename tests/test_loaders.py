@@ -734,6 +734,17 @@ def test_a_pdf_titled_from_its_file_name_takes_its_words_as_the_pages_print_them
     assert {d.provenance.title for d in _load(titled).documents} == {"A note on the UK plan"}
 
 
+def test_a_pdf_titled_from_its_file_name_spells_out_its_acronyms_as_the_cover_does(tmp_path):
+    """Found by the session-16 audit: Guatemala's open justice index report was cited as "Resultados IJA",
+    words no reader or question uses."""
+    report = make_pdf(tmp_path / "Resultados_IJA.pdf",
+                      ["Resultados del\nIndice de Justicia Abierta\nGuatemala 2023\n\nRed Ciudadana"])
+    assert {d.provenance.title for d in _load(report).documents} == {"Resultados IJA (Indice de Justicia Abierta)"}
+    # an acronym the pages do not spell out stays as it is
+    note = make_pdf(tmp_path / "Nota_IJA.pdf", ["Una nota sobre el indice y la justicia."])
+    assert {d.provenance.title for d in _load(note).documents} == {"Nota IJA"}
+
+
 def test_a_pdf_word_broken_at_a_line_end_is_written_whole_where_the_document_prints_it_whole(tmp_path):
     pdf = make_pdf(tmp_path / "plan.pdf", [
         "El IV Plan de Accion ha logrado compilar quin-\nce compromisos nacionales y territoriales.\n"

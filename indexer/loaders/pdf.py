@@ -123,8 +123,8 @@ def load_pdf(path: Path, source: str, ocr: OcrOptions | None = None) -> tuple[li
         for index, number in zip(order, printed):
             labels[index] = number
     first_pages = [body for body, _ in pages[:2]]
-    title = _checked_title(metadata_title, first_pages, path.stem) or _name_as_printed(title_from_filename(path),
-                                                                                      first_pages)
+    title = _checked_title(metadata_title, first_pages, path.stem) or _acronyms_spelt_out(
+        _name_as_printed(title_from_filename(path), first_pages), first_pages)
     documents: list[Document] = []
     for index, (body, running) in zip(order, pages):
         metadata = {} if labels[index] else {PAGE_LABEL: "physical"}  # /PageLabels may give ""
@@ -503,6 +503,52 @@ def _name_as_printed(name: str, first_pages: list[str]) -> str:
             word = word.upper()
         words.append(word)
     return " ".join(words)
+
+
+#: Words an acronym's letters skip ("Índice de Justicia Abierta" is IJA, "Open Government Partnership" OGP).
+_ACRONYM_SKIPS = frozenset({"de", "del", "la", "las", "el", "los", "y", "e", "en", "para", "por", "of", "the", "and",
+                            "for", "on", "in", "to", "du", "des", "le", "les", "et", "da", "do", "das", "dos"})
+
+
+def _acronyms_spelt_out(title: str, first_pages: list[str]) -> str:
+    """``title`` (made from a file name) with each acronym in it followed by the words the first pages
+    spell it with: "Resultados IJA" -> "Resultados IJA (Indice de Justicia Abierta)". A file name
+    abbreviates what the document's cover says in full, and the full words are what a reader and a
+    question use."""
+    spelt = []
+    for acronym in dict.fromkeys(w for w in title.split() if 2 <= len(w) <= 6 and w.isalpha() and w.isupper()):
+        for line in "\n".join(first_pages).split("\n"):
+            words = _PRINTED_WORD.findall(line)
+            found = _spelling(acronym, words)
+            if found:
+                spelt.append((acronym, found))
+                break
+    for acronym, words in spelt:
+        title = re.sub(rf"\b{acronym}\b", f"{acronym} ({words})", title, count=1)
+    return title
+
+
+def _spelling(acronym: str, words: list[str]) -> str | None:
+    """The run of ``words`` whose capitalised initials, skipping small words, are ``acronym``; None
+    when there is none. The run must start and end on a letter of the acronym."""
+    letters = acronym.lower()
+    for start, word in enumerate(words):
+        if not word[:1].isupper() or fold(word[:1]).lower() != letters[0]:
+            continue
+        at, run = 0, []
+        for candidate in words[start:]:
+            if at == len(letters):
+                break
+            if candidate[:1].isupper() and fold(candidate[:1]).lower() == letters[at]:
+                run.append(candidate)
+                at += 1
+            elif candidate.lower() in _ACRONYM_SKIPS and run:
+                run.append(candidate)
+            else:
+                break
+        if at == len(letters):
+            return " ".join(run)
+    return None
 
 
 def _first_heading(text: str) -> str | None:
