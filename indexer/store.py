@@ -1152,6 +1152,17 @@ class IndexReader:
         """chunk id -> the passage of the same record in ``language``, for those of ``chunk_ids`` whose
         section the file gives again in that language (a bilingual tracker's English and French copies of
         one record): the copy's passage at the same place in its order (its last when it has fewer)."""
+        twins = self._twins(chunk_ids, "AND c.language != ? AND EXISTS (SELECT 1 FROM chunks t WHERE "
+                                       "t.document_id = e.id AND t.language = ?)", [language, language])
+        return {chunk_id: found[0] for chunk_id, found in twins.items()}
+
+    def twins_in_other_languages(self, chunk_ids: Iterable[int]) -> dict[int, list[int]]:
+        """chunk id -> the passages at the same place of its record's copies in the file's other
+        languages (see twin_chunks), for a result's "also in"."""
+        return self._twins(chunk_ids, "AND EXISTS (SELECT 1 FROM chunks t WHERE t.document_id = e.id "
+                                      "AND t.language != c.language)", [])
+
+    def _twins(self, chunk_ids: Iterable[int], condition: str, parameters: list) -> dict[int, list[int]]:
         ids = [int(i) for i in chunk_ids]
         if not ids:
             return {}
@@ -1161,9 +1172,8 @@ class IndexReader:
                 "SELECT c.id, c.document_id, e.id FROM chunks c JOIN documents d ON d.id = c.document_id "
                 "JOIN documents e ON e.source = d.source AND e.section = d.section AND e.id != d.id "
                 "AND e.page IS d.page "
-                f"WHERE c.id IN ({marks}) AND c.language != ? AND d.section IS NOT NULL AND d.section != '' "
-                "AND EXISTS (SELECT 1 FROM chunks t WHERE t.document_id = e.id AND t.language = ?)",
-                [*ids, language, language]).fetchall()
+                f"WHERE c.id IN ({marks}) AND d.section IS NOT NULL AND d.section != '' {condition}",
+                [*ids, *parameters]).fetchall()
             if not pairs:
                 return {}
             documents = sorted({doc for _, doc, _ in pairs} | {twin for _, _, twin in pairs})
@@ -1173,11 +1183,11 @@ class IndexReader:
         in_order: dict[int, list[int]] = {}
         for document_id, chunk_id in rows:
             in_order.setdefault(document_id, []).append(chunk_id)
-        out: dict[int, int] = {}
+        out: dict[int, list[int]] = {}
         for chunk_id, document_id, twin in pairs:
-            if chunk_id not in out and in_order.get(twin):
+            if in_order.get(twin):
                 at = in_order[document_id].index(chunk_id)
-                out[chunk_id] = in_order[twin][min(at, len(in_order[twin]) - 1)]
+                out.setdefault(chunk_id, []).append(in_order[twin][min(at, len(in_order[twin]) - 1)])
         return out
 
     def has_word_pieces(self) -> bool:

@@ -95,12 +95,15 @@ def read_ahead(reader: IndexReader, vector_soon: Future, question: str, *ranking
 
 def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], k: int, ratio: float,
            prepared: Prepared, join_scores: dict[int, float], versions: Mapping[str, str] | None = None,
-           matched: Mapping[int, str] | None = None, asked_in: str | None = None) -> list[Hit]:
+           matched: Mapping[int, str] | None = None, asked_in: str | None = None,
+           show_in: str | None = None) -> list[Hit]:
     """The ``k`` best places of ``ranked`` as hits, reading candidate chunks a slice at a time (most
     questions need only the first few dozen); ``join_scores``: the scores neighbours are joined by
     (the fused ones); ``ratio``: the join_adjacent setting; ``versions``: the question in other
     languages (language -> text), the one in a passage's language picking its best sentence;
-    ``matched``: chunk id -> the language of the version that found it, ``asked_in`` for the others."""
+    ``matched``: chunk id -> the language of the version that found it, ``asked_in`` for the others;
+    ``show_in``: the language a bilingual record is shown in (None: ``asked_in``; "": the one found)."""
+    show_in = asked_in if show_in is None else (show_in or None)
     chunks = prepared.chunks
     # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
     # questions in one read.
@@ -110,7 +113,7 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
     for first in range(0, len(ranked), step):
         seen = first + step
         chunks.update(reader.chunks_by_id(cid for cid, _ in ranked[first:seen] if cid not in chunks))
-        kept = collapse(ranked[:seen], chunks, k, prepared.shingles, join_scores, ratio, asked_in)
+        kept = collapse(ranked[:seen], chunks, k, prepared.shingles, join_scores, ratio, show_in)
         if len(kept) >= k:
             break
     # A neighbour strong enough to be joined may come after the candidates gone through: when
@@ -120,9 +123,10 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
         later = [cid for cid, _ in ranked[seen:] if join_scores[cid] >= floor]
         if later:
             chunks.update(reader.chunks_by_id(cid for cid in later if cid not in chunks))
-            kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio, asked_in)
-    if asked_in:
-        _in_asked_language(reader, kept, chunks, asked_in)
+            kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio, show_in)
+    if show_in:
+        _in_asked_language(reader, kept, chunks, show_in)
+    _other_languages_listed(reader, kept, chunks)
     return [_hit(reader, question, rank, place, prepared.highlights, versions or {}, matched, asked_in)
             for rank, place in enumerate(kept, start=1)]
 
@@ -145,6 +149,24 @@ def _in_asked_language(reader: IndexReader, kept: list[_Place], chunks: dict[int
             place.also_in.insert(0, place.chunk.provenance)
             place.also_in_chunks.insert(0, place.chunk)
             place.chunk = twin
+
+
+def _other_languages_listed(reader: IndexReader, kept: list[_Place], chunks: dict[int, StoredChunk]) -> None:
+    """Each place that is one record of a bilingual file lists the record's copies in the file's other
+    languages under "also in", whether or not the ranking brought them (a Spanish question on Canada's
+    English and French tracker gets one of the two, and the other belongs beside it)."""
+    sectioned = [place for place in kept if place.chunk.provenance.section and place.joined is None]
+    if not sectioned:
+        return
+    twins = reader.twins_in_other_languages([place.chunk.id for place in sectioned])
+    if not twins:
+        return
+    chunks.update(reader.chunks_by_id(t for found in twins.values() for t in found if t not in chunks))
+    for place in sectioned:
+        for twin in (chunks.get(t) for t in twins.get(place.chunk.id, ())):
+            if twin is not None and twin.provenance not in place.also_in:
+                place.also_in.append(twin.provenance)
+                place.also_in_chunks.append(twin)
 
 
 def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlights: dict[int, tuple[int, int]],

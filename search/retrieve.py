@@ -222,9 +222,12 @@ class Searcher:
             fused = fusion.named_bonus(fused, named, self.settings)
             ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors, leaders)
             # Neighbours are joined by how close their fused scores are, whatever the ranker's order.
+            # A record is shown in the question's language unless the language filter leaves that language out.
+            shown_in = query.asked_in if not query.filters.language or query.asked_in in query.filters.language else ""
             hits = places.places(self.reader, query.text, ranked, k, self.settings.join_adjacent, prepared,
                                  join_scores=dict(fused), versions={v.language: v.text for v in query.versions},
-                                 matched=found.matched if query.versions else None, asked_in=query.asked_in or None)
+                                 matched=found.matched if query.versions else None, asked_in=query.asked_in or None,
+                                 show_in=shown_in)
             # Several chunks of one long document count once: when that leaves fewer than k
             # places, look deeper rather than return short.
             if len(hits) >= k or depth >= reachable:

@@ -1152,6 +1152,14 @@ def test_a_bilingual_record_is_one_result_in_the_questions_language(tmp_path, en
             assert first.language == language and words in first.text, (question, first.text)
             assert [a.language for a in first.also_in] == [{"en": "fr", "fr": "en"}[language]]
             assert first.also_in_citations[0].endswith(f"C07.2 ({other})")
+            # every record lists its copy in the other language, whether or not the ranking brought it
+            assert all([a.language for a in hit.also_in] == [{"en": "fr", "fr": "en"}[hit.language]] for hit in hits)
+        # also when the ranking could not bring the other copy: only French passages searched
+        from search.filters import Filters
+
+        hits = searcher.search("plain-language guides to small claims court procedures", k=10,
+                               filters=Filters(language=("fr",)))
+        assert hits and all(h.language == "fr" and [a.language for a in h.also_in] == ["en"] for h in hits)
     finally:
         searcher.close()
 
@@ -1196,6 +1204,8 @@ def test_a_long_record_is_shown_in_the_questions_language_too(tmp_path, encoder)
                                                 "WHERE c.language = 'en' AND d.section LIKE '%C07.2'")]
         assert searcher.reader.twin_chunks([english], "fr") == {english: french[0]}
         assert searcher.reader.twin_chunks(french[1:], "en") == dict.fromkeys(french[1:], english)
+        assert searcher.reader.twins_in_other_languages([english, *french[1:]]) == {
+            english: [french[0]], **{f: [english] for f in french[1:]}}
         hit = searcher.search("guides en langage clair sur la procédure des petites créances", k=10)[0]
         assert hit.language == "fr" and "Publier des guides" in hit.text
         assert [a.language for a in hit.also_in] == ["en"]
