@@ -669,10 +669,12 @@ def test_countries_and_languages_are_named_in_the_interface_language():
     facets = {"country": ["Madrid, Spain", "Spain", "United States", "Slovak Republic", "Germany"]}
     assert filter_choices("es", facets, "country") == [
         ("Alemania", "Germany"), ("Eslovaquia", "Slovak Republic"), ("España", "Spain"),
-        ("Estados Unidos", "United States"), ("Madrid, Spain", "Madrid, Spain")]
+        ("Estados Unidos", "United States"), ("Madrid, España", "Madrid, Spain")]  # a local member's country too
     assert ("États-Unis", "United States") in filter_choices("fr", facets, "country")
     assert filter_choices("en", facets, "country")[0] == ("Germany", "Germany")
     assert country_name("fr", "Republic of Korea") == "Corée du Sud" and country_name("en", "Spain") == "Spain"
+    assert country_name("fr", "Jalisco, Mexico") == "Jalisco, Mexique" and country_name("es", "Nowhere, Atlantis") == \
+        "Nowhere, Atlantis"
     assert language_name("es", "la") == "Latín" and language_name("fr", "es") == "Espagnol"
     assert language_name("en", "zz") == "zz"
     provenance = Provenance(source="commitments/ogp.csv", kind="commitment", title="T", commitment_id="US0001",

@@ -572,10 +572,18 @@ def _cldr(language: str):
 
 def country_name(language: str | None, member: str) -> str:
     """A member as the export spells it ("United States") in ``language`` ("Estados Unidos", "États-Unis"),
-    from CLDR; a member CLDR does not name, or any name in English, as it is."""
+    from CLDR; a local member with its country ("Jalisco, Mexico") with the country in ``language``
+    ("Jalisco, México"); a member CLDR does not name, or any name in English, as it is."""
     language = _known(language)
-    code = _member_codes().get(comparable(member)) if language != "en" and member else None
-    return member if code is None else _cldr(language).territories.get(code, member)
+    if language == "en" or not member:
+        return member
+    code = _member_codes().get(comparable(member))
+    if code is not None:
+        return _cldr(language).territories.get(code, member)
+    place, comma, country = member.rpartition(", ")
+    if comma and place and _member_codes().get(comparable(country)) is not None:
+        return f"{place}, {country_name(language, country)}"
+    return member
 
 
 def value_name(language: str | None, value: str) -> str:
