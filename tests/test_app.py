@@ -753,8 +753,8 @@ def test_translate_control_only_on_passages_in_another_language():
 
     hit = _hit(Provenance(source="guides/g.md", kind="guide", title="Guide"), "Courts publish decisions.")
     card = render.render_card(hit, language="es")
-    assert ('class="jx-translate-btn" data-chunk="7" data-start="0" data-end="25" data-to="es">Traducir al '
-            'español</button>') in card
+    assert ('class="jx-translate-btn" data-chunk="7" data-start="0" data-end="25" data-to="es" '
+            'data-hide-label="Ocultar la traducción" aria-expanded="false">Traducir al español</button>') in card
     assert "Courts publish decisions." in card  # the original stays the quoted text
     assert translate_button(hit, "en") == "" and "jx-translate-btn" not in render.render_card(hit, language="en")
     assert ">Traduire en français</button>" in render.render_card(hit, language="fr")

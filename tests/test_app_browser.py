@@ -900,11 +900,12 @@ def test_a_spanish_reader_translates_an_english_passage_pins_it_and_switches_to_
     assert page.evaluate("() => { const c = document.querySelector('#result-1');"
                          " return c.querySelector('blockquote.jx-passage').nextElementSibling"
                          ".classList.contains('jx-translation'); }")
+    assert button.inner_text() == "Ocultar la traducción" and button.get_attribute("aria-expanded") == "true"
     # a second click hides it, a third shows it again without asking the server twice
     button.click()
-    assert block.is_hidden()
+    assert block.is_hidden() and button.inner_text() == "Traducir al español"
     button.click()
-    assert block.is_visible()
+    assert block.is_visible() and button.inner_text() == "Ocultar la traducción"
     _screenshot(page, "translated-passage.png")
 
     first.locator("button.jx-pin-btn").click()

@@ -72,6 +72,7 @@ _EN = {
     "page_printed_and_pdf": "p. {label} (PDF page {n})",
     "view_page": "View the page with the passage marked",
     "translate": "Translate into English",
+    "translate_hide": "Hide the translation",
     "machine_translation": "Machine translation ({path}, {engine})",
     "machine_translation_via": "Machine translation ({path}, {engine}). There is no direct pair, so it goes "
                                "through {via}: a word the second step does not know stays in {via}.",
@@ -216,6 +217,7 @@ _ES = {
     "page_printed_and_pdf": "p. {label} (página {n} del PDF)",
     "view_page": "Ver la página con el pasaje marcado",
     "translate": "Traducir al español",
+    "translate_hide": "Ocultar la traducción",
     "machine_translation": "Traducción automática ({path}, {engine})",
     "machine_translation_via": "Traducción automática ({path}, {engine}). No hay un par directo, así que pasa "
                                "por el {via}: una palabra que el segundo paso no conoce queda en {via}.",
@@ -377,6 +379,7 @@ _FR = {
     "page_printed_and_pdf": "p. {label} (page {n} du PDF)",
     "view_page": "Voir la page avec le passage marqué",
     "translate": "Traduire en français",
+    "translate_hide": "Masquer la traduction",
     "machine_translation": "Traduction automatique ({path}, {engine})",
     "machine_translation_via": "Traduction automatique ({path}, {engine}). Il n’y a pas de paire directe : elle "
                                "passe par l’{via}, et un mot que la seconde étape ne connaît pas reste en {via}.",

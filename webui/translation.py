@@ -37,7 +37,8 @@ def translate_button(hit: Hit, language: str) -> str:
     return (f'<button type="button" class="jx-translate-btn" data-chunk="{hit.chunk_id}" '
             f'data-start="{hit.char_start}" data-end="{hit.char_end}" '
             + (f'data-through="{hit.runs_on_chunk_id}" ' if hit.runs_on_chunk_id is not None else "") +
-            f'data-to="{html.escape(language)}">{html.escape(i18n.text(language, "translate"))}</button>')
+            f'data-to="{html.escape(language)}" data-hide-label="{html.escape(i18n.text(language, "translate_hide"))}" '
+            f'aria-expanded="false">{html.escape(i18n.text(language, "translate"))}</button>')
 
 
 #: The most of a document one translation covers: a card's passage, which may join a few neighbouring
@@ -131,15 +132,21 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
 
 
 # One listener on the results container: a card's "translate" button fetches the translation once
-# and shows it below the passage; a second click hides or shows it again. The URL is relative so it
-# resolves against Gradio's <base href> (the app may be served under a prefix).
+# and shows it below the passage; a second click hides or shows it again, the button saying which it
+# will do. The URL is relative so it resolves against Gradio's <base href> (the app may be served
+# under a prefix).
 TRANSLATE_JS = """
 element.addEventListener('click', async (event) => {
   const button = event.target.closest('button.jx-translate-btn');
   if (!button) return;
   const card = button.closest('article.jx-hit');
+  const shown = (open) => {
+    if (!button.dataset.showLabel) button.dataset.showLabel = button.textContent;
+    button.textContent = open ? button.dataset.hideLabel : button.dataset.showLabel;
+    button.setAttribute('aria-expanded', String(open));
+  };
   let block = card.querySelector('.jx-translation');
-  if (block) { block.hidden = !block.hidden; return; }
+  if (block) { block.hidden = !block.hidden; shown(!block.hidden); return; }
   button.disabled = true;
   block = document.createElement('div');
   block.className = 'jx-translation';
@@ -169,6 +176,7 @@ element.addEventListener('click', async (event) => {
     block.textContent = String(error);
   }
   card.querySelector('blockquote.jx-passage').after(block);
+  shown(true);
   button.disabled = false;
 });
 """
@@ -177,7 +185,7 @@ TRANSLATION_CSS = """
 .jx-translation { margin: 4px 0 8px 0; padding: 6px 10px; border-left: 4px dashed #b26a00;
   background: rgba(255, 170, 0, 0.08); font-style: italic; }
 .jx-translation-label { font-size: 0.85em; font-style: normal; font-weight: 600; color: #8a5200; }
-.jx-translation p { margin: 4px 0 0 0; }
+.jx-translation p { margin: 4px 0 0 0; white-space: pre-line; }
 .jx-translate-btn { border: 1px solid var(--button-secondary-border-color); border-radius: 6px; padding: 2px 10px;
   background: var(--button-secondary-background-fill); cursor: pointer; font-size: 0.9em; font-weight: normal; }
 .jx-translate-btn:disabled { cursor: progress; opacity: 0.65; }
