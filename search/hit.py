@@ -69,6 +69,9 @@ class Hit:
     # ``text`` then holds both, and the citation names both pages ("pp. 58–59").
     runs_on: Provenance | None = None
     runs_on_chunk_id: int | None = None
+    # Another part of the file that the same citation names (a post's summary and its body,
+    # search.places): ``text`` then holds both, in the file's order.
+    part_with_chunk_id: int | None = None
 
     @property
     def pages(self) -> list[int]:

@@ -199,7 +199,8 @@ def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlight
         highlight=highlight or best_sentence(text, question, chunk.language), also_in=tuple(place.also_in),
         part=part_of(reader, chunk, start),
         also_in_parts=tuple(part_of(reader, other, other.char_start) for other in place.also_in_chunks),
-        matched_language=(matched or {}).get(chunk.id, asked_in), asked_as=question)
+        matched_language=(matched or {}).get(chunk.id, asked_in), asked_as=question,
+        part_with_chunk_id=place.alike.id if place.alike is not None else None)
 
 
 def part_of(reader: IndexReader, chunk: StoredChunk, start: int) -> str | None:

@@ -840,6 +840,14 @@ def test_a_cards_translation_covers_its_whole_passage_and_a_pins_its_quotation(t
         assert translation_answer(searcher, str(hit.chunk_id), "es", start, end)[0]["text"] == f"<{stored.text}>"
     pin = with_translation(searcher, {**Pin.from_hit(hit).to_dict(), "text": "Mediation settles it."}, "es")
     assert pin["translation"] == "<Mediation settles it.>"
+    # a card showing two parts of a file that one citation names translates both, in the file's order
+    summary = dataclasses.replace(whole, id=whole.id + 1000, text="A summary of the guide.")
+    known = {hit.chunk_id: stored, summary.id: summary}
+    monkeypatch.setattr(type(searcher.reader), "chunks_by_id", lambda self, ids: {i: known[i] for i in ids if i in known})
+    answer, _ = translation_answer(searcher, str(hit.chunk_id), "es", part=str(summary.id))
+    assert answer["text"] == f"<{stored.text}\n\nA summary of the guide.>"
+    assert translation_answer(searcher, str(hit.chunk_id), "es", part="nine")[0]["text"] == f"<{stored.text}>"
+    assert 'data-part="9"' in translate_button(dataclasses.replace(hit, part_with_chunk_id=9), "es")
 
 
 def test_a_translated_pin_adds_the_translation_below_its_quotation(tmp_path):

@@ -36,7 +36,8 @@ def translate_button(hit: Hit, language: str) -> str:
         return ""
     return (f'<button type="button" class="jx-translate-btn" data-chunk="{hit.chunk_id}" '
             f'data-start="{hit.char_start}" data-end="{hit.char_end}" '
-            + (f'data-through="{hit.runs_on_chunk_id}" ' if hit.runs_on_chunk_id is not None else "") +
+            + (f'data-through="{hit.runs_on_chunk_id}" ' if hit.runs_on_chunk_id is not None else "")
+            + (f'data-part="{hit.part_with_chunk_id}" ' if hit.part_with_chunk_id is not None else "") +
             f'data-to="{html.escape(language)}" data-hide-label="{html.escape(i18n.text(language, "translate_hide"))}" '
             f'aria-expanded="false">{html.escape(i18n.text(language, "translate"))}</button>')
 
@@ -46,10 +47,13 @@ def translate_button(hit: Hit, language: str) -> str:
 _MOST_CHARS = 20_000
 
 
-def _card_text(searcher: Searcher, stored, start: str | None, end: str | None, through: str | None = None) -> str:
+def _card_text(searcher: Searcher, stored, start: str | None, end: str | None, through: str | None = None,
+               part: str | None = None) -> str:
     """The text a card quotes: the span ``start:end`` of the chunk's document when it holds the chunk's
     start (a card's passage may join several chunks), else the chunk's own text; followed by the
-    passage ``through`` when it is the next one, on the next page (a passage that runs on to it)."""
+    passage ``through`` when it is the next one, on the next page (a passage that runs on to it); with
+    the passage ``part`` before or after it, in the file's order, when the card shows that other part of
+    the file too (search.places: one card for one citation)."""
     text = stored.text
     try:
         first, last = int(start or ""), int(end or "")
@@ -61,17 +65,24 @@ def _card_text(searcher: Searcher, stored, start: str | None, end: str | None, t
         following = searcher.reader.chunks_by_id([stored.id + 1]).get(stored.id + 1)
         if following is not None and following.provenance.source == stored.provenance.source:
             text = f"{text}\n{following.text}"
+    try:
+        part_id = int(part or "")
+    except ValueError:
+        return text
+    other = searcher.reader.chunks_by_id([part_id]).get(part_id)
+    if other is not None and other.provenance.source == stored.provenance.source and other.id != stored.id:
+        text = f"{other.text}\n\n{text}" if other.id < stored.id else f"{text}\n\n{other.text}"
     return text
 
 
 def translation_answer(searcher: Searcher, chunk: str | None, target: str | None, start: str | None = None,
                        end: str | None = None, text: str | None = None, through: str | None = None,
-                       ) -> tuple[dict, int]:
+                       part: str | None = None) -> tuple[dict, int]:
     """``({"text", "label", "source", "target"}, 200)``, or ``({"error", "install"?}, status)``.
 
     What is translated: ``text`` when given (a pinned quotation), else the span ``start:end`` of the
     chunk's document (the card's whole passage, with ``through``, the next page's first passage, when
-    it runs on to it), else the chunk."""
+    it runs on to it, and ``part``, the other part of the file the card shows), else the chunk."""
     if target not in i18n.LANGUAGES:
         return {"error": f"to must be one of {', '.join(i18n.LANGUAGES)}"}, 400
     try:
@@ -81,7 +92,7 @@ def translation_answer(searcher: Searcher, chunk: str | None, target: str | None
     stored = searcher.reader.chunks_by_id([chunk_id]).get(chunk_id)
     if stored is None:
         return {"error": f"no passage {chunk_id} in this index"}, 404
-    passage = replace(stored, text=text if text and text.strip() else _card_text(searcher, stored, start, end, through))
+    passage = replace(stored, text=text if text and text.strip() else _card_text(searcher, stored, start, end, through, part))
     try:
         # A stored chunk carries what Searcher.translate reads of a hit: text, language, provenance.
         translation = searcher.translate(passage, target)  # type: ignore[arg-type]
@@ -115,9 +126,9 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
     live = LiveSearcher.of(searcher)
 
     def answer_of(chunk: str | None, target: str | None, start: str | None, end: str | None,
-                  through: str | None) -> tuple[dict, int]:
+                  through: str | None, part: str | None) -> tuple[dict, int]:
         with live.use() as current:  # the passage and its translation from one generation
-            return translation_answer(current, chunk, target, start, end, through=through)
+            return translation_answer(current, chunk, target, start, end, through=through, part=part)
 
     async def serve(request: Request) -> JSONResponse:
         if not await logged_in(request):
@@ -125,7 +136,7 @@ def translation_route(searcher: Searcher | LiveSearcher) -> Route:
         # Apertium answers in a worker thread so the server keeps serving while it translates.
         args = request.query_params
         answer, status = await asyncio.to_thread(answer_of, args.get("chunk"), args.get("to"), args.get("start"),
-                                                 args.get("end"), args.get("through"))
+                                                 args.get("end"), args.get("through"), args.get("part"))
         return JSONResponse(answer, status_code=status)
 
     return Route(TRANSLATE_PATH, serve, methods=["GET"], name="translate")
@@ -157,6 +168,7 @@ element.addEventListener('click', async (event) => {
     url.searchParams.set('start', button.dataset.start);
     url.searchParams.set('end', button.dataset.end);
     if (button.dataset.through) url.searchParams.set('through', button.dataset.through);
+    if (button.dataset.part) url.searchParams.set('part', button.dataset.part);
     url.searchParams.set('to', button.dataset.to);
     const answer = await (await fetch(url, {credentials: 'same-origin'})).json();
     const label = document.createElement('div');
