@@ -52,9 +52,20 @@ class _Place:
     #: another part of the file that the same citation names (a post's summary and its body), shown too
     alike: StoredChunk | None = None
 
-    def holds(self, chunk: StoredChunk) -> bool:
-        """``chunk`` is of this place's page, section or commitment, or of the part shown with it."""
-        return _same_place(chunk, self.chunk) or (self.alike is not None and _same_place(chunk, self.alike))
+    def also(self, chunk: StoredChunk) -> bool:
+        """List ``chunk``'s place under "also in", unless it is this place's or already listed; True when listed."""
+        if chunk.provenance == self.chunk.provenance or chunk.provenance in self.also_in:
+            return False
+        self.also_in.append(chunk.provenance)
+        self.also_in_chunks.append(chunk)
+        return True
+
+    def show(self, chunk: StoredChunk) -> None:
+        """Show ``chunk`` (the same record in another language) here, the one shown until now first under
+        "also in"."""
+        self.also_in.insert(0, self.chunk.provenance)
+        self.also_in_chunks.insert(0, self.chunk)
+        self.chunk = chunk
 
     def join(self, chunk: StoredChunk, join_score: float, ratio: float) -> bool:
         """Take ``chunk`` as the joined neighbour if there is none yet, it follows or precedes this
@@ -124,37 +135,18 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
         if later:
             chunks.update(reader.chunks_by_id(cid for cid in later if cid not in chunks))
             kept = collapse(ranked, chunks, k, prepared.shingles, join_scores, ratio, show_in)
-    if show_in:
-        _in_asked_language(reader, kept, chunks, show_in)
-    _other_languages_listed(reader, kept, chunks)
+    _record_copies(reader, kept, chunks, show_in)
     return [_hit(reader, question, rank, place, prepared.highlights, versions or {}, matched, asked_in)
             for rank, place in enumerate(kept, start=1)]
 
 
-def _in_asked_language(reader: IndexReader, kept: list[_Place], chunks: dict[int, StoredChunk], asked_in: str) -> None:
-    """Each place that is one record of a bilingual file, found in another language than the
-    question's, shown in the question's: the question's words found both copies, the ranker may put
-    either first, and a reader wants the one in the language asked."""
-    other = [place for place in kept if place.chunk.language != asked_in and place.chunk.provenance.section
-             and place.joined is None]
-    if not other:
-        return
-    twins = reader.twin_chunks([place.chunk.id for place in other], asked_in)
-    if not twins:
-        return
-    chunks.update(reader.chunks_by_id(t for t in twins.values() if t not in chunks))
-    for place in other:
-        twin = chunks.get(twins.get(place.chunk.id, -1))
-        if twin is not None:
-            place.also_in.insert(0, place.chunk.provenance)
-            place.also_in_chunks.insert(0, place.chunk)
-            place.chunk = twin
-
-
-def _other_languages_listed(reader: IndexReader, kept: list[_Place], chunks: dict[int, StoredChunk]) -> None:
-    """Each place that is one record of a bilingual file lists the record's copies in the file's other
-    languages under "also in", whether or not the ranking brought them (a Spanish question on Canada's
-    English and French tracker gets one of the two, and the other belongs beside it)."""
+def _record_copies(reader: IndexReader, kept: list[_Place], chunks: dict[int, StoredChunk],
+                   show_in: str | None) -> None:
+    """Each place that is one record of a bilingual file is shown in ``show_in`` (the question's
+    language) when the file gives the record in it: the question's words found both copies, the ranker
+    may put either first, and a reader wants the one in the language asked. Its copies in the file's
+    other languages are listed under "also in", whether or not the ranking brought them (a Spanish
+    question on Canada's English and French tracker gets one of the two, and the other belongs beside it)."""
     sectioned = [place for place in kept if place.chunk.provenance.section and place.joined is None]
     if not sectioned:
         return
@@ -163,10 +155,15 @@ def _other_languages_listed(reader: IndexReader, kept: list[_Place], chunks: dic
         return
     chunks.update(reader.chunks_by_id(t for found in twins.values() for t in found if t not in chunks))
     for place in sectioned:
-        for twin in (chunks.get(t) for t in twins.get(place.chunk.id, ())):
-            if twin is not None and twin.provenance not in place.also_in:
-                place.also_in.append(twin.provenance)
-                place.also_in_chunks.append(twin)
+        copies = [chunks[t] for t in twins.get(place.chunk.id, ()) if t in chunks]
+        shown = None
+        if show_in and place.chunk.language != show_in:
+            shown = next((copy for copy in copies if copy.language == show_in), None)
+            if shown is not None:
+                place.show(shown)
+        for copy in copies:
+            if copy is not shown:
+                place.also(copy)
 
 
 def _hit(reader: IndexReader, question: str, rank: int, place: _Place, highlights: dict[int, tuple[int, int]],
@@ -254,31 +251,25 @@ def collapse(ranked: list[tuple[int, float]], chunks: dict[int, StoredChunk], k:
         twin_of = next((other for other in kept if _twins(chunk, other.chunk)), None)
         if twin_of is not None:
             if chunk.language == asked_in != twin_of.chunk.language and twin_of.joined is None:
-                twin_of.also_in.insert(0, twin_of.chunk.provenance)
-                twin_of.also_in_chunks.insert(0, twin_of.chunk)
-                twin_of.chunk = chunk
-            elif chunk.provenance not in twin_of.also_in:
-                twin_of.also_in.append(chunk.provenance)
-                twin_of.also_in_chunks.append(chunk)
+                twin_of.show(chunk)
+            else:
+                twin_of.also(chunk)
             continue
         # The first passage of a page may finish what the last one of the page before began: that comes
         # before its own page's other places, so a passage reads the same whatever k is.
         if any(_across_pages(chunk, place.chunk) and place.join(chunk, join_score, ratio) for place in kept):
             continue
-        duplicate_of = next((other for other in kept if other.holds(chunk)
+        if any(place.alike is not None and _same_place(chunk, place.alike) for place in kept):
+            continue  # a passage of the part a place shows beside its own
+        duplicate_of = next((other for other in kept if _same_place(chunk, other.chunk)
                              or _copy(chunk, other.chunk, words_of)), None)
-        if duplicate_of is not None and duplicate_of.alike is not None and _same_place(chunk, duplicate_of.alike):
-            continue  # a passage of the part shown with that place
         if duplicate_of is None:
             alike = next((place for place in kept if _cited_alike(chunk, place.chunk)), None)
             if alike is None:
                 kept.append(_Place(chunk, score, join_score))
             elif alike.alike is None:
                 alike.alike = chunk  # one card for one citation, showing both parts
-        elif duplicate_of.chunk.provenance != chunk.provenance and chunk.provenance not in duplicate_of.also_in:
-            duplicate_of.also_in.append(chunk.provenance)
-            duplicate_of.also_in_chunks.append(chunk)
-        else:
+        elif not duplicate_of.also(chunk):
             duplicate_of.join(chunk, join_score, ratio)
     return kept
 
