@@ -18,8 +18,9 @@ def best_sentence(text: str, query: str, language: str = "en") -> tuple[int, int
     """(start, end) in ``text`` of the sentence sharing the most query words (stems).
 
     A heading-shaped line (a few words, no closing punctuation), a sentence of under six words, a
-    figure's or table's caption and a table of contents' line count half a word less and get no bonus for being short: they label the
-    answer, so a sentence saying as much of the question is shown instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
+    figure's or table's caption and a table of contents' line count half a word less and get no bonus
+    for being short: they label the answer, so a sentence saying as much of the question is shown
+    instead. Ties go to the earlier sentence; with no overlap at all, the first sentence.
     """
     spans = _sentences(text)
     if not spans:

@@ -202,6 +202,8 @@ class Searcher:
         exact = candidates.exact(self.reader, query)
         reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
         depth = max(self.settings.candidates, 3 * k)
+        # A record is shown in the question's language unless the language filter leaves that language out.
+        shown_in = query.asked_in if not query.filters.language or query.asked_in in query.filters.language else ""
         while True:
             keyword = candidates.keyword(self.reader, query, depth, allowed) if self.settings.keyword_weight else {}
             prepared = places.read_ahead(self.reader, vector_soon, query.text, exact, keyword)
@@ -222,8 +224,6 @@ class Searcher:
             fused = fusion.named_bonus(fused, named, self.settings)
             ranked = self._reranked(query, vector, fused, found, named, prepared.chunks, vectors, leaders)
             # Neighbours are joined by how close their fused scores are, whatever the ranker's order.
-            # A record is shown in the question's language unless the language filter leaves that language out.
-            shown_in = query.asked_in if not query.filters.language or query.asked_in in query.filters.language else ""
             hits = places.places(self.reader, query.text, ranked, k, self.settings.join_adjacent, prepared,
                                  join_scores=dict(fused), versions={v.language: v.text for v in query.versions},
                                  matched=found.matched if query.versions else None, asked_in=query.asked_in or None,

@@ -61,17 +61,17 @@ def _card_text(searcher: Searcher, stored, start: str | None, end: str | None, t
         first = last = -1
     if 0 <= first <= stored.char_start < last and last - first <= _MOST_CHARS:
         text = searcher.reader.document_span(stored.document_id, first, last) or stored.text
-    if through and through == str(stored.id + 1):
-        following = searcher.reader.chunks_by_id([stored.id + 1]).get(stored.id + 1)
-        if following is not None and following.provenance.source == stored.provenance.source:
-            text = f"{text}\n{following.text}"
-    try:
-        part_id = int(part or "")
-    except ValueError:
-        return text
-    other = searcher.reader.chunks_by_id([part_id]).get(part_id)
-    if other is not None and other.provenance.source == stored.provenance.source and other.id != stored.id:
-        text = f"{other.text}\n\n{text}" if other.id < stored.id else f"{text}\n\n{other.text}"
+    following_id = stored.id + 1 if through and through == str(stored.id + 1) else None
+    part_id = int(part) if part and part.isdigit() and int(part) != stored.id else None
+    wanted = [cid for cid in (following_id, part_id) if cid is not None]
+    # one read for both; a passage of another file is never added
+    read = {cid: chunk for cid, chunk in searcher.reader.chunks_by_id(wanted).items()
+            if chunk.provenance.source == stored.provenance.source} if wanted else {}
+    if following_id in read:
+        text = f"{text}\n{read[following_id].text}"
+    if part_id in read:
+        other = read[part_id].text
+        text = f"{other}\n\n{text}" if part_id < stored.id else f"{text}\n\n{other}"
     return text
 
 
