@@ -47,8 +47,6 @@ _DIRECT_MODES: dict[tuple[str, str], str] = {
 }
 _PIVOT = "es"
 _STREAM_RESERVED = re.compile(r"([\\^$@*/<>{}\[\]#+~])")
-# The brackets of a superblank the stream was given (a literal bracket of the text is escaped).
-_SUPERBLANK_EDGE = re.compile(r"(?<!\\)[\[\]]")
 # Unknown-word marks left by the engine: *word (unknown), #word (no generation), @word (no transfer).
 _UNKNOWN_MARK = re.compile(r"(?<![\w\\])[*#@](?=\w)")
 # A word the generator could not form can come out as its tags ("<prn>" for French "y" going into
@@ -59,6 +57,15 @@ _ENGINE_TAGS = re.compile(r"(?:\\?<[\w+-]+\\?>)+")
 # dictionary holds, which the engine passes through in its place, and put back after.
 _ACRONYM = re.compile(r"(?<![\w\\])[A-Z][A-Z0-9]{1,9}(?!\w)")
 _KEPT = "Zqxv"  # + letters: a stand-in no language pair knows
+# A word of a name: capitalised, with its apostrophes and hyphens ("Ciudadana's", "Saint-Louis").
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# Small words that join the words of a name ("Ministerio de Justicia", "Bureau of Prisons") and the
+# possessive after one; in every language the engine handles, since a name keeps its own language.
+# Not "and": "Red Ciudadana y Nueva Alianza" are two names.
+_NAME_JOINERS = frozenset("de del la las los el of the for du des le les da do das dos".split())
+_POSSESSIVE = re.compile(r"['’]s$")
+# What comes before a sentence or a line starts: a capital there says nothing about a name.
+_SENTENCE_END = re.compile(r"(?:[.!?¿¡]\s*|\n\s*)$")
 
 
 @dataclass(frozen=True)
@@ -86,19 +93,23 @@ class MachineTranslation:
 class _Pipeline:
     """One direction's Apertium stages as one long-lived null-flush shell pipeline."""
 
-    def __init__(self, mode: str, timeout_s: float) -> None:
+    def __init__(self, mode: str, timeout_s: float, analysis_only: bool = False) -> None:
         self.mode = mode
         self.timeout_s = timeout_s
+        # Only the first stage, the source language's morphological analyser: each word with its
+        # readings, "^Ciudadana/*Ciudadana$" for one the dictionary lacks.
+        self.analysis_only = analysis_only
         self.lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
     def _script(self) -> str:
         # apertium-wblank-mode -z writes the mode's commands with -z on every stage.
-        return subprocess.run(
+        script = subprocess.run(
             ["apertium-wblank-mode", "-z", str(MODES_DIR / f"{self.mode}.mode")],
             check=True, capture_output=True, text=True,
         ).stdout
+        return script.split(" | ")[0] if self.analysis_only else script
 
     def _start(self) -> subprocess.Popen[bytes]:
         # $1 = -n: generate without unknown-word marks (apertium -u); $2: tagger option.
@@ -168,7 +179,7 @@ class Translator:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
         self._cache_lock = threading.Lock()
-        self._pipelines: dict[str, _Pipeline] = {}
+        self._pipelines: dict[tuple[str, bool], _Pipeline] = {}
         self._pipelines_lock = threading.Lock()
         self.cache_hits = 0
         atexit.register(self.close)
@@ -200,22 +211,22 @@ class Translator:
             return [(source, _PIVOT), (_PIVOT, target)]
         raise TranslationError(f"No Apertium pair for {source} → {target}; install with: {INSTALL_HINT}")
 
-    def translate(self, text: str, source: str, target: str, terms: bool = False) -> str:
+    def translate(self, text: str, source: str, target: str, terms: bool = False, names: bool = False) -> str:
         """``text`` in ``target``, unknown words kept as they were, without marks. ``terms``: the
         justice terms of ``justice_terms.json`` are written as that table gives them in ``target``
         (for a question: "aide juridictionnelle" is "asistencia jurídica gratuita", not the engine's
-        "ayuda juridictionnelle")."""
+        "ayuda juridictionnelle"). ``names``: a name holding a word the source dictionary lacks is
+        kept as written (for a question, where such a name is most often a foreign one: "Red
+        Ciudadana" asked about in English; a passage's own-language names are not foreign)."""
         if source == target or not text.strip():
             return text
-        key = (text, source, target, terms)
+        key = (text, source, target, terms, names)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 self.cache_hits += 1
                 return self._cache[key]
-        result = text
-        for step in self.route(source, target):
-            result = self._step(result, *step, terms)
+        result = self._translated(text, source, target, terms, names)
         with self._cache_lock:
             self._cache[key] = result
             while len(self._cache) > self.cache_size:
@@ -233,7 +244,7 @@ class Translator:
 
     def pipeline_pid(self, source: str, target: str) -> int | None:
         """Process id of the warm pipeline of a direct pair (None when not running)."""
-        pipeline = self._pipelines.get(_DIRECT_MODES[(source, target)])
+        pipeline = self._pipelines.get((_DIRECT_MODES[(source, target)], False))
         return pipeline.pid() if pipeline else None
 
     def close(self) -> None:
@@ -244,26 +255,62 @@ class Translator:
                     pipeline.stop()
             self._pipelines.clear()
 
-    def _pipeline(self, source: str, target: str) -> _Pipeline:
-        mode = _DIRECT_MODES[(source, target)]
+    def _pipeline(self, source: str, target: str, analysis_only: bool = False) -> _Pipeline:
+        key = (_DIRECT_MODES[(source, target)], analysis_only)
         with self._pipelines_lock:
-            if mode not in self._pipelines:
-                self._pipelines[mode] = _Pipeline(mode, self.timeout_s)
-            return self._pipelines[mode]
+            if key not in self._pipelines:
+                self._pipelines[key] = _Pipeline(*key[:1], self.timeout_s, analysis_only)
+            return self._pipelines[key]
 
-    def _step(self, text: str, source: str, target: str, terms: bool = False) -> str:
-        text, acronyms = _acronyms_kept(text)
-        # NUL ends a text in the stream, so one inside the text would split it.
-        stream = _STREAM_RESERVED.sub(r"\\\1", text.replace("\0", " "))
-        table = _term_table(source, target) if terms else None
-        if table is not None:
-            # A superblank ([...]) passes the engine untouched, where the words around it put it.
-            pattern, renderings = table
-            stream = pattern.sub(lambda m: f"[{_escaped(renderings[_term_key(m.group(0))])}]", stream)
-        raw = self._pipeline(source, target).translate(stream)
-        if "<" not in text:
-            raw = _ENGINE_TAGS.sub("", raw)
-        return _acronyms_back(_clean(_SUPERBLANK_EDGE.sub("", raw) if table is not None else raw), acronyms)
+    def _translated(self, text: str, source: str, target: str, terms: bool, names: bool) -> str:
+        # What must come out as written (acronyms, names) or as the term table has it (terms) is
+        # held out of the engine's reach by stand-ins: single words no pair knows, which the engine
+        # moves and inflects around like any unknown word, so the sentence around them stays whole.
+        steps = self.route(source, target)
+        held = _Held()
+        if names and _name_runs(text):
+            # Where a name may stand, the source dictionary says which words it lacks, and a name
+            # with one of them is kept whole: "Red Ciudadana", a Guatemalan NGO, is not "Rojo
+            # Ciudadana", and "Legal Aid" inside "Legal Aid Interagency Roundtable" is not the term.
+            analysis = self._pipeline(*steps[0], analysis_only=True).translate(_stream(text))
+            text = _names_held(text, _unknown_words(analysis), held)
+        if terms:
+            text = _terms_held(text, source, target, held)
+        text = _acronyms_held(text, held)
+        for step in steps:
+            raw = self._pipeline(*step).translate(_stream(text))
+            if "<" not in text:
+                raw = _ENGINE_TAGS.sub("", raw)
+            text = _clean(raw)
+        return held.back(text)
+
+
+def _stream(text: str) -> str:
+    """``text`` as the engine's stream format reads it: its reserved characters escaped; NUL ends a
+    text in the stream, so one inside the text would split it."""
+    return _STREAM_RESERVED.sub(r"\\\1", text.replace("\0", " "))
+
+
+class _Held:
+    """Stand-ins for what the engine must not translate, and what each one is written back as."""
+
+    def __init__(self) -> None:
+        self.written: dict[str, str] = {}
+        self._by_text: dict[str, str] = {}
+
+    def hold(self, written: str) -> str:
+        if written not in self._by_text:
+            self._by_text[written] = _stand_in(len(self.written))
+            self.written[self._by_text[written]] = written
+        return self._by_text[written]
+
+    def back(self, text: str) -> str:
+        if not self.written:
+            return text
+        # Longest first, so a stand-in that begins another is not put back inside it; the engine may
+        # capitalise a stand-in that opens a sentence, or set it in capitals.
+        pattern = re.compile("|".join(sorted(map(re.escape, self.written), key=len, reverse=True)), re.IGNORECASE)
+        return pattern.sub(lambda m: self.written[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
 
 
 def _stand_in(number: int) -> str:
@@ -275,13 +322,11 @@ def _stand_in(number: int) -> str:
             return _KEPT + letters
 
 
-def _acronyms_kept(text: str) -> tuple[str, dict[str, str]]:
-    """``text`` with each acronym replaced by a stand-in, and stand-in -> acronym. Capitals next to a
-    word in capitals ("IV PLAN DE ACCIÓN", a heading or a cover) are words, not acronyms, and stay."""
+def _acronyms_held(text: str, held: _Held) -> str:
+    """``text`` with each acronym held. Capitals next to a word in capitals ("IV PLAN DE ACCIÓN", a
+    heading or a cover) are words, not acronyms, and stay."""
     if not _ACRONYM.search(text):
-        return text, {}
-    kept: dict[str, str] = {}
-    stand_ins: dict[str, str] = {}
+        return text
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     starts = [start for start, _ in words]
 
@@ -292,25 +337,79 @@ def _acronyms_kept(text: str) -> tuple[str, dict[str, str]]:
         return sum(ch.isalpha() for ch in word) >= 2 and word.isupper()
 
     def stand_in(match: re.Match) -> str:
-        acronym = match.group(0)
         index = bisect.bisect_right(starts, match.start()) - 1
         if in_capitals(index - 1) or in_capitals(index + 1):
-            return acronym
-        if acronym not in stand_ins:
-            stand_ins[acronym] = _stand_in(len(stand_ins))
-            kept[stand_ins[acronym]] = acronym
-        return stand_ins[acronym]
+            return match.group(0)
+        return held.hold(match.group(0))
 
-    return _ACRONYM.sub(stand_in, text), kept
+    return _ACRONYM.sub(stand_in, text)
 
 
-def _acronyms_back(text: str, kept: dict[str, str]) -> str:
-    if not kept:
+def _terms_held(text: str, source: str, target: str, held: _Held) -> str:
+    """``text`` with each justice term held, to be written back as the term table gives it in
+    ``target``."""
+    table = _term_table(source, target)
+    if table is None:
         return text
-    # Longest first, so a stand-in that begins another is not put back inside it; the engine may
-    # capitalise a stand-in that opens a sentence, or set it in capitals.
-    pattern = re.compile("|".join(sorted(map(re.escape, kept), key=len, reverse=True)), re.IGNORECASE)
-    return pattern.sub(lambda m: kept[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
+    pattern, renderings = table
+
+    def rendering(match: re.Match) -> str:
+        written = renderings[_term_key(match.group(0))]
+        # A term that opens a sentence or a line opens it in the translation too.
+        if match.group(0)[0].isupper() and _SENTENCE_END.search(text[:match.start()] or "\n"):
+            written = written[:1].upper() + written[1:]
+        return held.hold(written)
+
+    return pattern.sub(rendering, text)
+
+
+def _unknown_words(analysis: str) -> set[str]:
+    """The words an analyser's output (``^word/reading/...$``) marks as unknown, acronyms aside (an
+    acronym is no sign of a foreign name)."""
+    return {word for word in re.findall(r"\^((?:\\.|[^/$\\])*)/\*", analysis) if not _ACRONYM.fullmatch(word)}
+
+
+def _names_held(text: str, unknown: set[str], held: _Held) -> str:
+    """``text`` with each name that holds a word the engine does not know held as written."""
+    for start, end in reversed(_name_runs(text, unknown)):
+        text = text[:start] + held.hold(text[start:end]) + text[end:]
+    return text
+
+
+def _name_runs(text: str, unknown: set[str] | None = None) -> list[tuple[int, int]]:
+    """Where the names of ``text`` stand: two or more capitalised words, next to each other or joined
+    by small words, the word that opens a sentence counting only when unknown. With ``unknown`` (the
+    words the engine does not know), only names holding one of them; without it, every place one may
+    stand. An acronym's stand-in is not a name word."""
+    spans: list[tuple[int, int]] = []
+    run: list[re.Match] = []
+
+    def is_unknown(word: re.Match) -> bool:
+        return unknown is None or _POSSESSIVE.sub("", word.group(0)) in unknown
+
+    def close() -> None:
+        while run and run[-1].group(0).casefold() in _NAME_JOINERS:
+            run.pop()
+        if run and _SENTENCE_END.search(text[:run[0].start()] or "\n") and not (unknown and is_unknown(run[0])):
+            run.pop(0)
+        capitalised = [word for word in run if word.group(0)[0].isupper()]
+        if len(capitalised) >= 2 and any(is_unknown(word) for word in capitalised):
+            possessive = _POSSESSIVE.search(run[-1].group(0))
+            spans.append((run[0].start(), run[-1].end() - (len(possessive.group(0)) if possessive else 0)))
+        run.clear()
+
+    for word in _NAME_WORD.finditer(text):
+        token = word.group(0)
+        capital = token[0].isupper() and not token.startswith(_KEPT)
+        joined = bool(run) and text[run[-1].end():word.start()] == " " and not _POSSESSIVE.search(run[-1].group(0))
+        if joined and (capital or (token.casefold() in _NAME_JOINERS and run[-1].group(0)[0].isupper())):
+            run.append(word)
+            continue
+        close()
+        if capital:
+            run.append(word)
+    close()
+    return spans
 
 
 TERMS_FILE = Path(__file__).with_name("justice_terms.json")
@@ -318,10 +417,6 @@ TERMS_FILE = Path(__file__).with_name("justice_terms.json")
 
 def _term_key(phrase: str) -> str:
     return " ".join(phrase.casefold().split())
-
-
-def _escaped(text: str) -> str:
-    return _STREAM_RESERVED.sub(r"\\\1", text)
 
 
 @functools.lru_cache(maxsize=None)
@@ -336,8 +431,8 @@ def _term_table(source: str, target: str) -> tuple[re.Pattern, dict[str, str]] |
     if not renderings:
         return None
     forms = sorted(renderings, key=len, reverse=True)
-    alternatives = "|".join(r"\s+".join(re.escape(_escaped(word)) for word in form.split()) for form in forms)
-    return re.compile(rf"(?<![\w\\])(?:{alternatives})(?!\w)", re.IGNORECASE), renderings
+    alternatives = "|".join(r"\s+".join(map(re.escape, form.split())) for form in forms)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE), renderings
 
 
 def _clean(raw: str) -> str:

@@ -38,7 +38,7 @@ def translations(translator: Translator, text: str, source: str, targets: list[s
         if target in found:
             continue
         try:
-            found[target] = translator.translate(text, source, target, terms=True)
+            found[target] = translator.translate(text, source, target, terms=True, names=True)
         except TranslationError:
             continue
     return found

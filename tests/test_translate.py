@@ -66,6 +66,30 @@ def test_acronyms_stay_as_written_and_headings_in_capitals_are_translated(transl
 
 
 @needs_apertium
+def test_a_name_the_engine_does_not_know_is_kept_whole_in_a_question(translator):
+    """Found reading the cross-lingual misses: Red Ciudadana (a Guatemalan NGO) came out as "Rojo
+    Ciudadana" in Spanish and "Rouge Citoyenne" in French, the engine knowing "Red" but not
+    "Ciudadana", and the justice term "legal aid" was translated inside the Legal Aid Interagency
+    Roundtable's name."""
+    question = "In Red Ciudadana's 2023 open justice index, which institution scored highest?"
+    assert "Rojo" in translator.translate(question, "en", "es", terms=True)  # the engine alone, and passages
+    versions = question_versions(question, ("en", "es", "fr"), translator)
+    for target in ("es", "fr"):  # the name is kept on through Spanish, which knows "Red"
+        version = versions[target]
+        assert "Red Ciudadana" in version and "Rojo" not in version and "Réseau" not in version
+        assert not version.startswith("In ")  # the word that opens a sentence is not part of a name
+    french = translator.translate("What did the Open Government Partnership and the Legal Aid Interagency Roundtable do?",
+                                  "en", "fr", terms=True, names=True)
+    assert "Legal Aid Interagency Roundtable" in french and "Partenariat pour un gouvernement ouvert" in french
+    # held words are moved like words, so the article before each stays its own ("l'et" had come out)
+    assert "l'et" not in french and "Zqxv" not in french
+    # a name the engine knows every word of is translated, and two names joined by "y" stay two
+    assert "Corte Suprema de Chile" in translator.translate("The Supreme Court of Chile met Tuesday.", "en", "es", names=True)
+    english = translator.translate("¿Qué hizo Red Ciudadana con Nueva Alianza Jalisco?", "es", "en", names=True)
+    assert "Nueva Alianza Jalisco" in english and "Red Ciudadana y" not in english
+
+
+@needs_apertium
 def test_english_to_french_goes_through_spanish(translator):
     assert translator.route("en", "fr") == [("en", "es"), ("es", "fr")]
     french = translator.translate("access to justice for women", "en", "fr")
