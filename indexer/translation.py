@@ -268,15 +268,22 @@ class Translator:
         # moves and inflects around like any unknown word, so the sentence around them stays whole.
         steps = self.route(source, target)
         held = _Held()
-        if names and _name_runs(text):
-            # Where a name may stand, the source dictionary says which words it lacks, and a name
-            # with one of them is kept whole: "Red Ciudadana", a Guatemalan NGO, is not "Rojo
-            # Ciudadana", and "Legal Aid" inside "Legal Aid Interagency Roundtable" is not the term.
-            analysis = self._pipeline(*steps[0], analysis_only=True).translate(_stream(text))
-            text = _names_held(text, _unknown_words(analysis), held)
+        readings: dict[str, set[str]] = {}
+        if (names and _name_runs(text)) or (terms and _ACRONYM.search(text)):
+            # The source dictionary's readings of each word: which words it lacks, and which
+            # acronyms it knows as acronyms.
+            readings = _readings(self._pipeline(*steps[0], analysis_only=True).translate(_stream(text)))
+        if names:
+            # A name holding a word the dictionary lacks is kept whole: "Red Ciudadana", a
+            # Guatemalan NGO, is not "Rojo Ciudadana", and "Legal Aid" inside "Legal Aid
+            # Interagency Roundtable" is not the justice term.
+            text = _names_held(text, {word for word, read in readings.items() if not read}, held)
         if terms:
             text = _terms_held(text, source, target, held)
-        text = _acronyms_held(text, held)
+        # An acronym the dictionary reads only as an acronym or a name is the engine's to translate
+        # ("ONU" is "UN"); one it reads as a word ("LAIR"), or does not know, is kept.
+        text = _acronyms_held(text, held, {word for word, read in readings.items()
+                                           if read and all("<acr>" in r or "<np>" in r for r in read)})
         for step in steps:
             raw = self._pipeline(*step).translate(_stream(text))
             if "<" not in text:
@@ -322,9 +329,9 @@ def _stand_in(number: int) -> str:
             return _KEPT + letters
 
 
-def _acronyms_held(text: str, held: _Held) -> str:
-    """``text`` with each acronym held. Capitals next to a word in capitals ("IV PLAN DE ACCIÓN", a
-    heading or a cover) are words, not acronyms, and stay."""
+def _acronyms_held(text: str, held: _Held, translatable: set[str] | frozenset[str] = frozenset()) -> str:
+    """``text`` with each acronym held but those in ``translatable``. Capitals next to a word in
+    capitals ("IV PLAN DE ACCIÓN", a heading or a cover) are words, not acronyms, and stay."""
     if not _ACRONYM.search(text):
         return text
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
@@ -338,7 +345,7 @@ def _acronyms_held(text: str, held: _Held) -> str:
 
     def stand_in(match: re.Match) -> str:
         index = bisect.bisect_right(starts, match.start()) - 1
-        if in_capitals(index - 1) or in_capitals(index + 1):
+        if in_capitals(index - 1) or in_capitals(index + 1) or match.group(0) in translatable:
             return match.group(0)
         return held.hold(match.group(0))
 
@@ -363,10 +370,17 @@ def _terms_held(text: str, source: str, target: str, held: _Held) -> str:
     return pattern.sub(rendering, text)
 
 
-def _unknown_words(analysis: str) -> set[str]:
-    """The words an analyser's output (``^word/reading/...$``) marks as unknown, acronyms aside (an
-    acronym is no sign of a foreign name)."""
-    return {word for word in re.findall(r"\^((?:\\.|[^/$\\])*)/\*", analysis) if not _ACRONYM.fullmatch(word)}
+def _readings(analysis: str) -> dict[str, set[str]]:
+    """Each word of an analyser's output (``^word/reading/...$``) and its readings; none for a word
+    the dictionary lacks (``^Ciudadana/*Ciudadana$``), or for an acronym it lacks (which is no sign
+    of a foreign name, so is left out)."""
+    readings: dict[str, set[str]] = {}
+    for word, found in re.findall(r"\^((?:\\.|[^/$\\])*)/((?:\\.|[^$\\])*)\$", analysis):
+        unknown = found.startswith("*")
+        if unknown and _ACRONYM.fullmatch(word):
+            continue
+        readings.setdefault(word, set()).update(() if unknown else found.split("/"))
+    return readings
 
 
 def _names_held(text: str, unknown: set[str], held: _Held) -> str:

@@ -63,6 +63,11 @@ def test_acronyms_stay_as_written_and_headings_in_capitals_are_translated(transl
     assert "SIAC" in english and "GRC" in english
     # a line in capitals is words, not acronyms
     assert "OPEN" in translator.translate("PLAN DE ACCIÓN DE ESTADO ABIERTO", "es", "en").upper()
+    # where the dictionary knows an acronym as one, the engine's own translation stands: "ONU" is the
+    # UN (a question and a card's translation ask the dictionary; the build's renderings do not)
+    english = translator.translate("¿Qué países de la UE apoyan a la ONU y a la GRC?", "es", "en", terms=True)
+    assert "EU" in english.split() and "UN" in english.split() and "GRC" in english
+    assert "LAIR" in translator.translate("The LAIR met the UN.", "en", "es", terms=True)
 
 
 @needs_apertium
