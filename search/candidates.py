@@ -203,7 +203,7 @@ def with_renderings(reader: IndexReader, query: Query, found: Candidates, depth:
     (``query.rendering_terms``), and kept in the one keyword ranking by the better of its shares.
 
     A translated question reaches a passage in another language only through the words the engine
-    chose for it ("Rojo Ciudadana" for the name "Red Ciudadana"); the same engine rendered the passage
+    chose for it ("Citizen Net" for a Spanish question's "Red Ciudadana"); the same engine rendered the passage
     into the question's language at build time, so the question's own words meet the rendering's."""
     if not query.rendering_terms:
         return found
