@@ -284,12 +284,13 @@ class Translator:
         # ("ONU" is "UN"); one it reads as a word ("LAIR"), or does not know, is kept.
         text = _acronyms_held(text, held, {word for word, read in readings.items()
                                            if read and all("<acr>" in r or "<np>" in r for r in read)})
+        sent = text
         for step in steps:
             raw = self._pipeline(*step).translate(_stream(text))
             if "<" not in text:
                 raw = _ENGINE_TAGS.sub("", raw)
             text = _clean(raw)
-        return held.back(text)
+        return held.back(text, sent)
 
 
 def _stream(text: str) -> str:
@@ -311,12 +312,23 @@ class _Held:
             self.written[self._by_text[written]] = written
         return self._by_text[written]
 
-    def back(self, text: str) -> str:
+    def back(self, text: str, sent: str) -> str:
+        """``text``, the engine's output, with each stand-in written back; ``sent``: what the engine
+        was given, stand-ins in place."""
         if not self.written:
             return text
         # Longest first, so a stand-in that begins another is not put back inside it; the engine may
         # capitalise a stand-in that opens a sentence, or set it in capitals.
-        pattern = re.compile("|".join(sorted(map(re.escape, self.written), key=len, reverse=True)), re.IGNORECASE)
+        alternatives = "|".join(sorted(map(re.escape, self.written), key=len, reverse=True))
+        # The engine capitalises the word after one it does not know ("Zqxva Para mujeres" for
+        # "Zqxva for women", "Quand Zqxva A demandé"): after a stand-in the source follows with a
+        # small letter wherever it stands, the translation does too.
+        small_after = [stand_in for stand_in in self.written
+                       if (after := re.findall(rf"{stand_in} (\w)", sent)) and all(ch.islower() for ch in after)]
+        if small_after:
+            text = re.sub(rf"(?i:({'|'.join(small_after)})) ([A-ZÀ-Þ])(?=[a-zß-ÿ]*\b)",
+                          lambda m: f"{m.group(1)} {m.group(2).lower()}", text)
+        pattern = re.compile(alternatives, re.IGNORECASE)
         return pattern.sub(lambda m: self.written[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
 
 

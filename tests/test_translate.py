@@ -92,6 +92,11 @@ def test_a_name_the_engine_does_not_know_is_kept_whole_in_a_question(translator)
     assert "Corte Suprema de Chile" in translator.translate("The Supreme Court of Chile met Tuesday.", "en", "es", names=True)
     english = translator.translate("¿Qué hizo Red Ciudadana con Nueva Alianza Jalisco?", "es", "en", names=True)
     assert "Nueva Alianza Jalisco" in english and "Red Ciudadana y" not in english
+    # the engine capitalises the word after one it does not know ("Quand Zqxva A demandé"); where
+    # the source has a small letter there, the translation does too
+    french = translator.translate("When Red Ciudadana asked the court", "en", "fr", names=True)
+    assert "Red Ciudadana a demandé" in french
+    assert translator.translate("Legal aid for women.", "en", "fr", terms=True).startswith("Aide juridictionnelle pour")
 
 
 @needs_apertium
