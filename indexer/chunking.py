@@ -46,7 +46,8 @@ __all__ = ["CHUNKER_VERSION", "ENDS_IN_PAGE_NUMBER", "Tokenizer", "Chunker", "sp
 #:     backslashes dropped; a YAML or JSON record cited by its parents' names ("nap6 > milestones > C04.4"),
 #:     not the file's keys for its lists; invisible characters left out; a PDF titled from its file name
 #:     with its acronyms spelt out as its first pages spell them ("Resultados IJA (Indice de Justicia Abierta)").
-CHUNKER_VERSION = 12
+#: 13: a Markdown page whose front matter names an OGP commitment id typed "commitment", not "guide".
+CHUNKER_VERSION = 13
 
 
 class Tokenizer(Protocol):

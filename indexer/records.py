@@ -103,7 +103,8 @@ def citation_label(p: Provenance, part: str | None = None, through: Provenance |
 
     'Title, p. 3 (PDF page 5), § Section, Commitment 18' for a report page, 'Title, PDF page 5'
     for a page that prints no number, '..., read by OCR' for a scanned page, and
-    'MK0164, North Macedonia, 2018: Title' for a commitment; ``part`` is the numbered part of the
+    'MK0164, North Macedonia, 2018: Title' for a commitment ('..., § Aug 2023 progress' for a part of a
+    tracker's commitment page); ``part`` is the numbered part of the
     page the passage sits under (search.places.part_of); ``through``: the next page, for a passage
     that runs on to it ('p. 58-59'); ``words``: the citation's own words in another language."""
     title = _cited_title(p.title)
@@ -111,6 +112,10 @@ def citation_label(p: Provenance, part: str | None = None, through: Provenance |
         parts = [p.commitment_id or "commitment", p.country, str(p.year) if p.year else None]
         head = ", ".join(x for x in parts if x)
         label = f"{head}: {title}" if title else head
+        # A tracker's commitment page has parts (its progress reports); the export's records have none.
+        section = section_below_title(p.section, p.title) if p.section else ""
+        if section:
+            label = f"{label}, § {section}"
     else:
         label = ", ".join(x for x in (title, citation_place(p, part, through, words)) if x)
     facts = _cited_facts(p)
@@ -136,7 +141,8 @@ def citation_place(p: Provenance, part: str | None = None, through: Provenance |
     Commitment 18, read by OCR', the commitment id, or None when the source is one piece;
     ``through``: the page the passage runs on to; ``words``: as in citation_label."""
     if p.kind == "commitment":
-        return p.commitment_id
+        section = section_below_title(p.section, p.title) if p.section else ""
+        return ", ".join(x for x in (p.commitment_id, f"§ {section}" if section else "") if x) or None
     words = words or ENGLISH_CITATION
     places: list[str] = []
     page = page_citation(p, words.page, through, words.pages)

@@ -47,7 +47,8 @@ def compare(searcher: Searcher, question: str, filters: Filters | None = None, l
         meta = p.metadata
         rows[p.commitment_id] = CommitmentRow(
             country=p.country, commitment_id=p.commitment_id, year=p.year, title=p.title,
-            lead_institution=meta.get("lead_institution"), policy_areas=p.policy_areas,
+            # the export's column, or a tracker page's front matter (indexer/loaders/frontmatter.py)
+            lead_institution=meta.get("lead_institution") or meta.get("lead agency"), policy_areas=p.policy_areas,
             irm_potential_impact=meta.get("irm_potential_impact"),
             irm_completion=meta.get("irm_completion_end_of_term") or meta.get("irm_completion_midterm"),
             url=p.url, passage=hit.best_sentence, score=hit.score,

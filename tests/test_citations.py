@@ -12,7 +12,7 @@ import pytest
 from indexer.loaders import load_file
 from indexer.loaders.html import load_html
 from indexer.loaders.markdown import load_markdown
-from indexer.records import Provenance, citation_label
+from indexer.records import Provenance, citation_label, citation_place
 from search import Hit, extractive_summary
 from search.__main__ import _render
 from search.briefing import Pin, briefing_markdown
@@ -201,6 +201,19 @@ def test_a_title_as_long_as_a_passage_is_cut_in_the_citation():
     assert len(cited) < 200 and long_title[:150] in cited
     short = Provenance(source="a.pdf", kind="report", title="Free Legal Aid: A Guidance Note", page=1, page_label="1")
     assert citation_label(short) == "Free Legal Aid: A Guidance Note, p. 1"
+
+
+def test_a_part_of_a_trackers_commitment_page_is_cited_with_its_part():
+    """A tracker's page for a commitment is typed as the commitment, and its progress reports are parts
+    of it: two cards of one page must not read alike. The export's records have no parts."""
+    page = Provenance(source="us/_subcommitments/us0143-3.md", kind="commitment", commitment_id="US0143",
+                      country="United States", title="Treatment for substance use disorders in prisons",
+                      metadata={"status": "In Progress"})
+    assert citation_label(page) == "US0143, United States: Treatment for substance use disorders in prisons (In Progress)"
+    progress = dataclasses.replace(page, section="Aug 2023 progress")
+    assert citation_label(progress) == ("US0143, United States: Treatment for substance use disorders in prisons, "
+                                        "§ Aug 2023 progress (In Progress)")
+    assert citation_place(progress) == "US0143, § Aug 2023 progress" and citation_place(page) == "US0143"
 
 
 def test_a_passage_that_runs_on_to_the_next_page_cites_both_on_every_surface():

@@ -102,6 +102,11 @@ def test_front_matter_without_body_is_a_record_with_its_facts(tmp_path):
     assert "bail outcomes (https://example.org/bail)" in progress[0].text
     assert progress[0].provenance.metadata["field"] == "Aug 2023 progress"
     assert not any("permalink" in d.text or "/national-action-plan/" in d.text for d in docs)
+    # a tracker's page for an OGP commitment is that commitment's record, for the type filter and the
+    # comparable-commitments view; a page with no such id stays a guide
+    assert {d.provenance.kind for d in docs} == {"commitment"}
+    (tmp_path / "post.md").write_text("---\ntitle: A post\nstatus: draft\n---\nCourts opened.\n", encoding="utf-8")
+    assert {d.provenance.kind for d in _docs(tmp_path / "post.md")} == {"guide"}
 
 
 def test_yaml_tracker_gives_one_passage_per_language_cited_by_path(tmp_path):

@@ -12,7 +12,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from ..records import Document, Provenance, section_path
-from .frontmatter import FrontMatter, field_label, read_front_matter
+from .frontmatter import OGP_ID, FrontMatter, field_label, read_front_matter
 from .text import read_text_file, strip_inline_markdown, title_from_filename
 
 __all__ = ["load_markdown", "split_front_matter"]
@@ -52,9 +52,12 @@ def load_markdown(path: Path, source: str, field_roles: Mapping[str, str] | None
     sections = _sections(body)
     first_h1 = next((heads[0] for heads, _ in sections if heads), None)
     title = facts.title or first_h1 or title_from_filename(path)
+    # A page whose front matter names an OGP commitment id (a tracker's commitment or milestone page)
+    # is that commitment's record: the type filter and the comparable-commitments view find it.
+    kind = "commitment" if facts.commitment_id and OGP_ID.fullmatch(facts.commitment_id) else "guide"
     base = Provenance(
         source=source,
-        kind="guide",
+        kind=kind,
         title=title,
         url=facts.url,
         language=facts.language,
