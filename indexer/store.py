@@ -781,7 +781,7 @@ class StoredChunk:
 class IndexStatistics:
     """What an index holds, for a status panel."""
 
-    commitments_by_country: tuple[tuple[str, int], ...]  # country or "(none)", most commitments first
+    commitments_by_country: tuple[tuple[str, int], ...]  # member (or "(none)"), distinct commitments, most first
     files_by_kind: dict[str, int]
     failures: tuple[tuple[str, str], ...]  # (source, reason) of files the last build could not read, by source
     chunks_by_language: tuple[tuple[str, int], ...]  # most passages first
@@ -805,7 +805,10 @@ class ChunkFilter(Protocol):
 #: A document's member: the one its loader gave it, else the one its file's text names
 #: (indexer/countries.py), so a country filter keeps a Guatemalan report that no field labels.
 _MEMBER = "COALESCE(d.country, (SELECT f.country FROM file_countries f WHERE f.source = d.source))"
-#: ... and its region: its own, else the one the export's records give that member.
+#: Commitments counted once each: a tracker's commitment page is several documents (the record and
+#: its progress reports) of one commitment id, an export's record one document.
+_RECORDS = "COUNT(DISTINCT COALESCE(d.commitment_id, 'document ' || d.id))"
+#: ... a document's region: its own, else the one the export's records give that member.
 _REGION = (f"COALESCE(d.region, (SELECT r.region FROM documents r WHERE r.country = {_MEMBER} "
            "AND r.region IS NOT NULL LIMIT 1))")
 
@@ -1326,15 +1329,16 @@ class IndexReader:
         """(file, commitment records) of the files that hold records, most first: what a comparison
         covers (an index generation never changes, so it is read once)."""
         with self.lock:
-            rows = self.db.execute("SELECT source, COUNT(*) FROM documents WHERE kind = 'commitment' "
+            rows = self.db.execute(f"SELECT source, {_RECORDS} FROM documents d WHERE kind = 'commitment' "
                                    "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
         return tuple((r[0], r[1]) for r in rows)
 
     def statistics(self) -> IndexStatistics:
         with self.lock:
             db = self.db
+            member = _MEMBER if self.has_file_countries else "d.country"
             by_country = db.execute(
-                "SELECT COALESCE(country, '(none)'), COUNT(*) FROM documents WHERE kind = 'commitment' "
+                f"SELECT COALESCE({member}, '(none)'), {_RECORDS} FROM documents d WHERE kind = 'commitment' "
                 "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
             files_by_kind = db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind").fetchall()
             failures = db.execute("SELECT source, reason FROM failures ORDER BY source").fetchall()

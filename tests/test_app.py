@@ -547,6 +547,12 @@ def test_the_comparison_says_which_commitment_files_it_covers(starter_searcher, 
     name, count = files[0]
     assert f"Los compromisos de este índice vienen de {name.rsplit('/', 1)[-1]} ({count} registros)" in note
     assert "vienen de" not in render.compare_note("free legal aid", None, "es", files)  # nothing listed yet
+    # a tracker's folder of a page per commitment is named once, not page by page (found by the
+    # session-17 audit: 106 pages of the U.S. tracker pushed the table off the screen)
+    tracker = [("commitments/export.csv", 558)] + [(f"us/_subcommitments/us01{i:02d}-1.md", 1) for i in range(70)]
+    note = render.compare_note("free legal aid", 5, "fr", [*tracker, ("a/b.csv", 2), ("a/c.csv", 1)])
+    assert "export.csv (558 fiches), _subcommitments (70 fichiers, 70 fiches), b.csv (2 fiches), c.csv (1 fiches)" in note
+    assert "us0100-1.md" not in note
 
 
 def test_the_search_event_sends_the_table_and_its_csv_as_the_page_receives_them(starter_searcher, tmp_path):

@@ -221,6 +221,10 @@ def test_every_new_format_is_found_by_its_words(formats_searcher):
 
     record = first("US0199")
     assert record.commitment_id == "US0199" and record.source == "us0199-2.md"
+    # the page is several documents (the record, its progress report) of one commitment, counted once
+    stats = formats_searcher.statistics()
+    assert dict(stats.commitment_files)["us0199-2.md"] == 1
+    assert stats.commitments_by_country == (("(none)", 1),)
     assert first("when will bail outcomes be added to the county pretrial table?").section == "Aug 2023 progress"
     word = first("scanning archived case files so litigants consult them remotely")
     assert (word.source, word.section) == ("plan.docx", "Fourth Action Plan > Commitment 5: Digital case files")

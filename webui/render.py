@@ -276,10 +276,31 @@ def compare_note(question: str, found: int | None, language: str = "en",
     else:
         note = text(language, "compare_found", n=format_number(language, found), q=question)
     if files and found is not None:
-        listed = ", ".join(text(language, "compare_file", file=name.rsplit("/", 1)[-1], n=format_number(language, n))
-                           for name, n in files)
-        note += " " + text(language, "compare_files", files=listed)
+        note += " " + text(language, "compare_files", files=_commitment_sources(files, language))
     return f'<p class="jx-count">{_e(note)}</p>'
+
+
+#: A folder of this many commitment files or more (a tracker's page per commitment) is named once.
+_FOLDER_FILES = 3
+
+
+def _commitment_sources(files: Sequence[tuple[str, int]], language: str) -> str:
+    """'export.csv (558 records), _subcommitments (70 files, 70 records)': each file by its name, a
+    folder of many by its own, records first-come order kept."""
+    folders: dict[str, list[int]] = {}
+    for name, n in files:
+        folders.setdefault(name.rpartition("/")[0], []).append(n)
+    listed, named = [], set()
+    for name, n in files:
+        folder = name.rpartition("/")[0]
+        if len(folders[folder]) < _FOLDER_FILES:
+            listed.append(text(language, "compare_file", file=name.rsplit("/", 1)[-1], n=format_number(language, n)))
+        elif folder not in named:
+            named.add(folder)
+            listed.append(text(language, "compare_folder", folder=folder.rsplit("/", 1)[-1],
+                               files=format_number(language, len(folders[folder])),
+                               n=format_number(language, sum(folders[folder]))))
+    return ", ".join(listed)
 
 
 #: Bar colours for the export's IRM completion values; any other value (its codes such as ND or NR,
