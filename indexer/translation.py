@@ -235,7 +235,9 @@ class Translator:
 
     def translate_passage(self, text: str, source: str, target: str, terms: bool = False) -> MachineTranslation:
         """A passage for reading, labelled as machine translation; paragraphs kept in order
-        (``terms``: as in ``translate``)."""
+        (``terms``: as in ``translate``). Names are the engine's: kept where a word is unknown, they
+        would keep a Title-Case heading ("Disaggregated Data Action Plan Development") or an
+        institution a reader wants translated ("Tribunal Supremo de Justicia") in the source language."""
         paragraphs = text.split("\n\n")
         translated = [self.translate(part, source, target, terms) for part in paragraphs]
         steps = self.route(source, target) if source != target else []
@@ -290,7 +292,7 @@ class Translator:
             if "<" not in text:
                 raw = _ENGINE_TAGS.sub("", raw)
             text = _clean(raw)
-        return held.back(text, sent)
+        return held.back(text, sent, target)
 
 
 def _stream(text: str) -> str:
@@ -312,9 +314,9 @@ class _Held:
             self.written[self._by_text[written]] = written
         return self._by_text[written]
 
-    def back(self, text: str, sent: str) -> str:
-        """``text``, the engine's output, with each stand-in written back; ``sent``: what the engine
-        was given, stand-ins in place."""
+    def back(self, text: str, sent: str, target: str) -> str:
+        """``text``, the engine's output in ``target``, with each stand-in written back; ``sent``: what
+        the engine was given, stand-ins in place."""
         if not self.written:
             return text
         # Longest first, so a stand-in that begins another is not put back inside it; the engine may
@@ -329,7 +331,15 @@ class _Held:
             text = re.sub(rf"(?i:({'|'.join(small_after)})) ([A-ZÀ-Þ])(?=[a-zß-ÿ]*\b)",
                           lambda m: f"{m.group(1)} {m.group(2).lower()}", text)
         pattern = re.compile(alternatives, re.IGNORECASE)
-        return pattern.sub(lambda m: self.written[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
+        text = pattern.sub(lambda m: self.written[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
+        if target == "fr":
+            # The engine wrote the article for a word it did not know: "le état de droit", "de
+            # aide juridictionnelle" are "l'état de droit", "d'aide juridictionnelle".
+            vowel_first = [re.escape(w) for w in self.written.values() if w[:1].lower() in "aeiouyéèêàâîïôûh"]
+            if vowel_first:
+                text = re.sub(rf"\b(?:([LlDdJjMmTtSsNnCc])[ea]|([Qq]u)e) ({'|'.join(vowel_first)})",
+                              lambda m: f"{m.group(1) or m.group(2)}'{m.group(3)}", text)
+        return text
 
 
 def _stand_in(number: int) -> str:
@@ -374,8 +384,11 @@ def _terms_held(text: str, source: str, target: str, held: _Held) -> str:
 
     def rendering(match: re.Match) -> str:
         written = renderings[_term_key(match.group(0))]
-        # A term that opens a sentence or a line opens it in the translation too.
-        if match.group(0)[0].isupper() and _SENTENCE_END.search(text[:match.start()] or "\n"):
+        # A term in capitals (a heading) is written in capitals; one that opens a sentence or a line
+        # opens it in the translation too.
+        if match.group(0).isupper():
+            written = written.upper()
+        elif match.group(0)[0].isupper() and _SENTENCE_END.search(text[:match.start()] or "\n"):
             written = written[:1].upper() + written[1:]
         return held.hold(written)
 
@@ -426,7 +439,8 @@ def _name_runs(text: str, unknown: set[str] | None = None) -> list[tuple[int, in
 
     for word in _NAME_WORD.finditer(text):
         token = word.group(0)
-        capital = token[0].isupper() and not token.startswith(_KEPT)
+        # A word in capitals is a heading's or an acronym's, not a name's (acronyms are held apart).
+        capital = token[0].isupper() and not token.isupper() and not token.startswith(_KEPT)
         joined = bool(run) and text[run[-1].end():word.start()] == " " and not _POSSESSIVE.search(run[-1].group(0))
         if joined and (capital or (token.casefold() in _NAME_JOINERS and run[-1].group(0)[0].isupper())):
             run.append(word)

@@ -100,6 +100,16 @@ def test_a_name_the_engine_does_not_know_is_kept_whole_in_a_question(translator)
 
 
 @needs_apertium
+def test_a_held_term_takes_the_french_article_and_a_headings_capitals(translator):
+    """Found by the session-17 audit: "Le état de droit" and "DU aide juridictionnelle SYSTEM" in
+    card translations, the engine having written the article and the case for a word it did not know."""
+    french = translator.translate_passage("Courts uphold the rule of law.", "en", "fr", terms=True).text
+    assert "l'état de droit" in french and "le état" not in french.lower()
+    heading = translator.translate_passage("IMPROVEMENT OF THE FREE LEGAL AID SYSTEM", "en", "fr", terms=True).text
+    assert "AIDE JURIDICTIONNELLE" in heading
+
+
+@needs_apertium
 def test_english_to_french_goes_through_spanish(translator):
     assert translator.route("en", "fr") == [("en", "es"), ("es", "fr")]
     french = translator.translate("access to justice for women", "en", "fr")
