@@ -1027,6 +1027,21 @@ class IndexReader:
         with self.lock:
             return _commitment_members(self.db)
 
+    def commitment_titles(self, commitment_ids: Sequence[str]) -> dict[str, str]:
+        """Each commitment's own title, where the index holds its record as a whole (the export's row, a
+        tracker's page for the commitment) and not only its parts (a tracker's sub-commitment pages,
+        titled by their own sentence): commitment id -> title."""
+        ids = list(dict.fromkeys(commitment_ids))
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        with self.lock:
+            rows = self.db.execute(
+                f"SELECT commitment_id, MIN(title) FROM documents WHERE kind = 'commitment' AND commitment_id IN ({marks})"
+                " AND COALESCE(json_extract(metadata, '$.\"record id\"'), commitment_id) = commitment_id"
+                " GROUP BY commitment_id", ids).fetchall()
+        return {cid: title for cid, title in rows if title}
+
     def unplaced_count(self, members: str) -> int:
         """How many files lack a member and were not yet looked at against the key ``members``
         (indexer/countries.py); every file without one when the index predates the stage."""

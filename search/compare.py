@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .filters import Filters
 from .retrieve import Hit, Searcher
@@ -55,6 +55,9 @@ def compare(searcher: Searcher, question: str, filters: Filters | None = None, l
         )
         if len(rows) >= limit:
             break
+    # A tracker's sub-commitment page is titled by its own sentence: the row takes its commitment's title.
+    titles = searcher.reader.commitment_titles(list(rows))
+    rows = {cid: replace(row, title=titles.get(cid, row.title)) for cid, row in rows.items()}
     best_by_country: dict[str | None, float] = {}
     for row in rows.values():
         best_by_country[row.country] = max(best_by_country.get(row.country, float("-inf")), row.score)

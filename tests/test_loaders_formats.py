@@ -359,3 +359,31 @@ def test_frontmatter_fields_setting_names_more_fields_and_rebuilds(tmp_path, enc
         reader.close()
     with pytest.raises(SettingsError):
         load_settings(None, frontmatter_fields="organismo=boss")
+
+
+def test_a_trackers_commitment_pages_are_compared_under_the_commitments_own_title(tmp_path, encoder):
+    """Found by the session-17 audit: with a tracker's pages typed as commitments, the comparison
+    table titled a row by whichever page matched, often a sub-commitment's sentence fragment."""
+    from indexer.build import build_index
+    from indexer.settings import Settings
+    from search import Filters, Searcher
+    from search.compare import compare
+
+    corpus = tmp_path / "corpus" / "_subcommitments"
+    corpus.mkdir(parents=True)
+    (corpus / "us0199-2.md").write_text(SUB_COMMITMENT, encoding="utf-8")
+    (tmp_path / "corpus" / "US0199.md").write_text(
+        "---\nlayout: commitment\ntitle: Make Pretrial Justice Data Public\ncommitment_id: US0199\n"
+        "commitment_theme_name: Ensure Equal Justice Under the Law\n---\n", encoding="utf-8")
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    assert not build_index(settings, progress=False, encoder=encoder).failed
+    searcher = Searcher(settings.index_dir, settings, encoder=encoder)
+    try:
+        hits = searcher.search("pretrial detention statistics by county", k=3, filters=Filters(kind=("commitment",)))
+        assert hits and hits[0].provenance.source.endswith("us0199-2.md")  # the sub-commitment's page matches
+        rows = compare(searcher, "pretrial detention statistics by county")
+        assert [(r.commitment_id, r.title) for r in rows] == [("US0199", "Make Pretrial Justice Data Public")]
+        assert rows[0].lead_institution == "Department of Justice; Bureau of Justice Statistics"
+        assert searcher.statistics().commitment_files == (("US0199.md", 1), ("_subcommitments/us0199-2.md", 1))
+    finally:
+        searcher.close()
