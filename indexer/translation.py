@@ -261,7 +261,7 @@ class Translator:
         key = (_DIRECT_MODES[(source, target)], analysis_only)
         with self._pipelines_lock:
             if key not in self._pipelines:
-                self._pipelines[key] = _Pipeline(*key[:1], self.timeout_s, analysis_only)
+                self._pipelines[key] = _Pipeline(key[0], self.timeout_s, analysis_only)
             return self._pipelines[key]
 
     def _translated(self, text: str, source: str, target: str, terms: bool, names: bool) -> str:
@@ -335,10 +335,11 @@ class _Held:
         if target == "fr":
             # The engine wrote the article for a word it did not know: "le état de droit", "de
             # aide juridictionnelle" are "l'état de droit", "d'aide juridictionnelle".
-            vowel_first = [re.escape(w) for w in self.written.values() if w[:1].lower() in "aeiouyéèêàâîïôûh"]
+            # Articles and "de", "que" only: "sa", "ma" or "ce" before a vowel are not elided.
+            vowel_first = [re.escape(w) for w in self.written.values() if w[:1].lower() in "aeiouéèêàâîïôû"]
             if vowel_first:
-                text = re.sub(rf"\b(?:([LlDdJjMmTtSsNnCc])[ea]|([Qq]u)e) ({'|'.join(vowel_first)})",
-                              lambda m: f"{m.group(1) or m.group(2)}'{m.group(3)}", text)
+                text = re.sub(rf"\b([Ll])[ea] ({'|'.join(vowel_first)})|\b([Dd]|[Qq]u)e ({'|'.join(vowel_first)})",
+                              lambda m: f"{m.group(1) or m.group(3)}'{m.group(2) or m.group(4)}", text)
         return text
 
 
