@@ -286,7 +286,7 @@ _FOLDER_FILES = 3
 
 def _commitment_sources(files: Sequence[tuple[str, int]], language: str) -> str:
     """'export.csv (558 records), _subcommitments (70 files, 70 records)': each file by its name, a
-    folder of many by its own, records first-come order kept."""
+    folder of many by its own name, in the order given (most records first)."""
     folders: dict[str, list[int]] = {}
     for name, n in files:
         folders.setdefault(name.rpartition("/")[0], []).append(n)
