@@ -205,8 +205,10 @@ def page_citation(p: Provenance, forms: tuple[str, str, str] = PAGE_FORMS, throu
     if through is not None and through.page is not None:
         last_form = _page_form(through)
         form = form if form == last_form else 2
-        return range_forms[form].format(label=p.page_label or p.page, n=p.page,
-                                             last_label=through.page_label or through.page, last=through.page)
+        label, last_label = p.page_label or p.page, through.page_label or through.page
+        if str(label) == str(last_label):
+            form = 1  # two pages printing one number ("pp. 1–1") are told apart by the PDF's count
+        return range_forms[form].format(label=label, n=p.page, last_label=last_label, last=through.page)
     if form == 1:
         return forms[1].format(n=p.page)
     if form == 2:

@@ -203,6 +203,13 @@ def test_a_title_as_long_as_a_passage_is_cut_in_the_citation():
     assert citation_label(short) == "Free Legal Aid: A Guidance Note, p. 1"
 
 
+def test_a_passage_running_on_between_two_pages_that_print_one_number_cites_the_pdf_pages():
+    # Found by the session-17 audit: "pp. 1–1 (PDF pages 1–2)"
+    first = Provenance(source="a.pdf", kind="report", title="Ficha", page=1, page_label="1")
+    assert citation_label(first, through=dataclasses.replace(first, page=2)) == "Ficha, PDF pages 1–2"
+    assert citation_label(first, through=dataclasses.replace(first, page=2, page_label="2")) == "Ficha, pp. 1–2"
+
+
 def test_a_part_of_a_trackers_commitment_page_is_cited_with_its_part():
     """A tracker's page for a commitment is typed as the commitment, and its progress reports are parts
     of it: two cards of one page must not read alike. The export's records have no parts."""
