@@ -239,7 +239,8 @@ class Translator:
         would keep a Title-Case heading ("Disaggregated Data Action Plan Development") or an
         institution a reader wants translated ("Tribunal Supremo de Justicia") in the source language."""
         paragraphs = text.split("\n\n")
-        translated = [self.translate(part, source, target, terms) for part in paragraphs]
+        translated = ["\n".join(self.translate(unit, source, target, terms) for unit in _units(part))
+                      for part in paragraphs]
         steps = self.route(source, target) if source != target else []
         via = steps[0][1] if len(steps) > 1 else None
         return MachineTranslation("\n\n".join(translated), source, target, via=via)
@@ -293,6 +294,27 @@ class Translator:
                 raw = _ENGINE_TAGS.sub("", raw)
             text = _clean(raw)
         return held.back(text, sent, target)
+
+
+# A line that is a field of a record ("Lead agency: Department of Justice", "C04.1.1: Review ..."), or
+# an item of a list.
+_FIELD_LINE = re.compile(r"^\s*(?:[-•*·▪]\s|\d{1,2}[.)]\s|[^\W\d_][^:\n]{0,40}:\s|[A-Z]{1,4}\d[\w.]*:\s)")
+
+
+def _units(paragraph: str) -> list[str]:
+    """A paragraph's lines grouped into what the engine may translate as one: the engine reads a line
+    break as a space and moves words across it, so a record's fields ("Theme: ... / Lead agency: ...")
+    each go alone, as do lines after one that ends a sentence; a sentence wrapped over lines (a PDF's)
+    stays whole."""
+    units: list[list[str]] = []
+    for line in paragraph.split("\n"):
+        previous = units[-1][-1] if units else None
+        if previous is None or _FIELD_LINE.match(line) or _FIELD_LINE.match(previous) \
+                or previous.rstrip().endswith((".", "!", "?", ":", ";")):
+            units.append([line])
+        else:
+            units[-1].append(line)
+    return ["\n".join(unit) for unit in units]
 
 
 def _stream(text: str) -> str:

@@ -100,6 +100,19 @@ def test_a_name_the_engine_does_not_know_is_kept_whole_in_a_question(translator)
 
 
 @needs_apertium
+def test_a_records_fields_are_translated_each_on_its_line(translator):
+    """Found by the session-17 audit: the engine reads a line break as a space and moved words across
+    a tracker record's lines ("Tema: Asegura Justicia Igual Bajo la agencia / de Ventaja de la Ley")."""
+    record = "Theme: Ensure Equal Justice Under the Law\nLead agency: Department of Justice\nStatus: In Progress"
+    lines = translator.translate_passage(record, "en", "es", terms=True).text.split("\n")
+    assert len(lines) == 3 and [line.split(":")[0] for line in lines] == ["Tema", "Agencia de ventaja", "Estado"]
+    assert "Ley" in lines[0] and "Justic" in lines[1]
+    # a sentence a PDF wrapped over two lines is still translated as one
+    wrapped = "Los datos que envíen las instituciones deben ser considerados\ncomo datos públicos."
+    assert translator.translate_passage(wrapped, "es", "en").text.count("\n") == 1
+
+
+@needs_apertium
 def test_a_held_term_takes_the_french_article_and_a_headings_capitals(translator):
     """Found by the session-17 audit: "Le état de droit" and "DU aide juridictionnelle SYSTEM" in
     card translations, the engine having written the article and the case for a word it did not know."""
