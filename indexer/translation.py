@@ -211,22 +211,24 @@ class Translator:
             return [(source, _PIVOT), (_PIVOT, target)]
         raise TranslationError(f"No Apertium pair for {source} → {target}; install with: {INSTALL_HINT}")
 
-    def translate(self, text: str, source: str, target: str, terms: bool = False, names: bool = False) -> str:
+    def translate(self, text: str, source: str, target: str, terms: bool = False, names: bool = False,
+                  reading: bool = False) -> str:
         """``text`` in ``target``, unknown words kept as they were, without marks. ``terms``: the
         justice terms of ``justice_terms.json`` are written as that table gives them in ``target``
         (for a question: "aide juridictionnelle" is "asistencia jurídica gratuita", not the engine's
         "ayuda juridictionnelle"). ``names``: a name holding a word the source dictionary lacks is
         kept as written (for a question, where such a name is most often a foreign one: "Red
-        Ciudadana" asked about in English; a passage's own-language names are not foreign)."""
+        Ciudadana" asked about in English; a passage's own-language names are not foreign).
+        ``reading``: for a reader, not a question: with ``terms``, the table's reading terms too."""
         if source == target or not text.strip():
             return text
-        key = (text, source, target, terms, names)
+        key = (text, source, target, terms, names, reading)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 self.cache_hits += 1
                 return self._cache[key]
-        result = self._translated(text, source, target, terms, names)
+        result = self._translated(text, source, target, terms, names, reading)
         with self._cache_lock:
             self._cache[key] = result
             while len(self._cache) > self.cache_size:
@@ -239,7 +241,7 @@ class Translator:
         would keep a Title-Case heading ("Disaggregated Data Action Plan Development") or an
         institution a reader wants translated ("Tribunal Supremo de Justicia") in the source language."""
         paragraphs = text.split("\n\n")
-        translated = ["\n".join(self.translate(unit, source, target, terms) for unit in _units(part))
+        translated = ["\n".join(self.translate(unit, source, target, terms, reading=True) for unit in _units(part))
                       for part in paragraphs]
         steps = self.route(source, target) if source != target else []
         via = steps[0][1] if len(steps) > 1 else None
@@ -265,7 +267,7 @@ class Translator:
                 self._pipelines[key] = _Pipeline(key[0], self.timeout_s, analysis_only)
             return self._pipelines[key]
 
-    def _translated(self, text: str, source: str, target: str, terms: bool, names: bool) -> str:
+    def _translated(self, text: str, source: str, target: str, terms: bool, names: bool, reading: bool) -> str:
         # What must come out as written (acronyms, names) or as the term table has it (terms) is
         # held out of the engine's reach by stand-ins: single words no pair knows, which the engine
         # moves and inflects around like any unknown word, so the sentence around them stays whole.
@@ -282,7 +284,7 @@ class Translator:
             # Interagency Roundtable" is not the justice term.
             text = _names_held(text, {word for word, read in readings.items() if not read}, held)
         if terms:
-            text = _terms_held(text, source, target, held)
+            text = _terms_held(text, source, target, held, reading)
         # An acronym the dictionary reads only as an acronym or a name is the engine's to translate
         # ("ONU" is "UN"); one it reads as a word ("LAIR"), or does not know, is kept.
         text = _acronyms_held(text, held, {word for word, read in readings.items()
@@ -397,10 +399,10 @@ def _acronyms_held(text: str, held: _Held, translatable: set[str] | frozenset[st
     return _ACRONYM.sub(stand_in, text)
 
 
-def _terms_held(text: str, source: str, target: str, held: _Held) -> str:
+def _terms_held(text: str, source: str, target: str, held: _Held, reading: bool = False) -> str:
     """``text`` with each justice term held, to be written back as the term table gives it in
-    ``target``."""
-    table = _term_table(source, target)
+    ``target`` (``reading``: as in ``_term_table``)."""
+    table = _term_table(source, target, reading)
     if table is None:
         return text
     pattern, renderings = table
@@ -483,11 +485,13 @@ def _term_key(phrase: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _term_table(source: str, target: str) -> tuple[re.Pattern, dict[str, str]] | None:
+def _term_table(source: str, target: str, reading: bool = False) -> tuple[re.Pattern, dict[str, str]] | None:
     """A pattern for the terms of justice_terms.json in ``source`` (longest first, whole words, any
-    case and spacing) and each one's rendering in ``target``; None when the table has none."""
+    case and spacing) and each one's rendering in ``target``; None when the table has none.
+    ``reading``: with the terms kept for the translations readers ask for ("reading_terms")."""
     renderings: dict[str, str] = {}
-    for entry in json.loads(TERMS_FILE.read_text(encoding="utf-8"))["terms"]:
+    table = json.loads(TERMS_FILE.read_text(encoding="utf-8"))
+    for entry in [*table["terms"], *(table.get("reading_terms", []) if reading else [])]:
         if entry.get(source) and entry.get(target):
             for form in entry[source]:
                 renderings.setdefault(_term_key(form), entry[target][0])

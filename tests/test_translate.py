@@ -120,6 +120,11 @@ def test_a_held_term_takes_the_french_article_and_a_headings_capitals(translator
     assert "l'état de droit" in french and "le état" not in french.lower()
     heading = translator.translate_passage("IMPROVEMENT OF THE FREE LEGAL AID SYSTEM", "en", "fr", terms=True).text
     assert "AIDE JURIDICTIONNELLE" in heading
+    # the reading terms: "justice policy" is not "police de justice" on a card; a question's versions
+    # keep the engine's reading (the entries cost a training question there)
+    card = translator.translate_passage("The justice policy on legal aid.", "en", "fr", terms=True).text
+    assert "politique" in card and "police" not in card
+    assert "politique" not in question_versions("a justice policy on legal aid", ("en", "fr"), translator)["fr"]
 
 
 @needs_apertium
