@@ -350,10 +350,10 @@ class _Held:
         # "Zqxva for women", "Quand Zqxva A demandé"): after a stand-in the source follows with a
         # small letter wherever it stands, the translation does too.
         small_after = [stand_in for stand_in in self.written
-                       if (after := re.findall(rf"{stand_in} (\w)", sent)) and all(ch.islower() for ch in after)]
+                       if (after := re.findall(rf"{stand_in},? (\w)", sent)) and all(ch.islower() for ch in after)]
         if small_after:
-            text = re.sub(rf"(?i:({'|'.join(small_after)})) ([A-ZÀ-Þ])(?=[a-zß-ÿ]*\b)",
-                          lambda m: f"{m.group(1)} {m.group(2).lower()}", text)
+            text = re.sub(rf"(?i:({'|'.join(small_after)})(,?)) ([A-ZÀ-Þ])(?=[a-zß-ÿ]*\b)",
+                          lambda m: f"{m.group(1)}{m.group(2)} {m.group(3).lower()}", text)
         pattern = re.compile(alternatives, re.IGNORECASE)
         text = pattern.sub(lambda m: self.written[m.group(0)[:1].upper() + m.group(0)[1:].lower()], text)
         if target == "fr":
@@ -378,21 +378,26 @@ def _stand_in(number: int) -> str:
 
 def _acronyms_held(text: str, held: _Held, translatable: set[str] | frozenset[str] = frozenset()) -> str:
     """``text`` with each acronym held but those in ``translatable``. Capitals next to a word in
-    capitals ("IV PLAN DE ACCIÓN", a heading or a cover) are words, not acronyms, and stay."""
+    capitals ("IV PLAN DE ACCIÓN", a heading or a cover) are words, not acronyms, and stay; a list of
+    acronyms ("DEA, BOP, and SAMHSA") is not a heading: a comma or a colon parts them."""
     if not _ACRONYM.search(text):
         return text
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    starts = [start for start, _ in words]
+    words = [text[m.start():m.end()] for m in re.finditer(r"\S+", text)]
+    starts = [m.start() for m in re.finditer(r"\S+", text)]
 
     def in_capitals(index: int) -> bool:
         if not 0 <= index < len(words):
             return False
-        word = text[words[index][0]:words[index][1]]
-        return sum(ch.isalpha() for ch in word) >= 2 and word.isupper()
+        return sum(ch.isalpha() for ch in words[index]) >= 2 and words[index].isupper()
+
+    def parted(index: int) -> bool:  # the word ends a list item or a clause
+        return words[index].endswith((",", ";", ":"))
 
     def stand_in(match: re.Match) -> str:
         index = bisect.bisect_right(starts, match.start()) - 1
-        if in_capitals(index - 1) or in_capitals(index + 1) or match.group(0) in translatable:
+        heading = (index > 0 and not parted(index - 1) and in_capitals(index - 1)) \
+            or (not parted(index) and in_capitals(index + 1))
+        if heading or match.group(0) in translatable:
             return match.group(0)
         return held.hold(match.group(0))
 

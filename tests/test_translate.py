@@ -58,6 +58,10 @@ def test_acronyms_stay_as_written_and_headings_in_capitals_are_translated(transl
     Roundtable's LAIR came out as "GUARIDA" (a lair)."""
     spanish = translator.translate("WH-LAIR leaders briefed the LAIR agencies and the RCMP.", "en", "es")
     assert "WH-LAIR" in spanish and spanish.count("LAIR") == 2 and "RCMP" in spanish
+    # a list of acronyms is not a heading in capitals (found by the session-17 audit: the Bureau of
+    # Prisons' "BOP" came out as the Spanish "Boletín Oficial de la Provincia", in French "journal officiel")
+    french = translator.translate("DEA, BOP, and SAMHSA have partnered.", "en", "fr", terms=True)
+    assert "BOP" in french and "journal" not in french and "SAMHSA" in french
     assert "GUARIDA" not in spanish.upper() and "Zqxv" not in spanish
     english = translator.translate("Los datos del SIAC y de la GRC se publicarán.", "es", "en")
     assert "SIAC" in english and "GRC" in english
