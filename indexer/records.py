@@ -113,7 +113,7 @@ def citation_label(p: Provenance, part: str | None = None, through: Provenance |
         head = ", ".join(x for x in parts if x)
         label = f"{head}: {title}" if title else head
         # A tracker's commitment page has parts (its progress reports); the export's records have none.
-        section = section_below_title(p.section, p.title) if p.section else ""
+        section = section_below_title(p.section, p.title)
         if section:
             label = f"{label}, § {section}"
     else:
@@ -141,7 +141,7 @@ def citation_place(p: Provenance, part: str | None = None, through: Provenance |
     Commitment 18, read by OCR', the commitment id, or None when the source is one piece;
     ``through``: the page the passage runs on to; ``words``: as in citation_label."""
     if p.kind == "commitment":
-        section = section_below_title(p.section, p.title) if p.section else ""
+        section = section_below_title(p.section, p.title)
         return ", ".join(x for x in (p.commitment_id, f"§ {section}" if section else "") if x) or None
     words = words or ENGLISH_CITATION
     places: list[str] = []

@@ -1016,6 +1016,12 @@ class IndexReader:
             return self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'bridges'").fetchone() is not None
 
     @functools.cached_property
+    def _member(self) -> str:
+        """The SQL for a document ``d``'s member: its own, else its file's (_MEMBER), where the index
+        records files' members."""
+        return _MEMBER if self.has_file_countries else "d.country"
+
+    @functools.cached_property
     def has_file_countries(self) -> bool:
         """False for an index built before files were given the member their text names (asked once:
         a generation never changes)."""
@@ -1125,7 +1131,7 @@ class IndexReader:
         # by name on sqlite3.Row were a third of this method's time.
         areas: dict[int, list[str]] = {}
         # A passage's member is its own, else its file's (what a country filter matched it on).
-        member = _MEMBER if self.has_file_countries else "d.country"
+        member = self._member
         with self.lock:
             cursor = self.db.cursor()
             cursor.row_factory = None
@@ -1166,21 +1172,11 @@ class IndexReader:
                                   (start + 1, max(end - start, 0), document_id)).fetchone()
         return row[0] if row else ""
 
-    def twin_chunks(self, chunk_ids: Iterable[int], language: str) -> dict[int, int]:
-        """chunk id -> the passage of the same record in ``language``, for those of ``chunk_ids`` whose
-        section the file gives again in that language (a bilingual tracker's English and French copies of
-        one record): the copy's passage at the same place in its order (its last when it has fewer)."""
-        twins = self._twins(chunk_ids, "AND c.language != ? AND EXISTS (SELECT 1 FROM chunks t WHERE "
-                                       "t.document_id = e.id AND t.language = ?)", [language, language])
-        return {chunk_id: found[0] for chunk_id, found in twins.items()}
-
     def twins_in_other_languages(self, chunk_ids: Iterable[int]) -> dict[int, list[int]]:
-        """chunk id -> the passages at the same place of its record's copies in the file's other
-        languages (see twin_chunks), for a result's "also in"."""
-        return self._twins(chunk_ids, "AND EXISTS (SELECT 1 FROM chunks t WHERE t.document_id = e.id "
-                                      "AND t.language != c.language)", [])
-
-    def _twins(self, chunk_ids: Iterable[int], condition: str, parameters: list) -> dict[int, list[int]]:
+        """chunk id -> the passages of the same record in the file's other languages, for those of
+        ``chunk_ids`` whose section the file gives again in another language (a bilingual tracker's
+        English and French copies of one record): each copy's passage at the same place in its order
+        (its last when it has fewer), for a result's "also in"."""
         ids = [int(i) for i in chunk_ids]
         if not ids:
             return {}
@@ -1190,8 +1186,9 @@ class IndexReader:
                 "SELECT c.id, c.document_id, e.id FROM chunks c JOIN documents d ON d.id = c.document_id "
                 "JOIN documents e ON e.source = d.source AND e.section = d.section AND e.id != d.id "
                 "AND e.page IS d.page "
-                f"WHERE c.id IN ({marks}) AND d.section IS NOT NULL AND d.section != '' {condition}",
-                [*ids, *parameters]).fetchall()
+                f"WHERE c.id IN ({marks}) AND d.section IS NOT NULL AND d.section != '' "
+                "AND EXISTS (SELECT 1 FROM chunks t WHERE t.document_id = e.id AND t.language != c.language)",
+                ids).fetchall()
             if not pairs:
                 return {}
             documents = sorted({doc for _, doc, _ in pairs} | {twin for _, _, twin in pairs})
@@ -1351,9 +1348,8 @@ class IndexReader:
     def statistics(self) -> IndexStatistics:
         with self.lock:
             db = self.db
-            member = _MEMBER if self.has_file_countries else "d.country"
             by_country = db.execute(
-                f"SELECT COALESCE({member}, '(none)'), {_RECORDS} FROM documents d WHERE kind = 'commitment' "
+                f"SELECT COALESCE({self._member}, '(none)'), {_RECORDS} FROM documents d WHERE kind = 'commitment' "
                 "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
             files_by_kind = db.execute("SELECT kind, COUNT(*) FROM files GROUP BY kind").fetchall()
             failures = db.execute("SELECT source, reason FROM failures ORDER BY source").fetchall()

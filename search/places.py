@@ -113,8 +113,7 @@ def places(reader: IndexReader, question: str, ranked: list[tuple[int, float]], 
     (the fused ones); ``ratio``: the join_adjacent setting; ``versions``: the question in other
     languages (language -> text), the one in a passage's language picking its best sentence;
     ``matched``: chunk id -> the language of the version that found it, ``asked_in`` for the others;
-    ``show_in``: the language a bilingual record is shown in (None: ``asked_in``; "": the one found)."""
-    show_in = asked_in if show_in is None else (show_in or None)
+    ``show_in``: the language a bilingual record is shown in (None: the one found)."""
     chunks = prepared.chunks
     # Measured on corpus-real: ten places take 15-30 candidates, so a slice of 3k covers most
     # questions in one read.

@@ -203,7 +203,7 @@ class Searcher:
         reachable = self.reader.vectors.ntotal if allowed is None else len(allowed)
         depth = max(self.settings.candidates, 3 * k)
         # A record is shown in the question's language unless the language filter leaves that language out.
-        shown_in = query.asked_in if not query.filters.language or query.asked_in in query.filters.language else ""
+        shown_in = (query.asked_in or None) if not query.filters.language or query.asked_in in query.filters.language else None
         while True:
             keyword = candidates.keyword(self.reader, query, depth, allowed) if self.settings.keyword_weight else {}
             prepared = places.read_ahead(self.reader, vector_soon, query.text, exact, keyword)

@@ -1202,8 +1202,6 @@ def test_a_long_record_is_shown_in_the_questions_language_too(tmp_path, encoder)
         assert len(french) >= 2  # the French copy is cut into several passages, the English one is one
         (english,) = [c for c, in _db(searcher, "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.document_id "
                                                 "WHERE c.language = 'en' AND d.section LIKE '%C07.2'")]
-        assert searcher.reader.twin_chunks([english], "fr") == {english: french[0]}
-        assert searcher.reader.twin_chunks(french[1:], "en") == dict.fromkeys(french[1:], english)
         assert searcher.reader.twins_in_other_languages([english, *french[1:]]) == {
             english: [french[0]], **{f: [english] for f in french[1:]}}
         hit = searcher.search("guides en langage clair sur la procédure des petites créances", k=10)[0]
